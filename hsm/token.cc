@@ -1,0 +1,150 @@
+#include "hsm/token.h"
+
+#include <cstring>
+
+namespace station::hsm {
+namespace {
+
+constexpr int kMaxAttempts = 3;  // one retry for a lost session, one for a lost login
+
+bool SessionLost(CK_RV rv) {
+  return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_DEVICE_REMOVED;
+}
+
+bool Matches(const std::string& want, const unsigned char* field, size_t len) {
+  return want.empty() || want == TrimPadded(field, len);
+}
+
+}  // namespace
+
+std::string TrimPadded(const unsigned char* field, size_t len) {
+  std::string s(reinterpret_cast<const char*>(field), len);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+Result<std::vector<CK_SLOT_ID>> FindTokenSlots(CK_FUNCTION_LIST* fn, const Pkcs11Uri& uri) {
+  CK_ULONG count = 0;
+  CK_RV rv = fn->C_GetSlotList(CK_TRUE, nullptr, &count);
+  if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
+  std::vector<CK_SLOT_ID> slots(count);
+  rv = fn->C_GetSlotList(CK_TRUE, slots.data(), &count);
+  if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
+  slots.resize(count);
+  std::vector<CK_SLOT_ID> matching;
+  for (CK_SLOT_ID slot : slots) {
+    if (uri.slot_id && *uri.slot_id != slot) continue;
+    CK_TOKEN_INFO info{};
+    if (fn->C_GetTokenInfo(slot, &info) != CKR_OK) continue;
+    if (!(info.flags & CKF_TOKEN_INITIALIZED)) continue;
+    if (Matches(uri.token, info.label, sizeof info.label) &&
+        Matches(uri.serial, info.serialNumber, sizeof info.serialNumber) &&
+        Matches(uri.manufacturer, info.manufacturerID, sizeof info.manufacturerID) &&
+        Matches(uri.model, info.model, sizeof info.model))
+      matching.push_back(slot);
+  }
+  return matching;
+}
+
+Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri,
+                                           Secret pin, const TokenOptions& options) {
+  ST_ASSIGN_OR_RETURN(auto slots, FindTokenSlots(module->fn(), uri));
+  if (slots.empty())
+    return MakeError(Code::kFailedPrecondition, "TOKEN_NOT_FOUND",
+                     "no initialized token matches " + uri.ToString() + " in module " + module->path());
+  if (slots.size() > 1)
+    return MakeError(Code::kFailedPrecondition, "TOKEN_AMBIGUOUS",
+                     std::to_string(slots.size()) + " tokens match " + uri.ToString() +
+                         "; add serial= or slot-id= to the URI");
+  CK_TOKEN_INFO info{};
+  CK_RV rv = module->fn()->C_GetTokenInfo(slots[0], &info);
+  if (rv != CKR_OK) return CkError(rv, "C_GetTokenInfo");
+  std::shared_ptr<Token> token(new Token(module, slots[0], TrimPadded(info.label, sizeof info.label),
+                                         TrimPadded(info.serialNumber, sizeof info.serialNumber),
+                                         std::move(pin), options));
+  ST_RETURN_IF_ERROR(token->Login());
+  return token;
+}
+
+Status Token::Login() {
+  std::lock_guard<std::mutex> lock(login_mu_);
+  ST_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.session_wait));
+  const std::string& pin = pin_.reveal();
+  CK_RV rv = fn()->C_Login(lease.handle(), CKU_USER,
+                           reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.data())), pin.size());
+  if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) return {};
+  if (SessionLost(rv)) lease.MarkBroken();
+  return CkError(rv, "C_Login to token '" + label_ + "'");
+}
+
+Status Token::Run(const std::string& doing, const SessionOp& op) {
+  CK_RV rv = CKR_OK;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    {
+      ST_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.session_wait));
+      rv = op(lease.handle());
+      if (rv == CKR_OK) return {};
+      if (SessionLost(rv)) {
+        lease.MarkBroken();
+        continue;
+      }
+    }
+    if (rv == CKR_USER_NOT_LOGGED_IN) {
+      ST_RETURN_IF_ERROR(Login());
+      continue;
+    }
+    break;
+  }
+  return CkError(rv, doing + " on token '" + label_ + "'");
+}
+
+Status InitializeToken(Module& module, const std::string& label, const Secret& so_pin,
+                       const Secret& user_pin) {
+  CK_FUNCTION_LIST* fn = module.fn();
+  CK_ULONG count = 0;
+  CK_RV rv = fn->C_GetSlotList(CK_TRUE, nullptr, &count);
+  if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
+  std::vector<CK_SLOT_ID> slots(count);
+  rv = fn->C_GetSlotList(CK_TRUE, slots.data(), &count);
+  if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
+  slots.resize(count);
+  std::optional<CK_SLOT_ID> free_slot;
+  for (CK_SLOT_ID slot : slots) {
+    CK_TOKEN_INFO info{};
+    if (fn->C_GetTokenInfo(slot, &info) == CKR_OK && !(info.flags & CKF_TOKEN_INITIALIZED)) {
+      free_slot = slot;
+      break;
+    }
+  }
+  if (!free_slot)
+    return MakeError(Code::kFailedPrecondition, "TOKEN_NOT_FOUND",
+                     "module " + module.path() + " has no slot with an uninitialized token");
+  if (label.size() > 32)
+    return MakeError(Code::kInvalidArgument, "BAD_TOKEN_LABEL", "a token label has at most 32 bytes");
+  unsigned char padded[32];
+  std::memset(padded, ' ', sizeof padded);
+  std::memcpy(padded, label.data(), label.size());
+  auto utf8 = [](const Secret& s) { return reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(s.reveal().data())); };
+  rv = fn->C_InitToken(*free_slot, utf8(so_pin), so_pin.reveal().size(), padded);
+  if (rv != CKR_OK) return CkError(rv, "C_InitToken");
+
+  // SoftHSM moves a freshly initialized token to a new slot id: look it up again.
+  Pkcs11Uri by_label;
+  by_label.token = label;
+  ST_ASSIGN_OR_RETURN(auto found, FindTokenSlots(fn, by_label));
+  if (found.size() != 1)
+    return MakeError(Code::kInternal, "TOKEN_NOT_FOUND", "token '" + label + "' not found after C_InitToken");
+  CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+  rv = fn->C_OpenSession(found[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &session);
+  if (rv != CKR_OK) return CkError(rv, "C_OpenSession");
+  rv = fn->C_Login(session, CKU_SO, utf8(so_pin), so_pin.reveal().size());
+  if (rv == CKR_OK) {
+    rv = fn->C_InitPIN(session, utf8(user_pin), user_pin.reveal().size());
+    fn->C_Logout(session);
+  }
+  fn->C_CloseSession(session);
+  if (rv != CKR_OK) return CkError(rv, "setting the user PIN of token '" + label + "'");
+  return {};
+}
+
+}  // namespace station::hsm

@@ -1,0 +1,99 @@
+#include "station/audit/record.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+
+namespace station::audit {
+namespace {
+
+void Put(std::string& out, const std::string& field) {
+  uint64_t len = field.size();
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+  out += field;
+}
+
+std::string Base64(const Bytes& data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+std::string Pem(const Bytes& der) {
+  std::string b64 = Base64(der);
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  out += "-----END CERTIFICATE-----\n";
+  return out;
+}
+
+}  // namespace
+
+const std::string kGenesisHash(64, '0');
+
+std::string ComputeRecordHash(const AuditRecord& r) {
+  std::string buf = "station-audit-v1";
+  Put(buf, std::to_string(r.seq));
+  Put(buf, std::to_string(r.time_unix_ms));
+  Put(buf, r.request_id);
+  Put(buf, r.caller);
+  Put(buf, r.device_id);
+  Put(buf, r.profile);
+  Put(buf, r.serial_hex);
+  Put(buf, r.certificate_id);
+  Put(buf, r.spki_sha256);
+  Put(buf, r.subject);
+  Put(buf, r.issuer_key_id);
+  Put(buf, r.csr_sha256);
+  Put(buf, std::string(r.certificate_der.begin(), r.certificate_der.end()));
+  Put(buf, r.prev_hash);
+  return Hex(Sha256(buf));
+}
+
+std::string JsonEscape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out;
+}
+
+std::string RecordJson(const AuditRecord& r) {
+  auto field = [](const char* name, const std::string& value) {
+    return std::string("\"") + name + "\":\"" + JsonEscape(value) + "\"";
+  };
+  std::string out = "{\"seq\":" + std::to_string(r.seq) + ",\"time_unix_ms\":" + std::to_string(r.time_unix_ms);
+  out += "," + field("request_id", r.request_id);
+  out += "," + field("caller", r.caller);
+  out += "," + field("device_id", r.device_id);
+  out += "," + field("profile", r.profile);
+  out += "," + field("serial_hex", r.serial_hex);
+  out += "," + field("certificate_id", r.certificate_id);
+  out += "," + field("spki_sha256", r.spki_sha256);
+  out += "," + field("subject", r.subject);
+  out += "," + field("issuer_key_id", r.issuer_key_id);
+  out += "," + field("csr_sha256", r.csr_sha256);
+  out += "," + field("certificate_pem", Pem(r.certificate_der));
+  out += "," + field("prev_hash", r.prev_hash);
+  out += "," + field("record_hash", r.record_hash);
+  out += "}";
+  return out;
+}
+
+}  // namespace station::audit

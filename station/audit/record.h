@@ -1,0 +1,46 @@
+// One issuance in the audit log, and the hash chain that links the records.
+//
+// record_hash = SHA-256 over a fixed, length-prefixed encoding of every field
+// (including prev_hash), so changing, removing or reordering any record breaks
+// the chain at that record.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "hsm/ossl.h"
+
+namespace station::audit {
+
+struct AuditRecord {
+  uint64_t seq = 0;          // 1, 2, 3, ... with no gaps
+  int64_t time_unix_ms = 0;  // when the record was appended
+  std::string request_id;
+  std::string caller;        // identity from the client certificate
+  std::string device_id;
+  std::string profile;
+  std::string serial_hex;
+  std::string certificate_id;  // lowercase hex SHA-256 of certificate_der
+  std::string spki_sha256;     // lowercase hex SHA-256 of the SubjectPublicKeyInfo DER
+  std::string subject;         // RFC 2253
+  std::string issuer_key_id;   // lowercase hex of the CA's subjectKeyIdentifier
+  std::string csr_sha256;      // lowercase hex SHA-256 of the CSR DER (retry matching)
+  Bytes certificate_der;
+  std::string prev_hash;       // record_hash of seq-1; 64 zeros for seq 1
+  std::string record_hash;
+};
+
+// 64 '0' characters: the prev_hash of the first record.
+extern const std::string kGenesisHash;
+
+// The hash of a record as it should be (ignores record.record_hash).
+std::string ComputeRecordHash(const AuditRecord& record);
+
+// One line of JSON (no trailing newline) with every field; the certificate as
+// base64 PEM body under "certificate_pem".
+std::string RecordJson(const AuditRecord& record);
+
+// JSON string escaping (RFC 8259 7).
+std::string JsonEscape(const std::string& s);
+
+}  // namespace station::audit

@@ -1,0 +1,53 @@
+// Reading the audit log: retry lookups for the pipeline (from many threads),
+// and full scans for `stationctl audit verify` and `audit export`.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "station/audit/sqlite.h"
+
+namespace station::audit {
+
+class AuditReader {
+ public:
+  // Opens read connections lazily; the database must exist (the writer makes it).
+  explicit AuditReader(std::string path) : path_(std::move(path)) {}
+  AuditReader(const AuditReader&) = delete;
+  AuditReader& operator=(const AuditReader&) = delete;
+
+  // The record a caller's request_id produced, if any. Thread-safe.
+  Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller, const std::string& request_id);
+
+  // Calls `fn` for each record in sequence order until it returns false.
+  Status ForEach(const std::function<bool(const AuditRecord&)>& fn);
+
+ private:
+  struct Conn {
+    Db db;
+    Stmt find;
+  };
+  Result<std::unique_ptr<Conn>> Take();
+  void Give(std::unique_ptr<Conn> conn);
+
+  const std::string path_;
+  std::mutex mu_;  // guards idle_
+  std::vector<std::unique_ptr<Conn>> idle_;
+};
+
+struct VerifyReport {
+  uint64_t records = 0;          // records checked
+  bool intact = true;
+  uint64_t first_bad_seq = 0;    // when !intact: the first record that fails
+  std::string problem;           // what is wrong with it
+};
+
+// Walks the chain: sequence numbers 1..N without gaps, each prev_hash equal to
+// the previous record_hash, each record_hash recomputed, each certificate_id
+// equal to the SHA-256 of the stored certificate.
+Result<VerifyReport> VerifyChain(AuditReader& reader);
+
+}  // namespace station::audit

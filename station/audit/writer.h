@@ -1,0 +1,67 @@
+// The single writer of the audit log, with group commit.
+//
+// Workers hand over finished records; one thread takes every record waiting
+// (up to max_batch), appends them in one transaction, fsyncs once, and only
+// then tells each waiting request its record is durable. A certificate is
+// never released before that call.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "station/audit/sqlite.h"
+
+namespace station::audit {
+
+// What happened to an appended record.
+struct AppendOutcome {
+  AuditRecord record;     // as stored (with seq and hashes), or the earlier record on a replay
+  bool replayed = false;  // the same caller + request_id + CSR was recorded before
+};
+
+class AuditWriter {
+ public:
+  using Done = std::function<void(Result<AppendOutcome>)>;
+
+  static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, size_t max_batch);
+  ~AuditWriter();  // Stop()s
+
+  // Queues a record (seq, time and hashes are filled in here). `done` runs on
+  // the writer thread once the record is durable, or with the error:
+  // REQUEST_ID_REUSED when the caller's request_id is recorded with another CSR,
+  // SERIAL_COLLISION, or AUDIT_UNAVAILABLE when the database refused the commit.
+  void Append(AuditRecord draft, Done done);
+
+  // Commits what is queued and stops the thread. Appends after this fail.
+  void Stop();
+
+  uint64_t last_seq() const;
+
+ private:
+  struct Pending {
+    AuditRecord record;
+    Done done;
+  };
+  explicit AuditWriter(Db db) : db_(std::move(db)) {}
+  void Run();
+  void CommitBatch(std::deque<Pending>& batch);
+
+  Db db_;  // used only by the writer thread after Open
+  Stmt insert_, find_, begin_, commit_, rollback_;
+  size_t max_batch_ = 512;
+  uint64_t head_seq_ = 0;   // writer thread only (and Open)
+  std::string head_hash_;   // writer thread only
+
+  mutable std::mutex mu_;  // guards queue_, stopping_, committed_seq_
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  uint64_t committed_seq_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace station::audit

@@ -1,0 +1,15 @@
+// stationctl's commands. Each returns the process exit code.
+#pragma once
+
+#include "station/common/args.h"
+
+namespace station::cli {
+
+int DevSetupCommand(int argc, char** argv);
+int CaCommand(int argc, char** argv);
+int AuditCommand(int argc, char** argv);
+
+// Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
+int Fail(const Error& error);
+
+}  // namespace station::cli

@@ -1,0 +1,40 @@
+// stationctl: the security officer's and operator's tool.
+//
+//   stationctl dev-setup --dir DIR [--listen HOST:PORT] [--ca-key ec-p256|ec-p384|rsa-2048|rsa-3072]
+//   stationctl ca init ...          generate a CA key in a token; self-signed cert or CSR
+//   stationctl ca import-cert ...   install a CA certificate signed by an external root
+//   stationctl audit verify --config FILE
+//   stationctl audit export --config FILE --format jsonl [--out FILE]
+#include <cstdio>
+#include <cstring>
+
+#include "station/cli/commands.h"
+
+namespace station::cli {
+
+int Fail(const Error& error) {
+  std::fprintf(stderr, "stationctl: %s\n", error.ToString().c_str());
+  return error.reason == "USAGE" ? 2 : 1;
+}
+
+}  // namespace station::cli
+
+int main(int argc, char** argv) {
+  const char* usage =
+      "usage: stationctl dev-setup --dir DIR [--listen HOST:PORT] [--ca-key ec-p256|ec-p384|rsa-2048|rsa-3072]\n"
+      "       stationctl ca init (--config station.conf | --module PATH --token-uri URI --pin-file FILE)\n"
+      "                  --subject DN [--key ec-p256] [--label station-ca] (--self-signed OUT.pem | --csr OUT.csr)\n"
+      "       stationctl ca import-cert --config station.conf --cert FILE\n"
+      "       stationctl audit verify --config station.conf\n"
+      "       stationctl audit export --config station.conf --format jsonl [--out FILE]\n";
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  if (command == "dev-setup") return station::cli::DevSetupCommand(argc, argv);
+  if (command == "ca") return station::cli::CaCommand(argc, argv);
+  if (command == "audit") return station::cli::AuditCommand(argc, argv);
+  std::fprintf(stderr, "stationctl: unknown command '%s'\n%s", command.c_str(), usage);
+  return 2;
+}

@@ -1,0 +1,24 @@
+#include "station/client/channel.h"
+
+#include "hsm/pin.h"
+#include "station/pki/files.h"
+
+namespace station::client {
+
+Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config) {
+  ST_ASSIGN_OR_RETURN(std::string ca, pki::ReadFile(config.ca));
+  ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(config.cert));
+  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(config.key, "TLS key file " + config.key));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca;
+  options.pem_private_key = key.reveal();
+  options.pem_cert_chain = cert;
+  grpc::ChannelArguments args;
+  if (!config.server_name.empty()) args.SetSslTargetNameOverride(config.server_name);
+  args.SetMaxReceiveMessageSize(4 << 20);
+  // Each channel gets its own connection, so simulated streams spread over sockets.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(config.target, grpc::SslCredentials(options), args);
+}
+
+}  // namespace station::client

@@ -1,0 +1,18 @@
+// A mutual-TLS channel to the station, from a line.conf.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "hsm/ossl.h"
+#include "station/config/config.h"
+
+namespace station::client {
+
+Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config);
+
+// Protobuf bytes (std::string) to Bytes and back.
+inline Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+}  // namespace station::client

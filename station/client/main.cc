@@ -1,0 +1,79 @@
+// station-line: the line controller's client.
+//
+//   station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID]
+//   station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]
+//                [--window W] [--timeout S] [--json]
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "station/client/sign_files.h"
+#include "station/client/simulate.h"
+#include "station/common/args.h"
+
+using namespace station;
+
+namespace {
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID]\n"
+               "       station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]\n"
+               "                    [--window W] [--timeout SECONDS] [--profile P] [--json]\n");
+  return 2;
+}
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "station-line: %s\n", e.ToString().c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = common::Args::Parse(argc, argv, 1,
+                                  {"config", "out", "profile", "device-id", "devices", "streams", "key", "window", "timeout"},
+                                  {"json", "help"});
+  if (!args.ok()) return Fail(args.error());
+  if (args->Has("help") || args->positional().empty() || !args->Has("config")) return Usage();
+  auto config = config::LoadLineConfig(*args->Get("config"));
+  if (!config.ok()) return Fail(config.error());
+  const std::string& command = args->positional()[0];
+
+  if (command == "sign") {
+    client::SignFilesOptions options;
+    options.csr_files.assign(args->positional().begin() + 1, args->positional().end());
+    options.out_dir = args->Get("out", ".");
+    options.profile = args->Get("profile", "");
+    options.device_id = args->Get("device-id", "");
+    auto failed = client::SignFiles(*config, options);
+    if (!failed.ok()) return Fail(failed.error());
+    return *failed == 0 ? 0 : 1;
+  }
+  if (command == "simulate") {
+    client::SimulateOptions options;
+    auto devices = args->Number("devices", 1000, 1, 10'000'000);
+    auto streams = args->Number("streams", 4, 1, 256);
+    auto window = args->Number("window", 128, 1, 65536);
+    auto timeout = args->Number("timeout", 600, 1, 86400);
+    for (const auto* r : {&devices, &streams, &window, &timeout})
+      if (!r->ok()) return Fail(r->error());
+    options.devices = static_cast<size_t>(*devices);
+    options.streams = static_cast<size_t>(*streams);
+    options.window = static_cast<size_t>(*window);
+    options.timeout_seconds = static_cast<int>(*timeout);
+    options.key = args->Get("key", "ec-p256");
+    options.profile = args->Get("profile", "");
+    options.progress = !args->Has("json") && isatty(STDERR_FILENO);
+    auto summary = client::Simulate(*config, options);
+    if (!summary.ok()) return Fail(summary.error());
+    if (args->Has("json")) {
+      std::printf("%s\n", summary->Json().c_str());
+    } else {
+      std::printf("%s", summary->Text().c_str());
+    }
+    if (summary->verify_failures > 0) return 1;
+    return summary->failed == 0 ? 0 : 3;
+  }
+  return Usage();
+}

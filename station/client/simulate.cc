@@ -1,0 +1,281 @@
+#include "station/client/simulate.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <thread>
+#include <vector>
+
+#include "station/client/channel.h"
+#include "station/pki/cert_builder.h"
+#include "station/v1/station.grpc.pb.h"
+
+namespace station::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Device {
+  EvpPkeyPtr key;
+  std::string csr_der;
+  std::string request_id;
+  std::string device_id;
+  Clock::time_point sent;
+  double latency_ms = -1;
+  std::string certificate_der;
+  std::string failure;  // reason when refused
+};
+
+Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, const std::string& run_id) {
+  size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<size_t> next{0};
+  std::mutex err_mu;
+  std::optional<Error> error;
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
+        Device& d = devices[i];
+        d.request_id = "sim-" + run_id + "-" + std::to_string(i);
+        char name[64];
+        std::snprintf(name, sizeof name, "dev-%s-%06zu", run_id.c_str(), i);
+        d.device_id = name;
+        auto key = pki::GenerateSoftwareKey(key_type);
+        Result<X509ReqPtr> csr = key.ok() ? pki::MakeCaCsr("CN=" + d.device_id, key->get()) : key.error();
+        if (!csr.ok()) {
+          std::lock_guard<std::mutex> lock(err_mu);
+          error = csr.error();
+          return;
+        }
+        unsigned char* der = nullptr;
+        int len = i2d_X509_REQ(csr->get(), &der);
+        d.csr_der.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+        OPENSSL_free(der);
+        d.key = std::move(*key);
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  if (error) return *error;
+  return {};
+}
+
+// Runs one stream over its share of the devices (every k-th one).
+void RunStream(const config::LineConfig& config, std::vector<Device*> mine, const SimulateOptions& options,
+               std::atomic<size_t>& done_count, std::atomic<bool>& transport_failed, std::string& transport_error) {
+  auto channel = MakeChannel(config);
+  if (!channel.ok()) {
+    transport_failed = true;
+    transport_error = channel.error().ToString();
+    return;
+  }
+  auto stub = v1::LineSigner::NewStub(*channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(options.timeout_seconds));
+  auto stream = stub->SignStream(&context);
+  std::unordered_map<std::string, Device*> by_id;
+  for (Device* d : mine) by_id[d->request_id] = d;
+
+  std::mutex mu;  // guards inflight
+  std::condition_variable cv;
+  size_t inflight = 0;
+  std::thread reader([&] {
+    v1::SignResponse response;
+    size_t received = 0;
+    while (received < mine.size() && stream->Read(&response)) {
+      auto it = by_id.find(response.request_id());
+      if (it != by_id.end()) {
+        Device* d = it->second;
+        d->latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - d->sent).count();
+        if (response.code() == 0) {
+          d->certificate_der = std::move(*response.mutable_certificate_der());
+        } else {
+          d->failure = response.reason().empty() ? "UNKNOWN" : response.reason();
+        }
+      }
+      ++received;
+      ++done_count;
+      std::lock_guard<std::mutex> lock(mu);
+      --inflight;
+      cv.notify_one();
+    }
+  });
+  for (Device* d : mine) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return inflight < options.window; });
+      ++inflight;
+    }
+    v1::SignRequest request;
+    request.set_request_id(d->request_id);
+    request.set_csr_der(d->csr_der);
+    request.set_device_id(d->device_id);
+    request.set_profile(options.profile);
+    d->sent = Clock::now();
+    if (!stream->Write(request)) break;
+  }
+  stream->WritesDone();
+  reader.join();
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) {
+    transport_failed = true;
+    transport_error = std::string(CodeName(static_cast<Code>(status.error_code()))) + ": " + status.error_message();
+  }
+}
+
+double Percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t idx = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(idx, sorted.size() - 1)];
+}
+
+// Every certificate must chain to the station's CA and carry its device's key.
+void VerifyAll(std::vector<Device>& devices, const std::vector<X509Ptr>& chain, SimulateSummary& summary) {
+  X509StorePtr store(X509_STORE_new());
+  for (const auto& ca : chain) X509_STORE_add_cert(store.get(), ca.get());
+  // The issuing CA may be an intermediate whose root the station does not hold.
+  X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
+  std::atomic<size_t> next{0}, verified{0}, bad{0};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
+    pool.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
+        Device& d = devices[i];
+        if (d.certificate_der.empty()) continue;
+        const unsigned char* p = reinterpret_cast<const unsigned char*>(d.certificate_der.data());
+        X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(d.certificate_der.size())));
+        X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+        bool ok = cert && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) == 1 &&
+                  X509_verify_cert(ctx.get()) == 1 && EVP_PKEY_eq(X509_get0_pubkey(cert.get()), d.key.get()) == 1;
+        (ok ? verified : bad)++;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  summary.verified = verified;
+  summary.verify_failures = bad;
+}
+
+}  // namespace
+
+Result<SimulateSummary> Simulate(const config::LineConfig& config, const SimulateOptions& options) {
+  if (options.devices == 0 || options.streams == 0 || options.window == 0)
+    return MakeError(Code::kInvalidArgument, "USAGE", "--devices, --streams and the window must be positive");
+  // The station's chain, to verify against.
+  ST_ASSIGN_OR_RETURN(auto channel, MakeChannel(config));
+  auto stub = v1::LineSigner::NewStub(channel);
+  v1::GetCaChainResponse chain_response;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(config.deadline_seconds));
+    grpc::Status status = stub->GetCaChain(&context, v1::GetCaChainRequest(), &chain_response);
+    if (!status.ok())
+      return MakeError(Code::kUnavailable, "STATION_UNREACHABLE",
+                       "GetCaChain at " + config.target + " failed: " + status.error_message());
+  }
+  std::vector<X509Ptr> chain;
+  for (const auto& der : chain_response.chain_der()) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    chain.emplace_back(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    if (!chain.back()) return MakeError(Code::kInternal, "BAD_CHAIN", "the station returned an unreadable CA certificate");
+  }
+
+  std::vector<Device> devices(options.devices);
+  Bytes run(4);
+  RAND_bytes(run.data(), static_cast<int>(run.size()));
+  ST_RETURN_IF_ERROR(MakeDevices(devices, options.key, Hex(run)));
+
+  std::atomic<size_t> done_count{0};
+  std::atomic<bool> transport_failed{false};
+  std::vector<std::string> transport_errors(options.streams);
+  std::vector<std::thread> streams;
+  auto start = Clock::now();
+  for (size_t k = 0; k < options.streams; ++k) {
+    std::vector<Device*> mine;
+    for (size_t i = k; i < devices.size(); i += options.streams) mine.push_back(&devices[i]);
+    streams.emplace_back([&, k, mine = std::move(mine)]() mutable {
+      RunStream(config, std::move(mine), options, done_count, transport_failed, transport_errors[k]);
+    });
+  }
+  std::atomic<bool> finished{false};
+  std::thread progress;
+  if (options.progress) {
+    progress = std::thread([&] {
+      while (!finished) {
+        size_t n = done_count;
+        double secs = std::chrono::duration<double>(Clock::now() - start).count();
+        int filled = static_cast<int>(40.0 * static_cast<double>(n) / static_cast<double>(devices.size()));
+        std::fprintf(stderr, "\r[%-40s] %zu/%zu  %.0f certs/s ", std::string(filled, '#').c_str(), n, devices.size(),
+                     secs > 0 ? static_cast<double>(n) / secs : 0.0);
+        std::fflush(stderr);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      std::fprintf(stderr, "\n");
+    });
+  }
+  for (auto& t : streams) t.join();
+  auto end = Clock::now();
+  finished = true;
+  if (progress.joinable()) progress.join();
+
+  SimulateSummary summary;
+  summary.devices = devices.size();
+  summary.seconds = std::chrono::duration<double>(end - start).count();
+  std::vector<double> latencies;
+  for (Device& d : devices) {
+    if (!d.certificate_der.empty()) {
+      ++summary.issued;
+      latencies.push_back(d.latency_ms);
+    } else {
+      ++summary.failed;
+      ++summary.failed_by_reason[d.failure.empty() ? "NO_ANSWER" : d.failure];
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  summary.p50_ms = Percentile(latencies, 0.50);
+  summary.p99_ms = Percentile(latencies, 0.99);
+  summary.max_ms = latencies.empty() ? 0 : latencies.back();
+  summary.certs_per_second = summary.seconds > 0 ? static_cast<double>(summary.issued) / summary.seconds : 0;
+  VerifyAll(devices, chain, summary);
+  if (transport_failed) {
+    for (const auto& e : transport_errors)
+      if (!e.empty()) std::fprintf(stderr, "stream error: %s\n", e.c_str());
+  }
+  return summary;
+}
+
+std::string SimulateSummary::Text() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "devices      %zu\nissued       %zu\nfailed       %zu\nverified     %zu (chain and device key checked)\n"
+                "verify fails %zu\nelapsed      %.2f s\ncerts/s      %.1f\nlatency      p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+                devices, issued, failed, verified, verify_failures, seconds, certs_per_second, p50_ms, p99_ms, max_ms);
+  std::string out = buf;
+  for (const auto& [reason, n] : failed_by_reason) out += "  failed " + reason + ": " + std::to_string(n) + "\n";
+  return out;
+}
+
+std::string SimulateSummary::Json() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"devices\":%zu,\"issued\":%zu,\"failed\":%zu,\"verified\":%zu,\"verify_failures\":%zu,"
+                "\"seconds\":%.3f,\"certs_per_second\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
+                "\"failed_by_reason\":{",
+                devices, issued, failed, verified, verify_failures, seconds, certs_per_second, p50_ms, p99_ms, max_ms);
+  std::string out = buf;
+  bool first = true;
+  for (const auto& [reason, n] : failed_by_reason) {
+    out += (first ? "\"" : ",\"") + reason + "\":" + std::to_string(n);
+    first = false;
+  }
+  return out + "}}";
+}
+
+}  // namespace station::client

@@ -1,0 +1,214 @@
+#include "station/config/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+namespace station::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error ConfigError(const std::string& path, const std::string& field, const std::string& why) {
+  return MakeError(Code::kFailedPrecondition, "BAD_CONFIG", path + ": " + field + ": " + why);
+}
+
+// Reads typed fields out of one TOML table, remembering which keys it saw so
+// that leftovers (typos) can be reported.
+class Fields {
+ public:
+  Fields(const toml::table& table, std::string file, std::string prefix)
+      : table_(table), file_(std::move(file)), prefix_(std::move(prefix)) {}
+
+  Status String(const char* key, std::string& out, bool required = false) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return required ? Missing(key) : Status();
+    auto v = node->value<std::string>();
+    if (!v) return Wrong(key, "must be a string");
+    out = *v;
+    return {};
+  }
+
+  Status Path(const char* key, std::string& out, bool required = false) {
+    ST_RETURN_IF_ERROR(String(key, out, required));
+    if (!out.empty() && out[0] != '/') out = fs::absolute(fs::path(file_).parent_path() / out).lexically_normal().string();
+    return {};
+  }
+
+  template <typename N>
+  Status Number(const char* key, N& out, long long min, long long max) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return {};
+    auto v = node->value<int64_t>();
+    if (!v) return Wrong(key, "must be an integer");
+    if (*v < min || *v > max)
+      return Wrong(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    out = static_cast<N>(*v);
+    return {};
+  }
+
+  const toml::table* Table(const char* key) {
+    seen_.insert(key);
+    return table_.get_as<toml::table>(key);
+  }
+
+  Status NoUnknownKeys() const {
+    for (const auto& [key, node] : table_) {
+      if (!seen_.count(std::string(key.str())))
+        return ConfigError(file_, Name(std::string(key.str())), "unknown setting (see docs/configuration.md)");
+    }
+    return {};
+  }
+
+  Error Missing(const char* key) const { return ConfigError(file_, Name(key), "is required"); }
+  Error Wrong(const char* key, const std::string& why) const { return ConfigError(file_, Name(key), why); }
+
+ private:
+  std::string Name(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+  const toml::table& table_;
+  std::string file_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+};
+
+Result<toml::table> ParseToml(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG", path + ": no such config file");
+  if (fs::file_size(path, ec) > (1u << 20))
+    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG", path + ": larger than 1 MiB");
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG",
+                     path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+                         std::string(e.description()));
+  }
+}
+
+Status LoadToken(const toml::table& table, const std::string& path, TokenConfig& token) {
+  Fields f(table, path, "token");
+  ST_RETURN_IF_ERROR(f.Path("module", token.module));
+  ST_RETURN_IF_ERROR(f.String("uri", token.uri, true));
+  ST_RETURN_IF_ERROR(f.Number("sessions", token.sessions, 0, 1024));
+  std::string pin_file, pin_env, pin_credential;
+  ST_RETURN_IF_ERROR(f.Path("pin_file", pin_file));
+  ST_RETURN_IF_ERROR(f.String("pin_env", pin_env));
+  ST_RETURN_IF_ERROR(f.String("pin_credential", pin_credential));
+  int sources = !pin_file.empty() + !pin_env.empty() + !pin_credential.empty();
+  if (sources != 1)
+    return f.Wrong("pin_file", "set exactly one of token.pin_file, token.pin_env, token.pin_credential");
+  if (!pin_file.empty()) token.pin = {hsm::PinSource::Kind::kFile, pin_file};
+  if (!pin_env.empty()) token.pin = {hsm::PinSource::Kind::kEnv, pin_env};
+  if (!pin_credential.empty()) token.pin = {hsm::PinSource::Kind::kCredential, pin_credential};
+  if (const toml::table* env = f.Table("env")) {
+    for (const auto& [key, node] : *env) {
+      auto v = node.value<std::string>();
+      if (!v) return f.Wrong("env", std::string(key.str()) + " must be a string");
+      std::string value = *v;
+      // Paths in the environment are relative to the config file too.
+      if (!value.empty() && value[0] != '/' && value.find('/') != std::string::npos)
+        value = (fs::path(path).parent_path() / value).lexically_normal().string();
+      token.env[std::string(key.str())] = value;
+    }
+  }
+  return f.NoUnknownKeys();
+}
+
+}  // namespace
+
+size_t StationConfig::worker_count() const {
+  if (issuance.workers > 0) return issuance.workers;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 2 : cores;
+}
+
+size_t StationConfig::session_count() const {
+  return token.sessions > 0 ? token.sessions : worker_count() + 2;
+}
+
+Result<StationConfig> LoadStationConfig(const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, ParseToml(path));
+  StationConfig c;
+  c.path = path;
+  Fields top(root, path, "");
+  ST_RETURN_IF_ERROR(top.String("listen", c.listen));
+  ST_RETURN_IF_ERROR(top.Path("state_dir", c.state_dir, true));
+
+  const toml::table* token = top.Table("token");
+  if (token == nullptr) return top.Missing("token");
+  ST_RETURN_IF_ERROR(LoadToken(*token, path, c.token));
+
+  const toml::table* ca = top.Table("ca");
+  if (ca == nullptr) return top.Missing("ca");
+  Fields fca(*ca, path, "ca");
+  ST_RETURN_IF_ERROR(fca.String("key_uri", c.ca.key_uri, true));
+  ST_RETURN_IF_ERROR(fca.Path("certificate", c.ca.certificate, true));
+  ST_RETURN_IF_ERROR(fca.NoUnknownKeys());
+
+  const toml::table* tls = top.Table("tls");
+  if (tls == nullptr) return top.Missing("tls");
+  Fields ftls(*tls, path, "tls");
+  ST_RETURN_IF_ERROR(ftls.Path("cert", c.tls.cert, true));
+  ST_RETURN_IF_ERROR(ftls.Path("key", c.tls.key, true));
+  ST_RETURN_IF_ERROR(ftls.Path("client_ca", c.tls.client_ca, true));
+  ST_RETURN_IF_ERROR(ftls.NoUnknownKeys());
+
+  if (const toml::table* iss = top.Table("issuance")) {
+    Fields f(*iss, path, "issuance");
+    ST_RETURN_IF_ERROR(f.Number("workers", c.issuance.workers, 0, 256));
+    ST_RETURN_IF_ERROR(f.Number("queue_depth", c.issuance.queue_depth, 1, 1 << 20));
+    ST_RETURN_IF_ERROR(f.Number("max_csr_bytes", c.issuance.max_csr_bytes, 256, 64 * 1024));
+    ST_RETURN_IF_ERROR(f.Number("validity_days", c.issuance.validity_days, 1, 36500));
+    ST_RETURN_IF_ERROR(f.Number("backdate_seconds", c.issuance.backdate_seconds, 0, 7 * 86400));
+    ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  }
+  if (const toml::table* lim = top.Table("limits")) {
+    Fields f(*lim, path, "limits");
+    ST_RETURN_IF_ERROR(f.Number("max_streams", c.limits.max_streams, 1, 10000));
+    ST_RETURN_IF_ERROR(f.Number("max_inflight_per_stream", c.limits.max_inflight_per_stream, 1, 65536));
+    ST_RETURN_IF_ERROR(f.Number("max_message_bytes", c.limits.max_message_bytes, 1024, 4 << 20));
+    ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  }
+  if (const toml::table* audit = top.Table("audit")) {
+    Fields f(*audit, path, "audit");
+    ST_RETURN_IF_ERROR(f.Number("max_batch", c.audit.max_batch, 1, 65536));
+    ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  }
+  ST_RETURN_IF_ERROR(top.NoUnknownKeys());
+  if (c.issuance.max_csr_bytes + 1024 > c.limits.max_message_bytes)
+    return top.Wrong("limits.max_message_bytes", "must exceed issuance.max_csr_bytes by at least 1024");
+  return c;
+}
+
+Result<LineConfig> LoadLineConfig(const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, ParseToml(path));
+  LineConfig c;
+  c.path = path;
+  Fields top(root, path, "");
+  ST_RETURN_IF_ERROR(top.String("target", c.target, true));
+  ST_RETURN_IF_ERROR(top.Number("deadline_seconds", c.deadline_seconds, 1, 3600));
+  const toml::table* tls = top.Table("tls");
+  if (tls == nullptr) return top.Missing("tls");
+  Fields f(*tls, path, "tls");
+  ST_RETURN_IF_ERROR(f.Path("ca", c.ca, true));
+  ST_RETURN_IF_ERROR(f.Path("cert", c.cert, true));
+  ST_RETURN_IF_ERROR(f.Path("key", c.key, true));
+  ST_RETURN_IF_ERROR(f.String("server_name", c.server_name));
+  ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  ST_RETURN_IF_ERROR(top.NoUnknownKeys());
+  return c;
+}
+
+void ApplyTokenEnvironment(const TokenConfig& token) {
+  for (const auto& [key, value] : token.env) ::setenv(key.c_str(), value.c_str(), 1);
+}
+
+}  // namespace station::config

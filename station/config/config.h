@@ -1,0 +1,89 @@
+// The server's and the line client's configuration files (TOML).
+//
+// Every field, its default and its bound are here and in
+// docs/configuration.md. Relative paths are relative to the config file's
+// directory. An unknown key is an error: a typo must not silently become a default.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "hsm/error.h"
+#include "hsm/pin.h"
+
+namespace station::config {
+
+struct TokenConfig {
+  std::string module = "/usr/lib/softhsm/libsofthsm2.so";  // PKCS#11 module path
+  std::string uri;                                      // token URI, e.g. "pkcs11:token=station"
+  hsm::PinSource pin;                                   // pin_file | pin_env | pin_credential
+  std::map<std::string, std::string> env;               // set before loading the module (SOFTHSM2_CONF=...)
+  size_t sessions = 0;                                  // 0: workers + 2
+};
+
+struct CaConfig {
+  std::string key_uri;      // the issuing CA's private key, e.g. "pkcs11:token=station;object=station-ca"
+  std::string certificate;  // PEM: the issuing CA certificate, then any intermediates up to (not incl.) the root
+};
+
+struct TlsConfig {
+  std::string cert;       // server certificate chain, PEM
+  std::string key;        // server private key, PEM, mode 0600
+  std::string client_ca;  // the CA that issues line and officer client certificates
+};
+
+struct IssuanceConfig {
+  size_t workers = 0;               // signing threads; 0: one per CPU core
+  size_t queue_depth = 4096;        // requests waiting for a worker before RESOURCE_EXHAUSTED
+  size_t max_csr_bytes = 16 * 1024; // larger CSRs are refused
+  int validity_days = 3650;         // default profile: notAfter = notBefore + this
+  int backdate_seconds = 300;       // notBefore = now - this (clock skew on devices)
+};
+
+struct LimitsConfig {
+  size_t max_streams = 64;                 // concurrent SignStream calls
+  size_t max_inflight_per_stream = 256;    // a stream's requests being worked on at once
+  size_t max_message_bytes = 64 * 1024;    // largest gRPC message accepted
+};
+
+struct AuditConfig {
+  size_t max_batch = 512;  // records per group commit (one transaction, one fsync)
+};
+
+struct StationConfig {
+  std::string path;       // the file this was read from
+  std::string listen = "127.0.0.1:7443";
+  std::string state_dir;  // holds audit.db
+  TokenConfig token;
+  CaConfig ca;
+  TlsConfig tls;
+  IssuanceConfig issuance;
+  LimitsConfig limits;
+  AuditConfig audit;
+
+  std::string audit_db_path() const { return state_dir + "/audit.db"; }
+  size_t worker_count() const;   // issuance.workers, or the number of cores
+  size_t session_count() const;  // token.sessions, or workers + 2
+};
+
+Result<StationConfig> LoadStationConfig(const std::string& path);
+
+// The line client's connection settings.
+struct LineConfig {
+  std::string path;
+  std::string target;       // "HOST:PORT" of the station
+  std::string ca;           // the TLS CA that signed the station's server certificate
+  std::string cert;         // this line's client certificate (PEM)
+  std::string key;          // its private key (PEM, mode 0600)
+  std::string server_name;  // TLS name to expect; empty: the host of target
+  int deadline_seconds = 30;  // per Sign call; a stream has none
+};
+
+Result<LineConfig> LoadLineConfig(const std::string& path);
+
+// Sets the token's environment (SOFTHSM2_CONF, a network HSM's client config)
+// for this process before the module is loaded.
+void ApplyTokenEnvironment(const TokenConfig& token);
+
+}  // namespace station::config

@@ -1,0 +1,40 @@
+#include "station/issuance/certificate_authority.h"
+
+#include "station/pki/cert_builder.h"
+#include "station/pki/files.h"
+
+namespace station::issuance {
+
+Status CheckCertMatchesKey(X509* cert, EVP_PKEY* key) {
+  EVP_PKEY* cert_key = X509_get0_pubkey(cert);
+  if (cert_key == nullptr || EVP_PKEY_eq(cert_key, key) != 1)
+    return MakeError(Code::kFailedPrecondition, "CA_CERT_KEY_MISMATCH",
+                     "certificate '" + pki::NameText(X509_get_subject_name(cert)) +
+                         "' does not hold the public key of the token key");
+  return {};
+}
+
+Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::shared_ptr<hsm::TokenKey> key,
+                                                                         const std::string& cert_pem_path) {
+  ST_ASSIGN_OR_RETURN(auto chain, pki::ReadCertsPem(cert_pem_path));
+  X509* ca = chain.front().get();
+  ST_RETURN_IF_ERROR(CheckCertMatchesKey(ca, key->evp()));
+  if (X509_check_ca(ca) == 0)
+    return MakeError(Code::kFailedPrecondition, "CA_CERT_NOT_CA",
+                     cert_pem_path + ": the first certificate is not a CA certificate (basicConstraints CA:TRUE)");
+  std::shared_ptr<CertificateAuthority> out(new CertificateAuthority());
+  out->key_ = std::move(key);
+  for (auto& cert : chain) {
+    out->chain_der_.push_back(CertDer(cert.get()));
+    out->chain_.push_back(std::move(cert));
+  }
+  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca);
+  if (ski != nullptr) {
+    out->key_id_.assign(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
+  } else {
+    out->key_id_ = pki::KeyIdentifier(X509_get_X509_PUBKEY(ca));
+  }
+  return out;
+}
+
+}  // namespace station::issuance

@@ -1,0 +1,41 @@
+// The issuing CA as the pipeline uses it: a token-held key, the CA
+// certificate that names it, and the chain a device receives.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hsm/key.h"
+#include "hsm/ossl.h"
+
+namespace station::issuance {
+
+class CertificateAuthority {
+ public:
+  // Loads the CA certificate (and any intermediates after it) from a PEM file
+  // and checks that it is a CA certificate for exactly this token key.
+  static Result<std::shared_ptr<CertificateAuthority>> Load(std::shared_ptr<hsm::TokenKey> key,
+                                                            const std::string& cert_pem_path);
+
+  X509* cert() const noexcept { return chain_.front().get(); }
+  EVP_PKEY* key() const noexcept { return key_->evp(); }
+  const EVP_MD* digest() const noexcept { return key_->digest(); }
+  const std::vector<Bytes>& chain_der() const noexcept { return chain_der_; }
+  const Bytes& key_id() const noexcept { return key_id_; }  // the CA's subjectKeyIdentifier
+  std::string key_id_hex() const { return Hex(key_id_); }
+  hsm::TokenKey& token_key() const noexcept { return *key_; }
+
+ private:
+  CertificateAuthority() = default;
+
+  std::shared_ptr<hsm::TokenKey> key_;
+  std::vector<X509Ptr> chain_;  // issuing CA first
+  std::vector<Bytes> chain_der_;
+  Bytes key_id_;
+};
+
+// Checks that a certificate holds the public key of a token key.
+Status CheckCertMatchesKey(X509* cert, EVP_PKEY* key);
+
+}  // namespace station::issuance

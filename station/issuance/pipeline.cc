@@ -1,0 +1,134 @@
+#include "station/issuance/pipeline.h"
+
+#include "station/issuance/csr.h"
+#include "station/pki/cert_builder.h"
+
+namespace station::issuance {
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options,
+                                                   std::shared_ptr<CertificateAuthority> ca,
+                                                   audit::AuditWriter* writer, audit::AuditReader* reader) {
+  std::unique_ptr<Pipeline> p(new Pipeline(options, std::move(ca), writer, reader));
+  ST_ASSIGN_OR_RETURN(p->profile_, DefaultProfile::Create(options.profile, *p->ca_));
+  size_t workers = options.workers == 0 ? 1 : options.workers;
+  for (size_t i = 0; i < workers; ++i) p->workers_.emplace_back([raw = p.get()] { raw->WorkerLoop(); });
+  return p;
+}
+
+Pipeline::~Pipeline() { Shutdown(); }
+
+void Pipeline::Submit(Caller caller, IssueRequest request, Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_ && queue_.size() < options_.queue_depth) {
+      queue_.push_back(Job{std::move(caller), std::move(request), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+    if (!stopping_) {
+      Finish(done, MakeError(Code::kResourceExhausted, "QUEUE_FULL",
+                             "the station's queue is full (" + std::to_string(options_.queue_depth) +
+                                 " requests); slow down and retry with the same request_id"));
+      return;
+    }
+  }
+  Finish(done, MakeError(Code::kUnavailable, "SHUTTING_DOWN",
+                         "the station is shutting down; retry with the same request_id"));
+}
+
+void Pipeline::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+}
+
+PipelineStats Pipeline::stats() const {
+  return PipelineStats{issued_.load(), replayed_.load(), failed_.load()};
+}
+
+void Pipeline::WorkerLoop() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Process(job);
+  }
+}
+
+void Pipeline::Finish(const Done& done, Result<Issued> result) {
+  if (!result.ok()) {
+    ++failed_;
+  } else if (result->replayed) {
+    ++replayed_;
+  } else {
+    ++issued_;
+  }
+  done(std::move(result));
+}
+
+Issued Pipeline::FromRecord(const audit::AuditRecord& record, bool replayed) const {
+  Issued out;
+  out.certificate_der = record.certificate_der;
+  out.chain_der = ca_->chain_der();
+  out.serial_hex = record.serial_hex;
+  out.certificate_id = record.certificate_id;
+  out.audit_seq = record.seq;
+  out.replayed = replayed;
+  return out;
+}
+
+void Pipeline::Process(Job& job) {
+  const IssueRequest& req = job.request;
+  if (Status st = ValidateRequest(job.caller, req); !st.ok()) return Finish(job.done, st.error());
+
+  // A retry is answered from the log without parsing or signing anything.
+  std::string csr_sha256 = Hex(Sha256(req.csr_der));
+  auto earlier = reader_->FindByRequest(job.caller.identity, req.request_id);
+  if (!earlier.ok()) return Finish(job.done, earlier.error());
+  if (earlier->has_value()) {
+    if ((*earlier)->csr_sha256 != csr_sha256)
+      return Finish(job.done, MakeError(Code::kFailedPrecondition, "REQUEST_ID_REUSED",
+                                        "request_id '" + req.request_id +
+                                            "' was already used by this line for a different CSR; use a new request_id"));
+    return Finish(job.done, FromRecord(**earlier, true));
+  }
+
+  auto csr = CheckCsr(req.csr_der, options_.max_csr_bytes);
+  if (!csr.ok()) return Finish(job.done, csr.error());
+  auto serial = pki::RandomSerial();
+  if (!serial.ok()) return Finish(job.done, serial.error());
+  auto cert = profile_->Build(*csr, req.device_id, serial->get());
+  if (!cert.ok()) return Finish(job.done, cert.error());
+  if (Status st = pki::SignCert(cert->get(), ca_->key(), ca_->digest()); !st.ok())
+    return Finish(job.done, st.error());
+
+  audit::AuditRecord draft;
+  draft.request_id = req.request_id;
+  draft.caller = job.caller.identity;
+  draft.device_id = req.device_id;
+  draft.profile = req.profile.empty() ? "default" : req.profile;
+  draft.serial_hex = pki::SerialHex(serial->get());
+  draft.certificate_der = CertDer(cert->get());
+  draft.certificate_id = Hex(Sha256(draft.certificate_der));
+  draft.spki_sha256 = Hex(Sha256(SpkiDer(csr->public_key.get())));
+  draft.subject = pki::NameText(X509_get_subject_name(cert->get()));
+  draft.issuer_key_id = ca_->key_id_hex();
+  draft.csr_sha256 = std::move(csr_sha256);
+  if (draft.certificate_der.empty()) return Finish(job.done, MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode certificate"));
+
+  writer_->Append(std::move(draft), [this, done = std::move(job.done)](Result<audit::AppendOutcome> outcome) {
+    if (!outcome.ok()) return Finish(done, outcome.error());
+    Finish(done, FromRecord(outcome->record, outcome->replayed));
+  });
+}
+
+}  // namespace station::issuance

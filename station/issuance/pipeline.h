@@ -1,0 +1,93 @@
+// The issuance pipeline: CSR in, durable audit record and certificate out.
+//
+//   Submit ─► bounded queue ─► worker (check request, check CSR, retry lookup,
+//   build, sign in the token) ─► audit writer (group commit) ─► done(...)
+//
+// Workers never wait for the disk: they hand the signed certificate to the
+// audit writer and take the next request; the writer calls `done` once the
+// record is durable. No gRPC in here: callers are identified by Caller.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "station/audit/store.h"
+#include "station/audit/writer.h"
+#include "station/issuance/certificate_authority.h"
+#include "station/issuance/default_profile.h"
+#include "station/issuance/request.h"
+
+namespace station::issuance {
+
+struct PipelineOptions {
+  size_t workers = 2;
+  size_t queue_depth = 4096;
+  size_t max_csr_bytes = 16 * 1024;
+  ProfileOptions profile;
+};
+
+struct PipelineStats {
+  uint64_t issued = 0;
+  uint64_t replayed = 0;
+  uint64_t failed = 0;
+};
+
+class Pipeline {
+ public:
+  using Done = std::function<void(Result<Issued>)>;
+
+  static Result<std::unique_ptr<Pipeline>> Create(const PipelineOptions& options,
+                                                  std::shared_ptr<CertificateAuthority> ca,
+                                                  audit::AuditWriter* writer, audit::AuditReader* reader);
+  ~Pipeline();  // Shutdown()s
+
+  // Queues a request. `done` runs exactly once: on this thread at once when
+  // the queue is full (RESOURCE_EXHAUSTED) or the pipeline is stopping, else
+  // on a worker or the audit writer thread. A certificate reaches `done` only
+  // after its audit record is durable.
+  void Submit(Caller caller, IssueRequest request, Done done);
+
+  // Stops taking requests and finishes every queued one. The audit writer
+  // must still be running; stop it after this.
+  void Shutdown();
+
+  PipelineStats stats() const;
+  const CertificateAuthority& ca() const noexcept { return *ca_; }
+
+ private:
+  struct Job {
+    Caller caller;
+    IssueRequest request;
+    Done done;
+  };
+  Pipeline(const PipelineOptions& options, std::shared_ptr<CertificateAuthority> ca, audit::AuditWriter* writer,
+           audit::AuditReader* reader)
+      : options_(options), ca_(std::move(ca)), writer_(writer), reader_(reader) {}
+
+  void WorkerLoop();
+  void Process(Job& job);
+  Issued FromRecord(const audit::AuditRecord& record, bool replayed) const;
+  void Finish(const Done& done, Result<Issued> result);
+
+  const PipelineOptions options_;
+  std::shared_ptr<CertificateAuthority> ca_;
+  std::unique_ptr<DefaultProfile> profile_;
+  audit::AuditWriter* writer_;
+  audit::AuditReader* reader_;
+
+  std::mutex mu_;  // guards queue_ and stopping_
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+
+  std::atomic<uint64_t> issued_{0}, replayed_{0}, failed_{0};
+};
+
+}  // namespace station::issuance

@@ -1,0 +1,44 @@
+#include "station/issuance/request.h"
+
+namespace station::issuance {
+namespace {
+
+bool PrintableAscii(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
+}  // namespace
+
+const char* RoleName(Role role) noexcept {
+  return role == Role::kLine ? "line" : "officer";
+}
+
+Status ValidateRequest(const Caller& caller, const IssueRequest& request) {
+  if (caller.role != Role::kLine)
+    return MakeError(Code::kPermissionDenied, "ROLE_NOT_ALLOWED",
+                     "caller '" + caller.identity + "' has role " + RoleName(caller.role) +
+                         "; only line certificates may request device certificates");
+  if (request.request_id.empty() || request.request_id.size() > kMaxRequestIdBytes ||
+      !PrintableAscii(request.request_id))
+    return MakeError(Code::kInvalidArgument, "REQUEST_ID_INVALID",
+                     "request_id must be 1 to 128 printable ASCII characters");
+  if (request.device_id.size() > kMaxDeviceIdBytes || !PrintableAscii(request.device_id))
+    return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID",
+                     "device_id must be at most 64 printable ASCII characters (it becomes the subject CN)");
+  if (request.attributes.size() > kMaxAttributes)
+    return MakeError(Code::kInvalidArgument, "ATTRIBUTES_INVALID",
+                     "at most " + std::to_string(kMaxAttributes) + " attributes are accepted");
+  for (const auto& [key, value] : request.attributes) {
+    if (key.empty() || key.size() > kMaxAttributeKeyBytes || value.size() > kMaxAttributeValueBytes)
+      return MakeError(Code::kInvalidArgument, "ATTRIBUTES_INVALID",
+                       "attribute keys have 1 to 64 bytes and values at most 1024 bytes");
+  }
+  if (!request.profile.empty() && request.profile != "default")
+    return MakeError(Code::kPermissionDenied, "UNKNOWN_PROFILE",
+                     "profile '" + request.profile.substr(0, 64) + "' does not exist on this station (known: default)");
+  return {};
+}
+
+}  // namespace station::issuance

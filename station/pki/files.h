@@ -1,0 +1,31 @@
+// Reading and writing the files a station keeps: PEM certificates, keys, and
+// small text files, with the modes a secret needs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hsm/error.h"
+#include "hsm/ossl.h"
+
+namespace station::pki {
+
+// Reads a whole file of at most `max_bytes`.
+Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 1 << 20);
+
+// Writes a file atomically (temp file + rename) with the given mode.
+Status WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
+
+// All certificates in a PEM file, in file order (at least one).
+Result<std::vector<X509Ptr>> ReadCertsPem(const std::string& path);
+// The certificates in a PEM string.
+Result<std::vector<X509Ptr>> ParseCertsPem(const std::string& pem, const std::string& what);
+
+std::string CertPem(X509* cert);
+std::string CsrPem(X509_REQ* csr);
+std::string PrivateKeyPem(EVP_PKEY* key);  // unencrypted PKCS#8; write it with mode 0600
+
+// A DER certificate as an X509 (INVALID_ARGUMENT when it is not one).
+Result<X509Ptr> ParseCertDer(const Bytes& der);
+
+}  // namespace station::pki

@@ -1,0 +1,142 @@
+#include "station/server/line_service.h"
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "station/server/caller.h"
+#include "station/server/status.h"
+
+namespace station::server {
+namespace {
+
+issuance::IssueRequest ToIssueRequest(const v1::SignRequest& msg) {
+  issuance::IssueRequest req;
+  req.request_id = msg.request_id();
+  req.csr_der.assign(msg.csr_der().begin(), msg.csr_der().end());
+  req.profile = msg.profile();
+  req.device_id = msg.device_id();
+  if (msg.attributes_size() <= static_cast<int>(issuance::kMaxAttributes) + 1) {
+    for (const auto& [key, value] : msg.attributes()) req.attributes[key] = value;
+  } else {
+    // Keep one too many so that validation refuses it with a clear reason,
+    // without copying a hostile number of entries.
+    for (const auto& [key, value] : msg.attributes()) {
+      req.attributes[key] = value;
+      if (req.attributes.size() > issuance::kMaxAttributes) break;
+    }
+  }
+  return req;
+}
+
+// One SignStream's answers on their way out, and how many are still owed.
+// Shared with the pipeline's callbacks, which may outlive the handler's frame.
+struct StreamState {
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  std::deque<v1::SignResponse> outbox;
+  size_t inflight = 0;
+  bool reading_done = false;
+};
+
+// Counts a stream against the limit for as long as it lives.
+class StreamSlot {
+ public:
+  StreamSlot(std::atomic<size_t>& open, size_t max) : open_(open), ok_(open.fetch_add(1) < max) {}
+  ~StreamSlot() { open_.fetch_sub(1); }
+  bool ok() const { return ok_; }
+
+ private:
+  std::atomic<size_t>& open_;
+  bool ok_;
+};
+
+}  // namespace
+
+grpc::Status LineService::SignStream(grpc::ServerContext* context,
+                                     grpc::ServerReaderWriter<v1::SignResponse, v1::SignRequest>* stream) {
+  auto caller = CallerFromContext(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.error());
+  StreamSlot slot(open_streams_, limits_.max_streams);
+  if (!slot.ok())
+    return ToGrpcStatus(MakeError(Code::kResourceExhausted, "TOO_MANY_STREAMS",
+                                  "the station serves at most " + std::to_string(limits_.max_streams) +
+                                      " streams at once; retry later"));
+  auto state = std::make_shared<StreamState>();
+
+  // The writer sends answers in completion order. gRPC allows one reader and
+  // one writer on a stream at the same time.
+  std::thread writer([state, stream] {
+    bool broken = false;
+    std::unique_lock<std::mutex> lock(state->mu);
+    for (;;) {
+      state->cv.wait(lock, [&] { return !state->outbox.empty() || (state->reading_done && state->inflight == 0); });
+      if (state->outbox.empty()) return;
+      v1::SignResponse response = std::move(state->outbox.front());
+      state->outbox.pop_front();
+      lock.unlock();
+      // No buffer_hint: a sync Write with it waits for a flush that a later
+      // write would have to trigger, and stalls the stream.
+      if (!broken) broken = !stream->Write(response);
+      lock.lock();
+    }
+  });
+
+  v1::SignRequest msg;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(state->mu);
+      // Backpressure: stop reading while this stream has its fill in flight.
+      state->cv.wait(lock, [&] { return state->inflight < limits_.max_inflight_per_stream; });
+    }
+    if (!stream->Read(&msg)) break;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      ++state->inflight;
+    }
+    std::string request_id = msg.request_id();
+    pipeline_.Submit(*caller, ToIssueRequest(msg), [state, request_id](Result<issuance::Issued> outcome) {
+      v1::SignResponse response;
+      response.set_request_id(request_id);
+      FillResponse(outcome, response);
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->outbox.push_back(std::move(response));
+      --state->inflight;
+      state->cv.notify_all();
+    });
+  }
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->reading_done = true;
+    state->cv.notify_all();
+  }
+  writer.join();
+  return grpc::Status::OK;
+}
+
+grpc::Status LineService::Sign(grpc::ServerContext* context, const v1::SignRequest* request,
+                               v1::SignResponse* response) {
+  auto caller = CallerFromContext(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.error());
+  std::promise<Result<issuance::Issued>> promise;
+  auto future = promise.get_future();
+  pipeline_.Submit(*caller, ToIssueRequest(*request),
+                   [&promise](Result<issuance::Issued> outcome) { promise.set_value(std::move(outcome)); });
+  // The pipeline always answers; waiting here cannot hang past its own bounds
+  // (queue depth, token session wait).
+  response->set_request_id(request->request_id());
+  FillResponse(future.get(), *response);
+  return grpc::Status::OK;
+}
+
+grpc::Status LineService::GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest*,
+                                     v1::GetCaChainResponse* response) {
+  auto caller = CallerFromContext(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.error());
+  for (const Bytes& der : pipeline_.ca().chain_der()) response->add_chain_der(der.data(), der.size());
+  return grpc::Status::OK;
+}
+
+}  // namespace station::server

@@ -1,0 +1,34 @@
+// The LineSigner gRPC service: an adapter between station.v1 messages and the
+// issuance pipeline. No business rule lives here.
+#pragma once
+
+#include <atomic>
+
+#include "station/config/config.h"
+#include "station/issuance/pipeline.h"
+#include "station/v1/station.grpc.pb.h"
+
+namespace station::server {
+
+struct LineServiceLimits {
+  size_t max_streams = 64;
+  size_t max_inflight_per_stream = 256;
+};
+
+class LineService final : public v1::LineSigner::Service {
+ public:
+  LineService(issuance::Pipeline& pipeline, const LineServiceLimits& limits) : pipeline_(pipeline), limits_(limits) {}
+
+  grpc::Status SignStream(grpc::ServerContext* context,
+                          grpc::ServerReaderWriter<v1::SignResponse, v1::SignRequest>* stream) override;
+  grpc::Status Sign(grpc::ServerContext* context, const v1::SignRequest* request, v1::SignResponse* response) override;
+  grpc::Status GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest* request,
+                          v1::GetCaChainResponse* response) override;
+
+ private:
+  issuance::Pipeline& pipeline_;
+  const LineServiceLimits limits_;
+  std::atomic<size_t> open_streams_{0};
+};
+
+}  // namespace station::server

@@ -1,0 +1,65 @@
+// station-server --config FILE [--listen HOST:PORT]
+//
+// Prints "listening on HOST:PORT" on stderr when it is ready. SIGTERM or
+// SIGINT: stop accepting, finish in-flight requests, make the audit log
+// durable, exit 0.
+#include <csignal>
+#include <cstdio>
+
+#include "station/common/args.h"
+#include "station/common/log.h"
+#include "station/pki/cert_builder.h"
+#include "station/server/server.h"
+
+using namespace station;
+
+namespace {
+
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "station-server: %s\n", e.ToString().c_str());
+  return e.code == Code::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread; this one waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto args = common::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help"});
+  if (!args.ok()) return Fail(args.error());
+  if (args->Has("help") || !args->Has("config")) {
+    std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT]\n");
+    return args->Has("help") ? 0 : 2;
+  }
+  auto config = config::LoadStationConfig(*args->Get("config"));
+  if (!config.ok()) return Fail(config.error());
+  auto server = server::StationServer::Start(*config, args->Get("listen", ""));
+  if (!server.ok()) return Fail(server.error());
+  const auto& ca = (*server)->station().ca();
+  common::LogInfo("issuing CA '" + pki::NameText(X509_get_subject_name(ca.cert())) + "' (" +
+                  hsm::KeyAlgorithmName(ca.token_key().algorithm()) + ", key '" + ca.token_key().label() +
+                  "' on token '" + ca.token_key().token().label() + "'); " + std::to_string(config->worker_count()) +
+                  " workers; audit log " + config->audit_db_path() + " at seq " +
+                  std::to_string((*server)->station().audit_last_seq()));
+  std::fprintf(stderr, "listening on %s\n", (*server)->address().c_str());
+  std::fflush(stderr);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  common::LogInfo(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
+                  "; finishing in-flight requests");
+  (*server)->Shutdown(kShutdownGrace);
+  auto stats = (*server)->station().pipeline().stats();
+  common::LogInfo("stopped; issued " + std::to_string(stats.issued) + ", replayed " + std::to_string(stats.replayed) +
+                  ", refused " + std::to_string(stats.failed) + "; audit log durable at seq " +
+                  std::to_string((*server)->station().audit_last_seq()));
+  return 0;
+}

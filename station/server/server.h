@@ -1,0 +1,40 @@
+// The station's gRPC server: mutual TLS only, bounded messages and streams.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "station/runtime/station.h"
+#include "station/server/line_service.h"
+
+namespace station::server {
+
+class StationServer {
+ public:
+  // Opens the station (token, CA, audit log) and starts serving on `listen`
+  // (config.listen when empty). Port 0 picks a free port.
+  static Result<std::unique_ptr<StationServer>> Start(const config::StationConfig& config, const std::string& listen);
+
+  // "HOST:PORT" with the real port.
+  const std::string& address() const noexcept { return address_; }
+
+  // Stops accepting, lets in-flight calls finish (up to `grace`), then drains
+  // the pipeline and makes the audit log durable.
+  void Shutdown(std::chrono::milliseconds grace);
+
+  runtime::Station& station() { return *station_; }
+
+ private:
+  StationServer() = default;
+  std::unique_ptr<runtime::Station> station_;
+  std::unique_ptr<LineService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+};
+
+// Server TLS credentials that require and verify a client certificate.
+Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls);
+
+}  // namespace station::server

@@ -1,0 +1,177 @@
+#include "station/setup/dev_setup.h"
+
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "hsm/token.h"
+#include "station/pki/cert_builder.h"
+#include "station/pki/files.h"
+#include "station/setup/ca_init.h"
+
+namespace station::setup {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kTokenLabel = "station";
+
+Status MakeDir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    return MakeError(Code::kFailedPrecondition, "DEV_SETUP_FAILED", "cannot create " + path + ": " + std::strerror(errno));
+  ::chmod(path.c_str(), mode);
+  return {};
+}
+
+std::string RandomHex(size_t bytes) {
+  Bytes raw(bytes);
+  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
+  return Hex(raw);
+}
+
+// "127.0.0.1:7443" -> host "127.0.0.1"; "[::1]:7443" -> "::1".
+std::string HostOf(const std::string& listen) {
+  if (!listen.empty() && listen[0] == '[') return listen.substr(1, listen.find(']') - 1);
+  return listen.substr(0, listen.rfind(':'));
+}
+
+bool IsIpAddress(const std::string& host) {
+  return host.find_first_not_of("0123456789.") == std::string::npos || host.find(':') != std::string::npos;
+}
+
+struct TlsPair {
+  std::string cert_path, key_path;
+};
+
+// A TLS certificate and its key file (mode 0600), issued by the TLS CA.
+Result<TlsPair> WriteTlsPair(const std::string& dir, const std::string& name, const pki::CertSpec& spec,
+                             EVP_PKEY* ca_key, X509* ca_cert) {
+  ST_ASSIGN_OR_RETURN(auto key, pki::GenerateSoftwareKey("ec-p256"));
+  ST_ASSIGN_OR_RETURN(auto cert, pki::MakeCert(spec, key.get(), ca_key, ca_cert));
+  TlsPair out{dir + "/" + name + ".pem", dir + "/" + name + ".key"};
+  ST_RETURN_IF_ERROR(pki::WriteFile(out.key_path, pki::PrivateKeyPem(key.get()), 0600));
+  ST_RETURN_IF_ERROR(pki::WriteFile(out.cert_path, pki::CertPem(cert.get()), 0644));
+  return out;
+}
+
+std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+
+}  // namespace
+
+Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
+  ST_ASSIGN_OR_RETURN(auto ca_alg, hsm::ParseKeyAlgorithm(options.ca_key));
+  if (ca_alg == hsm::KeyAlgorithm::kRsa4096)
+    return MakeError(Code::kInvalidArgument, "UNSUPPORTED_KEY_ALGORITHM", "dev-setup offers ec-p256, ec-p384, rsa-2048, rsa-3072");
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  std::string dir = fs::absolute(options.dir, ec).lexically_normal().string();
+  if (!dir.empty() && dir.back() == '/') dir.pop_back();
+  DevSetupResult result;
+  result.station_conf = dir + "/station.conf";
+  result.line_conf = dir + "/line.conf";
+  result.ca_cert = dir + "/ca/ca.pem";
+  if (fs::exists(result.station_conf))
+    return MakeError(Code::kAlreadyExists, "ALREADY_SET_UP",
+                     dir + " already holds a station (" + result.station_conf + "); choose another --dir or remove it");
+  for (const char* sub : {"", "/token", "/secrets", "/ca", "/tls", "/state"})
+    ST_RETURN_IF_ERROR(MakeDir(dir + sub, std::strcmp(sub, "/ca") == 0 || std::strcmp(sub, "/tls") == 0 ? 0755 : 0700));
+
+  // The token: SoftHSM keeps it under DIR/token, configured by DIR/softhsm2.conf.
+  std::string softhsm_conf = dir + "/softhsm2.conf";
+  ST_RETURN_IF_ERROR(pki::WriteFile(softhsm_conf,
+                                    "# SoftHSM2 token of this development station\n"
+                                    "directories.tokendir = " + dir + "/token\n"
+                                    "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+                                    0600));
+  ::setenv("SOFTHSM2_CONF", softhsm_conf.c_str(), 1);
+  hsm::Secret user_pin(RandomHex(16)), so_pin(RandomHex(16));
+  std::string user_pin_file = dir + "/secrets/user.pin";
+  ST_RETURN_IF_ERROR(pki::WriteFile(user_pin_file, user_pin.reveal() + "\n", 0600));
+  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/secrets/so.pin", so_pin.reveal() + "\n", 0600));
+  ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(options.module));
+  ST_RETURN_IF_ERROR(hsm::InitializeToken(*module, kTokenLabel, so_pin, user_pin));
+  hsm::Pkcs11Uri token_uri;
+  token_uri.token = kTokenLabel;
+  ST_ASSIGN_OR_RETURN(auto token, hsm::Token::Open(module, token_uri, hsm::Secret(user_pin.reveal())));
+
+  // The issuing CA: key generated inside the token, self-signed certificate.
+  CaInitRequest ca_request;
+  ca_request.algorithm = ca_alg;
+  ca_request.subject = "CN=Station Dev CA " + RandomHex(4) + ",O=Signing Station (development)";
+  ST_ASSIGN_OR_RETURN(auto ca, InitCa(token, ca_request, true));
+  result.key_uri = ca.key_uri;
+  ST_RETURN_IF_ERROR(pki::WriteFile(result.ca_cert, ca.cert_pem, 0644));
+
+  // TLS: a separate software CA for the gRPC channel (it never signs devices).
+  ST_ASSIGN_OR_RETURN(auto tls_ca_key, pki::GenerateSoftwareKey("ec-p256"));
+  pki::CertSpec tls_ca_spec;
+  tls_ca_spec.subject = "CN=Station Dev TLS CA " + RandomHex(4) + ",O=Signing Station (development)";
+  tls_ca_spec.validity_days = 825;
+  tls_ca_spec.is_ca = true;
+  tls_ca_spec.path_len = 0;
+  ST_ASSIGN_OR_RETURN(auto tls_ca, pki::MakeCert(tls_ca_spec, tls_ca_key.get(), tls_ca_key.get(), nullptr));
+  std::string tls_dir = dir + "/tls";
+  ST_RETURN_IF_ERROR(pki::WriteFile(tls_dir + "/tls-ca.pem", pki::CertPem(tls_ca.get()), 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(tls_dir + "/tls-ca.key", pki::PrivateKeyPem(tls_ca_key.get()), 0600));
+
+  std::string host = HostOf(options.listen);
+  pki::CertSpec server;
+  server.subject = "CN=station-server,O=Signing Station (development)";
+  server.validity_days = 825;
+  server.extended_key_usage = "serverAuth";
+  server.san = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
+  if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1" && host != "0.0.0.0" && host != "::")
+    server.san.push_back((IsIpAddress(host) ? "IP:" : "DNS:") + host);
+  ST_ASSIGN_OR_RETURN(auto server_pair, WriteTlsPair(tls_dir, "server", server, tls_ca_key.get(), tls_ca.get()));
+  // Roles travel in the client certificate's OU: "line" or "officer".
+  pki::CertSpec line;
+  line.subject = "CN=line-1,OU=line,O=Signing Station (development)";
+  line.validity_days = 825;
+  line.extended_key_usage = "clientAuth";
+  ST_ASSIGN_OR_RETURN(auto line_pair, WriteTlsPair(tls_dir, "line-1", line, tls_ca_key.get(), tls_ca.get()));
+  pki::CertSpec officer = line;
+  officer.subject = "CN=officer-1,OU=officer,O=Signing Station (development)";
+  ST_ASSIGN_OR_RETURN(auto officer_pair, WriteTlsPair(tls_dir, "officer-1", officer, tls_ca_key.get(), tls_ca.get()));
+
+  std::string station_conf =
+      "# Development station made by `stationctl dev-setup`. Reference: docs/configuration.md\n"
+      "listen = " + Quote(options.listen) + "\n"
+      "state_dir = \"state\"\n\n"
+      "[token]\n"
+      "module = " + Quote(options.module) + "\n"
+      "uri = " + Quote(token_uri.ToString()) + "\n"
+      "pin_file = \"secrets/user.pin\"\n\n"
+      "[token.env]\n"
+      "SOFTHSM2_CONF = " + Quote(softhsm_conf) + "\n\n"
+      "[ca]\n"
+      "key_uri = " + Quote(ca.key_uri) + "\n"
+      "certificate = \"ca/ca.pem\"\n\n"
+      "[tls]\n"
+      "cert = \"tls/server.pem\"\n"
+      "key = \"tls/server.key\"\n"
+      "client_ca = \"tls/tls-ca.pem\"\n\n"
+      "[issuance]\n"
+      "validity_days = 3650\n";
+  ST_RETURN_IF_ERROR(pki::WriteFile(result.station_conf, station_conf, 0644));
+  std::string target = options.listen;
+  if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));
+  if (host == "::") target = "[::1]" + options.listen.substr(options.listen.rfind(':'));
+  auto client_conf = [&](const TlsPair& pair) {
+    return "# Client settings made by `stationctl dev-setup`. Reference: docs/configuration.md\n"
+           "target = " + Quote(target) + "\n\n"
+           "[tls]\n"
+           "ca = \"tls/tls-ca.pem\"\n"
+           "cert = " + Quote("tls/" + fs::path(pair.cert_path).filename().string()) + "\n"
+           "key = " + Quote("tls/" + fs::path(pair.key_path).filename().string()) + "\n";
+  };
+  ST_RETURN_IF_ERROR(pki::WriteFile(result.line_conf, client_conf(line_pair), 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer.conf", client_conf(officer_pair), 0644));
+  (void)server_pair;
+  return result;
+}
+
+}  // namespace station::setup

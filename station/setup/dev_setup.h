@@ -1,0 +1,30 @@
+// `stationctl dev-setup`: everything a development station needs, under one
+// directory: its own SoftHSM token, a CA key generated in it, TLS material,
+// station.conf and line.conf. Never for production: the TLS keys are files.
+#pragma once
+
+#include <string>
+
+#include "hsm/error.h"
+
+namespace station::setup {
+
+struct DevSetupOptions {
+  std::string dir;                                      // created if missing; must not hold a station yet
+  std::string listen = "127.0.0.1:7443";                // the server's listen address
+  std::string ca_key = "ec-p256";                       // ec-p256 | ec-p384 | rsa-2048 | rsa-3072
+  std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+};
+
+struct DevSetupResult {
+  std::string station_conf;  // DIR/station.conf
+  std::string line_conf;     // DIR/line.conf
+  std::string ca_cert;       // DIR/ca/ca.pem (the issuing CA: what devices chain to)
+  std::string key_uri;       // the CA key in the token
+};
+
+// Must run before this process has loaded the SoftHSM module (it points
+// SOFTHSM2_CONF at the new token directory).
+Result<DevSetupResult> DevSetup(const DevSetupOptions& options);
+
+}  // namespace station::setup
