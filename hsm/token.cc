@@ -80,6 +80,7 @@ Status Token::Login() {
 Status Token::Run(const std::string& doing, const SessionOp& op) {
   CK_RV rv = CKR_OK;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    bool logged_out = false;
     {
       ST_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.session_wait));
       rv = op(lease.handle());
@@ -88,12 +89,16 @@ Status Token::Run(const std::string& doing, const SessionOp& op) {
         lease.MarkBroken();
         continue;
       }
+      // Tokens differ in how they report a lost login: CKR_USER_NOT_LOGGED_IN,
+      // or (SoftHSM) CKR_KEY_HANDLE_INVALID because private objects vanish
+      // from view. The session state says which it is.
+      CK_SESSION_INFO info{};
+      logged_out = rv == CKR_USER_NOT_LOGGED_IN ||
+                   (fn()->C_GetSessionInfo(lease.handle(), &info) == CKR_OK &&
+                    (info.state == CKS_RO_PUBLIC_SESSION || info.state == CKS_RW_PUBLIC_SESSION));
     }
-    if (rv == CKR_USER_NOT_LOGGED_IN) {
-      ST_RETURN_IF_ERROR(Login());
-      continue;
-    }
-    break;
+    if (!logged_out) break;
+    ST_RETURN_IF_ERROR(Login());
   }
   return CkError(rv, doing + " on token '" + label_ + "'");
 }

@@ -1,5 +1,7 @@
 // station-line: the line controller's client.
 //
+// --target HOST:PORT overrides the config's target.
+//
 //   station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID]
 //   station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]
 //                [--window W] [--timeout S] [--json]
@@ -19,7 +21,8 @@ int Usage() {
   std::fprintf(stderr,
                "usage: station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID]\n"
                "       station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]\n"
-               "                    [--window W] [--timeout SECONDS] [--profile P] [--json]\n");
+               "                    [--window W] [--timeout SECONDS] [--profile P] [--out DIR] [--json]\n"
+               "       (--target HOST:PORT overrides the target in line.conf)\n");
   return 2;
 }
 
@@ -32,12 +35,13 @@ int Fail(const Error& e) {
 
 int main(int argc, char** argv) {
   auto args = common::Args::Parse(argc, argv, 1,
-                                  {"config", "out", "profile", "device-id", "devices", "streams", "key", "window", "timeout"},
+                                  {"config", "target", "out", "profile", "device-id", "devices", "streams", "key", "window", "timeout"},
                                   {"json", "help"});
   if (!args.ok()) return Fail(args.error());
   if (args->Has("help") || args->positional().empty() || !args->Has("config")) return Usage();
   auto config = config::LoadLineConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());
+  if (auto target = args->Get("target")) config->target = *target;
   const std::string& command = args->positional()[0];
 
   if (command == "sign") {
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
     options.key = args->Get("key", "ec-p256");
     options.profile = args->Get("profile", "");
     options.progress = !args->Has("json") && isatty(STDERR_FILENO);
+    options.out_dir = args->Get("out", "");
     auto summary = client::Simulate(*config, options);
     if (!summary.ok()) return Fail(summary.error());
     if (args->Has("json")) {

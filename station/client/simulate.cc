@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "station/client/channel.h"
 #include "station/pki/cert_builder.h"
+#include "station/pki/files.h"
 #include "station/v1/station.grpc.pb.h"
 
 namespace station::client {
@@ -163,6 +165,22 @@ void VerifyAll(std::vector<Device>& devices, const std::vector<X509Ptr>& chain, 
   summary.verify_failures = bad;
 }
 
+Status WriteCertificates(const std::vector<Device>& devices, const std::vector<X509Ptr>& chain,
+                         const std::string& out_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  std::string chain_pem;
+  for (const auto& ca : chain) chain_pem += pki::CertPem(ca.get());
+  ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/chain.pem", chain_pem));
+  for (const Device& d : devices) {
+    if (d.certificate_der.empty()) continue;
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(d.certificate_der.data());
+    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(d.certificate_der.size())));
+    if (cert) ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/" + d.device_id + ".pem", pki::CertPem(cert.get())));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SimulateSummary> Simulate(const config::LineConfig& config, const SimulateOptions& options) {
@@ -244,6 +262,7 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
   summary.max_ms = latencies.empty() ? 0 : latencies.back();
   summary.certs_per_second = summary.seconds > 0 ? static_cast<double>(summary.issued) / summary.seconds : 0;
   VerifyAll(devices, chain, summary);
+  if (!options.out_dir.empty()) ST_RETURN_IF_ERROR(WriteCertificates(devices, chain, options.out_dir));
   if (transport_failed) {
     for (const auto& e : transport_errors)
       if (!e.empty()) std::fprintf(stderr, "stream error: %s\n", e.c_str());

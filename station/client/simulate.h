@@ -18,6 +18,7 @@ struct SimulateOptions {
   std::string profile;
   int timeout_seconds = 600;    // the whole run stops after this
   bool progress = false;        // draw a progress bar on stderr
+  std::string out_dir;          // when set: each certificate as OUT/<device_id>.pem, chain as OUT/chain.pem
 };
 
 struct SimulateSummary {

@@ -1,0 +1,149 @@
+// stationctl, station-line and station-server as an operator runs them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "station/pki/files.h"
+#include "tests/support/dev_station.h"
+#include "tests/support/subprocess.h"
+
+namespace station {
+namespace {
+
+using testing::ProgramPath;
+using testing::RunCommand;
+
+class CliTest : public ::testing::Test {
+ protected:
+  std::string Dir() const { return tmp_.path() + "/dev"; }
+  testing::CommandResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), ProgramPath("stationctl"));
+    return RunCommand(args);
+  }
+  void DevSetup(const std::string& ca_key = "ec-p256") {
+    auto r = Ctl({"dev-setup", "--dir", Dir(), "--listen", "127.0.0.1:0", "--ca-key", ca_key});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  std::string StartServer(testing::Background& server) {
+    std::string address = server.WaitForListening();
+    EXPECT_FALSE(address.empty()) << server.log();
+    return address;
+  }
+  testing::TempDir tmp_;
+};
+
+TEST_F(CliTest, DevSetupMakesAStationThatSignsCsrsFromFiles) {
+  DevSetup();
+  for (const char* secret : {"/secrets/user.pin", "/secrets/so.pin", "/tls/server.key", "/tls/line-1.key"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((Dir() + secret).c_str(), &st), 0) << secret;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << secret;
+  }
+  auto again = Ctl({"dev-setup", "--dir", Dir()});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.output.find("ALREADY_SET_UP"), std::string::npos) << again.output;
+
+  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
+  std::string address = StartServer(server);
+  // A person's own CSR, made with the openssl CLI, signed with station-line.
+  auto csr = RunCommand({"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                         "-nodes", "-keyout", tmp_.path() + "/mine.key", "-subj", "/CN=my-device",
+                         "-out", tmp_.path() + "/mine.csr"});
+  ASSERT_EQ(csr.exit_code, 0) << csr.output;
+  auto sign = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "sign",
+                          tmp_.path() + "/mine.csr", "--out", tmp_.path() + "/out"});
+  ASSERT_EQ(sign.exit_code, 0) << sign.output;
+  auto verify = RunCommand({"/usr/bin/openssl", "verify", "-CAfile", Dir() + "/ca/ca.pem", tmp_.path() + "/out/mine.pem"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  auto chain_verify = RunCommand({"/usr/bin/openssl", "verify", "-CAfile", tmp_.path() + "/out/mine.chain.pem",
+                                  tmp_.path() + "/out/mine.pem"});
+  EXPECT_EQ(chain_verify.exit_code, 0) << chain_verify.output;
+  // A bad CSR file gets a clear error and a non-zero exit.
+  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/bad.csr", "not a csr").ok());
+  auto bad = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "sign",
+                         tmp_.path() + "/bad.csr", "--out", tmp_.path() + "/out"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("CSR_MALFORMED"), std::string::npos) << bad.output;
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+TEST_F(CliTest, SimulateVerifiesEveryCertificateAndWritesThem) {
+  DevSetup("ec-p384");
+  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
+  std::string address = StartServer(server);
+  auto sim = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "simulate",
+                         "--devices", "200", "--streams", "3", "--json", "--out", tmp_.path() + "/certs"});
+  ASSERT_EQ(sim.exit_code, 0) << sim.output;
+  EXPECT_NE(sim.output.find("\"issued\":200"), std::string::npos) << sim.output;
+  EXPECT_NE(sim.output.find("\"verify_failures\":0"), std::string::npos) << sim.output;
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp_.path() + "/certs")) files += entry.is_regular_file();
+  EXPECT_EQ(files, 201u) << "200 certificates and chain.pem";
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  auto verify = Ctl({"audit", "verify", "--config", Dir() + "/station.conf"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
+TEST_F(CliTest, CaInitAndImportCertCheckTheTokenKey) {
+  DevSetup();
+  std::string conf = Dir() + "/station.conf";
+  auto self = Ctl({"ca", "init", "--config", conf, "--label", "second-ca", "--key", "ec-p384",
+                   "--subject", "CN=Second CA,O=Test", "--self-signed", tmp_.path() + "/second.pem"});
+  ASSERT_EQ(self.exit_code, 0) << self.output;
+  EXPECT_NE(self.output.find("pkcs11:token=station;object=second-ca;type=private"), std::string::npos) << self.output;
+  auto text = RunCommand({"/usr/bin/openssl", "x509", "-in", tmp_.path() + "/second.pem", "-noout", "-text"});
+  EXPECT_NE(text.output.find("CA:TRUE"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("ecdsa-with-SHA384"), std::string::npos);
+  auto selfcheck = RunCommand({"/usr/bin/openssl", "verify", "-CAfile", tmp_.path() + "/second.pem", tmp_.path() + "/second.pem"});
+  EXPECT_EQ(selfcheck.exit_code, 0) << selfcheck.output;
+
+  auto csr = Ctl({"ca", "init", "--config", conf, "--label", "third-ca", "--subject", "CN=Third CA",
+                  "--csr", tmp_.path() + "/third.csr"});
+  ASSERT_EQ(csr.exit_code, 0) << csr.output;
+  auto csr_check = RunCommand({"/usr/bin/openssl", "req", "-in", tmp_.path() + "/third.csr", "-verify", "-noout"});
+  EXPECT_EQ(csr_check.exit_code, 0) << csr_check.output;
+  auto dup = Ctl({"ca", "init", "--config", conf, "--label", "third-ca", "--subject", "CN=X", "--csr", tmp_.path() + "/x.csr"});
+  EXPECT_NE(dup.exit_code, 0);
+  EXPECT_NE(dup.output.find("KEY_EXISTS"), std::string::npos) << dup.output;
+
+  // The station's own key (station-ca) does not match the second CA's certificate...
+  auto mismatch = Ctl({"ca", "import-cert", "--config", conf, "--cert", tmp_.path() + "/second.pem"});
+  EXPECT_NE(mismatch.exit_code, 0);
+  EXPECT_NE(mismatch.output.find("CA_CERT_KEY_MISMATCH"), std::string::npos) << mismatch.output;
+  // ...but its own certificate does.
+  auto match = Ctl({"ca", "import-cert", "--config", conf, "--cert", Dir() + "/ca/ca.pem"});
+  EXPECT_EQ(match.exit_code, 0) << match.output;
+}
+
+TEST_F(CliTest, PinsAreNeverTakenOnTheCommandLine) {
+  auto r = Ctl({"ca", "init", "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-uri", "pkcs11:token=x",
+                "--pin", "1234", "--subject", "CN=x", "--csr", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("never taken on the command line"), std::string::npos) << r.output;
+  auto uri = Ctl({"ca", "init", "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-uri",
+                  "pkcs11:token=x?pin-value=1234", "--pin-file", "/nonexistent", "--subject", "CN=x", "--csr", "/dev/null"});
+  EXPECT_NE(uri.exit_code, 0);
+}
+
+TEST_F(CliTest, ServerRefusesAPinFileOthersCanRead) {
+  DevSetup();
+  ASSERT_EQ(chmod((Dir() + "/secrets/user.pin").c_str(), 0644), 0);
+  auto r = RunCommand({ProgramPath("station-server"), "--config", Dir() + "/station.conf"}, 30);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("PIN_UNAVAILABLE"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("chmod 600"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, ServerExplainsABadConfig) {
+  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/bad.conf", "state_dir = \"s\"\n[token]\nuri = 3\n").ok());
+  auto r = RunCommand({ProgramPath("station-server"), "--config", tmp_.path() + "/bad.conf"}, 30);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("token.uri"), std::string::npos) << r.output;
+  auto usage = RunCommand({ProgramPath("station-server")}, 30);
+  EXPECT_EQ(usage.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace station
