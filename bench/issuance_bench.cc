@@ -40,10 +40,7 @@ struct Fixture {
     profile = std::move(issuance::DefaultProfile::Create({}, *ca).value());
     auto device = pki::GenerateSoftwareKey("ec-p256");
     auto req = pki::MakeCaCsr("CN=bench-device", device->get());
-    unsigned char* der = nullptr;
-    int len = i2d_X509_REQ(req->get(), &der);
-    csr.assign(der, der + len);
-    OPENSSL_free(der);
+    csr = CsrDer(req->get());
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
 };

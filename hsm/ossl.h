@@ -54,8 +54,9 @@ inline Bytes Sha256(std::string_view s) {
   return Sha256(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-// DER of a certificate / of a public key's SubjectPublicKeyInfo ({} on failure).
+// DER of a certificate, a public key's SubjectPublicKeyInfo, a request ({} on failure).
 Bytes CertDer(X509* cert);
 Bytes SpkiDer(EVP_PKEY* key);
+Bytes CsrDer(X509_REQ* csr);
 
 }  // namespace station

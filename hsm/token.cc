@@ -23,7 +23,8 @@ std::string TrimPadded(const unsigned char* field, size_t len) {
   return s;
 }
 
-Result<std::vector<CK_SLOT_ID>> FindTokenSlots(CK_FUNCTION_LIST* fn, const Pkcs11Uri& uri) {
+// The slots that have a token present.
+Result<std::vector<CK_SLOT_ID>> SlotsWithToken(CK_FUNCTION_LIST* fn) {
   CK_ULONG count = 0;
   CK_RV rv = fn->C_GetSlotList(CK_TRUE, nullptr, &count);
   if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
@@ -31,6 +32,11 @@ Result<std::vector<CK_SLOT_ID>> FindTokenSlots(CK_FUNCTION_LIST* fn, const Pkcs1
   rv = fn->C_GetSlotList(CK_TRUE, slots.data(), &count);
   if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
   slots.resize(count);
+  return slots;
+}
+
+Result<std::vector<CK_SLOT_ID>> FindTokenSlots(CK_FUNCTION_LIST* fn, const Pkcs11Uri& uri) {
+  ST_ASSIGN_OR_RETURN(auto slots, SlotsWithToken(fn));
   std::vector<CK_SLOT_ID> matching;
   for (CK_SLOT_ID slot : slots) {
     if (uri.slot_id && *uri.slot_id != slot) continue;
@@ -106,13 +112,7 @@ Status Token::Run(const std::string& doing, const SessionOp& op) {
 Status InitializeToken(Module& module, const std::string& label, const Secret& so_pin,
                        const Secret& user_pin) {
   CK_FUNCTION_LIST* fn = module.fn();
-  CK_ULONG count = 0;
-  CK_RV rv = fn->C_GetSlotList(CK_TRUE, nullptr, &count);
-  if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
-  std::vector<CK_SLOT_ID> slots(count);
-  rv = fn->C_GetSlotList(CK_TRUE, slots.data(), &count);
-  if (rv != CKR_OK) return CkError(rv, "C_GetSlotList");
-  slots.resize(count);
+  ST_ASSIGN_OR_RETURN(auto slots, SlotsWithToken(fn));
   std::optional<CK_SLOT_ID> free_slot;
   for (CK_SLOT_ID slot : slots) {
     CK_TOKEN_INFO info{};
@@ -130,7 +130,7 @@ Status InitializeToken(Module& module, const std::string& label, const Secret& s
   std::memset(padded, ' ', sizeof padded);
   std::memcpy(padded, label.data(), label.size());
   auto utf8 = [](const Secret& s) { return reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(s.reveal().data())); };
-  rv = fn->C_InitToken(*free_slot, utf8(so_pin), so_pin.reveal().size(), padded);
+  CK_RV rv = fn->C_InitToken(*free_slot, utf8(so_pin), so_pin.reveal().size(), padded);
   if (rv != CKR_OK) return CkError(rv, "C_InitToken");
 
   // SoftHSM moves a freshly initialized token to a new slot id: look it up again.

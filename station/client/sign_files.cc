@@ -24,11 +24,7 @@ Result<Bytes> ReadCsrDer(const std::string& path) {
   BioPtr bio(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
   X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   if (!req) return MakeError(Code::kInvalidArgument, "CSR_MALFORMED", path + " holds no PEM certificate request");
-  unsigned char* der = nullptr;
-  int len = i2d_X509_REQ(req.get(), &der);
-  Bytes out(der, der + (len > 0 ? len : 0));
-  OPENSSL_free(der);
-  return out;
+  return CsrDer(req.get());
 }
 
 std::string DerToPem(const std::string& der) {

@@ -56,10 +56,8 @@ Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, co
           error = csr.error();
           return;
         }
-        unsigned char* der = nullptr;
-        int len = i2d_X509_REQ(csr->get(), &der);
-        d.csr_der.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-        OPENSSL_free(der);
+        Bytes der = CsrDer(csr->get());
+        d.csr_der.assign(der.begin(), der.end());
         d.key = std::move(*key);
       }
     });

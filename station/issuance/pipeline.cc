@@ -18,22 +18,23 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
 Pipeline::~Pipeline() { Shutdown(); }
 
 void Pipeline::Submit(Caller caller, IssueRequest request, Done done) {
+  bool stopping;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!stopping_ && queue_.size() < options_.queue_depth) {
+    stopping = stopping_;
+    if (!stopping && queue_.size() < options_.queue_depth) {
       queue_.push_back(Job{std::move(caller), std::move(request), std::move(done)});
       cv_.notify_one();
       return;
     }
-    if (!stopping_) {
-      Finish(done, MakeError(Code::kResourceExhausted, "QUEUE_FULL",
-                             "the station's queue is full (" + std::to_string(options_.queue_depth) +
-                                 " requests); slow down and retry with the same request_id"));
-      return;
-    }
   }
-  Finish(done, MakeError(Code::kUnavailable, "SHUTTING_DOWN",
-                         "the station is shutting down; retry with the same request_id"));
+  // Refusals are answered outside the lock: `done` may take locks of its own.
+  if (stopping)
+    return Finish(done, MakeError(Code::kUnavailable, "SHUTTING_DOWN",
+                                  "the station is shutting down; retry with the same request_id"));
+  Finish(done, MakeError(Code::kResourceExhausted, "QUEUE_FULL",
+                         "the station's queue is full (" + std::to_string(options_.queue_depth) +
+                             " requests); slow down and retry with the same request_id"));
 }
 
 void Pipeline::Shutdown() {

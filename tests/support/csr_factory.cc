@@ -23,10 +23,7 @@ TestCsr MakeCsr(const std::string& key_type, const std::string& cn) {
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_REQ_set_pubkey(req.get(), key);
   X509_REQ_sign(req.get(), key, EVP_sha256());
-  unsigned char* der = nullptr;
-  int len = i2d_X509_REQ(req.get(), &der);
-  out.der.assign(der, der + len);
-  OPENSSL_free(der);
+  out.der = CsrDer(req.get());
   return out;
 }
 

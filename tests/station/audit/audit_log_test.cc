@@ -46,6 +46,14 @@ void Sql(const std::string& db_path, const std::string& sql) {
 class AuditLogTest : public ::testing::Test {
  protected:
   std::string db() const { return dir_.path() + "/audit.db"; }
+  // Changes the database behind the writer's back, then walks the chain.
+  VerifyReport TamperAndVerify(const std::string& sql) {
+    Sql(db(), sql);
+    AuditReader reader(db());
+    auto report = VerifyChain(reader);
+    EXPECT_TRUE(report.ok());
+    return report.ok() ? *report : VerifyReport{};
+  }
   // Appends n records from many threads at once, so batches form.
   void AppendMany(int n) {
     auto writer = AuditWriter::Open(db(), 64);
@@ -104,44 +112,33 @@ TEST_F(AuditLogTest, ContinuesTheChainAfterReopening) {
 
 TEST_F(AuditLogTest, DetectsAChangedRecord) {
   AppendMany(20);
-  Sql(db(), "UPDATE issuance SET device_id = 'forged' WHERE seq = 7");
-  AuditReader reader(db());
-  auto report = VerifyChain(reader);
-  ASSERT_TRUE(report.ok());
-  EXPECT_FALSE(report->intact);
-  EXPECT_EQ(report->first_bad_seq, 7u);
-  EXPECT_EQ(report->records, 6u);
+  VerifyReport report = TamperAndVerify("UPDATE issuance SET device_id = 'forged' WHERE seq = 7");
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 7u);
+  EXPECT_EQ(report.records, 6u);
 }
 
 TEST_F(AuditLogTest, DetectsARemovedRecord) {
   AppendMany(20);
-  Sql(db(), "DELETE FROM issuance WHERE seq = 12");
-  AuditReader reader(db());
-  auto report = VerifyChain(reader);
-  ASSERT_TRUE(report.ok());
-  EXPECT_FALSE(report->intact);
-  EXPECT_EQ(report->first_bad_seq, 13u);
+  VerifyReport report = TamperAndVerify("DELETE FROM issuance WHERE seq = 12");
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 13u);
 }
 
 TEST_F(AuditLogTest, DetectsAReplacedCertificate) {
   AppendMany(5);
-  Sql(db(), "UPDATE issuance SET certificate_der = x'3000' WHERE seq = 3");
-  AuditReader reader(db());
-  auto report = VerifyChain(reader);
-  ASSERT_TRUE(report.ok());
-  EXPECT_FALSE(report->intact);
-  EXPECT_EQ(report->first_bad_seq, 3u);
+  VerifyReport report = TamperAndVerify("UPDATE issuance SET certificate_der = x'3000' WHERE seq = 3");
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 3u);
 }
 
 TEST_F(AuditLogTest, DetectsReorderedRecords) {
   AppendMany(5);
-  Sql(db(), "UPDATE issuance SET seq = 100 WHERE seq = 2; UPDATE issuance SET seq = 2 WHERE seq = 3; "
-            "UPDATE issuance SET seq = 3 WHERE seq = 100");
-  AuditReader reader(db());
-  auto report = VerifyChain(reader);
-  ASSERT_TRUE(report.ok());
-  EXPECT_FALSE(report->intact);
-  EXPECT_EQ(report->first_bad_seq, 2u);
+  VerifyReport report = TamperAndVerify(
+      "UPDATE issuance SET seq = 100 WHERE seq = 2; UPDATE issuance SET seq = 2 WHERE seq = 3; "
+      "UPDATE issuance SET seq = 3 WHERE seq = 100");
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 2u);
 }
 
 TEST_F(AuditLogTest, ReplaysARetryAndRefusesAReusedRequestId) {
