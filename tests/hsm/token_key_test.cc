@@ -182,6 +182,7 @@ TEST(TokenKeyTest, Libp11FindsTheCaKeyPairByCkaId) {
   EVP_PKEY_free(pub);
   PKCS11_release_all_slots(ctx, slots, nslots);
   // No PKCS11_CTX_unload: it would C_Finalize the module under the station's own use.
+  PKCS11_CTX_free(ctx);
 }
 
 }  // namespace

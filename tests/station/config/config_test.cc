@@ -90,3 +90,16 @@ TEST_F(ConfigTest, LoadsLineConfig) {
 
 }  // namespace
 }  // namespace station::config
+
+namespace station::config {
+namespace {
+
+TEST(ConfigExampleTest, ShippedExampleLoads) {
+  auto c = LoadStationConfig(std::string(STATION_SOURCE_DIR) + "/ops/station.conf.example");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->token.pin.kind, hsm::PinSource::Kind::kCredential);
+  EXPECT_EQ(c->state_dir, "/var/lib/station");
+}
+
+}  // namespace
+}  // namespace station::config
