@@ -126,7 +126,7 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   server.san = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
   if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1" && host != "0.0.0.0" && host != "::")
     server.san.push_back((IsIpAddress(host) ? "IP:" : "DNS:") + host);
-  ST_ASSIGN_OR_RETURN(auto server_pair, WriteTlsPair(tls_dir, "server", server, tls_ca_key.get(), tls_ca.get()));
+  ST_RETURN_IF_ERROR(WriteTlsPair(tls_dir, "server", server, tls_ca_key.get(), tls_ca.get()));
   // Roles travel in the client certificate's OU: "line" or "officer".
   pki::CertSpec line;
   line.subject = "CN=line-1,OU=line,O=Signing Station (development)";
@@ -170,7 +170,6 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   };
   ST_RETURN_IF_ERROR(pki::WriteFile(result.line_conf, client_conf(line_pair), 0644));
   ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer.conf", client_conf(officer_pair), 0644));
-  (void)server_pair;
   return result;
 }
 
