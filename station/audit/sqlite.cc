@@ -76,6 +76,10 @@ const char* SelectColumns() {
          "subject, issuer_key_id, csr_sha256, certificate_der, prev_hash, record_hash";
 }
 
+std::string FindByRequestSql() {
+  return std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE caller = ?1 AND request_id = ?2";
+}
+
 AuditRecord ReadRecord(sqlite3_stmt* stmt) {
   AuditRecord r;
   r.seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));

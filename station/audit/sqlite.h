@@ -35,4 +35,7 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql);
 const char* SelectColumns();
 AuditRecord ReadRecord(sqlite3_stmt* stmt);
 
+// SELECT of the record a caller's request_id produced (?1 caller, ?2 request_id).
+std::string FindByRequestSql();
+
 }  // namespace station::audit

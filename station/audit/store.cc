@@ -13,8 +13,7 @@ Result<std::unique_ptr<AuditReader::Conn>> AuditReader::Take() {
   }
   auto conn = std::make_unique<Conn>();
   ST_ASSIGN_OR_RETURN(conn->db, OpenDb(path_, false));
-  std::string sql = std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE caller = ?1 AND request_id = ?2";
-  ST_ASSIGN_OR_RETURN(conn->find, Prepare(conn->db.get(), sql.c_str()));
+  ST_ASSIGN_OR_RETURN(conn->find, Prepare(conn->db.get(), FindByRequestSql().c_str()));
   return conn;
 }
 

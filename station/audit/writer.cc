@@ -17,6 +17,11 @@ void BindText(sqlite3_stmt* stmt, int idx, const std::string& s) {
 
 }  // namespace
 
+Error RequestIdReused(const std::string& request_id) {
+  return MakeError(Code::kFailedPrecondition, "REQUEST_ID_REUSED",
+                   "request_id '" + request_id + "' was already used by this line for a different CSR; use a new request_id");
+}
+
 Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, size_t max_batch) {
   ST_ASSIGN_OR_RETURN(Db db, OpenDb(path, true));
   std::unique_ptr<AuditWriter> w(new AuditWriter(std::move(db)));
@@ -26,8 +31,7 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
                                                "device_id, profile, serial_hex, certificate_id, spki_sha256, subject, "
                                                "issuer_key_id, csr_sha256, certificate_der, prev_hash, record_hash) "
                                                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"));
-  std::string find_sql = std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE caller = ?1 AND request_id = ?2";
-  ST_ASSIGN_OR_RETURN(w->find_, Prepare(raw, find_sql.c_str()));
+  ST_ASSIGN_OR_RETURN(w->find_, Prepare(raw, FindByRequestSql().c_str()));
   ST_ASSIGN_OR_RETURN(w->begin_, Prepare(raw, "BEGIN IMMEDIATE"));
   ST_ASSIGN_OR_RETURN(w->commit_, Prepare(raw, "COMMIT"));
   ST_ASSIGN_OR_RETURN(w->rollback_, Prepare(raw, "ROLLBACK"));
@@ -117,9 +121,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
       if (earlier->csr_sha256 == r.csr_sha256) {
         outcomes.emplace_back(AppendOutcome{std::move(*earlier), true});
       } else {
-        outcomes.emplace_back(MakeError(Code::kFailedPrecondition, "REQUEST_ID_REUSED",
-                                        "request_id '" + r.request_id +
-                                            "' was already used by this line for a different CSR; use a new request_id"));
+        outcomes.emplace_back(RequestIdReused(r.request_id));
       }
       continue;
     }

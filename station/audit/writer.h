@@ -23,6 +23,9 @@ struct AppendOutcome {
   bool replayed = false;  // the same caller + request_id + CSR was recorded before
 };
 
+// The refusal for a caller's request_id recorded earlier with another CSR.
+Error RequestIdReused(const std::string& request_id);
+
 class AuditWriter {
  public:
   using Done = std::function<void(Result<AppendOutcome>)>;

@@ -97,9 +97,7 @@ void Pipeline::Process(Job& job) {
   if (!earlier.ok()) return Finish(job.done, earlier.error());
   if (earlier->has_value()) {
     if ((*earlier)->csr_sha256 != csr_sha256)
-      return Finish(job.done, MakeError(Code::kFailedPrecondition, "REQUEST_ID_REUSED",
-                                        "request_id '" + req.request_id +
-                                            "' was already used by this line for a different CSR; use a new request_id"));
+      return Finish(job.done, audit::RequestIdReused(req.request_id));
     return Finish(job.done, FromRecord(**earlier, true));
   }
 
