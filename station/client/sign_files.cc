@@ -28,9 +28,8 @@ Result<Bytes> ReadCsrDer(const std::string& path) {
 }
 
 std::string DerToPem(const std::string& der) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-  return cert ? pki::CertPem(cert.get()) : std::string();
+  auto cert = pki::ParseCertDer(der);
+  return cert.ok() ? pki::CertPem(cert->get()) : std::string();
 }
 
 }  // namespace

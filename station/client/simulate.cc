@@ -149,11 +149,10 @@ void VerifyAll(std::vector<Device>& devices, const std::vector<X509Ptr>& chain, 
       for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
         Device& d = devices[i];
         if (d.certificate_der.empty()) continue;
-        const unsigned char* p = reinterpret_cast<const unsigned char*>(d.certificate_der.data());
-        X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(d.certificate_der.size())));
+        auto cert = pki::ParseCertDer(d.certificate_der);
         X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-        bool ok = cert && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) == 1 &&
-                  X509_verify_cert(ctx.get()) == 1 && EVP_PKEY_eq(X509_get0_pubkey(cert.get()), d.key.get()) == 1;
+        bool ok = cert.ok() && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), cert->get(), nullptr) == 1 &&
+                  X509_verify_cert(ctx.get()) == 1 && EVP_PKEY_eq(X509_get0_pubkey(cert->get()), d.key.get()) == 1;
         (ok ? verified : bad)++;
       }
     });
@@ -172,9 +171,8 @@ Status WriteCertificates(const std::vector<Device>& devices, const std::vector<X
   ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/chain.pem", chain_pem));
   for (const Device& d : devices) {
     if (d.certificate_der.empty()) continue;
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(d.certificate_der.data());
-    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(d.certificate_der.size())));
-    if (cert) ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/" + d.device_id + ".pem", pki::CertPem(cert.get())));
+    auto cert = pki::ParseCertDer(d.certificate_der);
+    if (cert.ok()) ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/" + d.device_id + ".pem", pki::CertPem(cert->get())));
   }
   return {};
 }
@@ -198,9 +196,9 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
   }
   std::vector<X509Ptr> chain;
   for (const auto& der : chain_response.chain_der()) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-    chain.emplace_back(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!chain.back()) return MakeError(Code::kInternal, "BAD_CHAIN", "the station returned an unreadable CA certificate");
+    auto ca = pki::ParseCertDer(der);
+    if (!ca.ok()) return MakeError(Code::kInternal, "BAD_CHAIN", "the station returned an unreadable CA certificate");
+    chain.push_back(std::move(*ca));
   }
 
   std::vector<Device> devices(options.devices);

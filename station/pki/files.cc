@@ -90,12 +90,17 @@ std::string PrivateKeyPem(EVP_PKEY* key) {
   return BioText(bio.get());
 }
 
-Result<X509Ptr> ParseCertDer(const Bytes& der) {
-  const unsigned char* p = der.data();
+Result<X509Ptr> ParseCertDer(std::string_view der) {
+  const auto* start = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* p = start;
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-  if (!cert || p != der.data() + der.size())
+  if (!cert || p != start + der.size())
     return MakeError(Code::kInvalidArgument, "BAD_CERTIFICATE", "not a DER certificate: " + OpenSslErrors());
   return cert;
+}
+
+Result<X509Ptr> ParseCertDer(const Bytes& der) {
+  return ParseCertDer(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
 }
 
 }  // namespace station::pki

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hsm/error.h"
@@ -25,7 +26,9 @@ std::string CertPem(X509* cert);
 std::string CsrPem(X509_REQ* csr);
 std::string PrivateKeyPem(EVP_PKEY* key);  // unencrypted PKCS#8; write it with mode 0600
 
-// A DER certificate as an X509 (INVALID_ARGUMENT when it is not one).
+// A DER certificate as an X509 (INVALID_ARGUMENT when it is not one, or has
+// trailing bytes). The string form takes protobuf `bytes` fields as they are.
 Result<X509Ptr> ParseCertDer(const Bytes& der);
+Result<X509Ptr> ParseCertDer(std::string_view der);
 
 }  // namespace station::pki

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "station/pki/cert_builder.h"
+#include "station/pki/files.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
 #include "tests/support/dev_station.h"
@@ -31,8 +32,8 @@ IssueRequest Request(const std::string& id, const Bytes& csr, const std::string&
 }
 
 X509Ptr Parse(const Bytes& der) {
-  const unsigned char* p = der.data();
-  return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  auto cert = pki::ParseCertDer(der);
+  return cert.ok() ? std::move(*cert) : nullptr;
 }
 
 // X509_verify_cert against the issuing CA alone, as a device's peer would.
