@@ -8,7 +8,8 @@
 #include <filesystem>
 
 #include "station/issuance/csr.h"
-#include "station/issuance/default_profile.h"
+#include "station/issuance/certificate_profile.h"
+#include "station/policy/profile_file.h"
 #include "station/pki/cert_builder.h"
 #include "station/runtime/station.h"
 #include "station/setup/dev_setup.h"
@@ -20,7 +21,7 @@ using namespace station;
 struct Fixture {
   std::string dir;
   std::shared_ptr<issuance::CertificateAuthority> ca;
-  std::unique_ptr<issuance::DefaultProfile> profile;
+  std::unique_ptr<issuance::CertificateProfile> profile;
   Bytes csr;
 
   Fixture() {
@@ -37,13 +38,21 @@ struct Fixture {
     auto key = runtime::OpenTokenKey(config->token, config->ca.key_uri, 32);
     if (!key.ok()) std::abort();
     ca = *issuance::CertificateAuthority::Load(*key, config->ca.certificate);
-    profile = std::move(issuance::DefaultProfile::Create({}, *ca).value());
+    profile = std::move(issuance::CertificateProfile::Create(policy::BuiltInDefaultProfile(), ca).value());
     auto device = pki::GenerateSoftwareKey("ec-p256");
     auto req = pki::MakeCaCsr("CN=bench-device", device->get());
     csr = CsrDer(req->get());
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
 };
+
+// The request fields a profile template reads, for a device "device-1".
+const policy::TemplateInput& Input() {
+  static const std::string device_id = "device-1", empty;
+  static const std::map<std::string, std::string> none;
+  static const policy::TemplateInput input{device_id, device_id, empty, none};
+  return input;
+}
 
 Fixture& F() {
   static Fixture fixture;
@@ -59,7 +68,7 @@ void BM_BuildCertificate(benchmark::State& state) {
   auto csr = issuance::CheckCsr(F().csr, 16384);
   for (auto _ : state) {
     auto serial = pki::RandomSerial();
-    benchmark::DoNotOptimize(F().profile->Build(*csr, "device-1", serial->get()));
+    benchmark::DoNotOptimize(F().profile->Build(*csr, Input(), serial->get()));
   }
 }
 BENCHMARK(BM_BuildCertificate);
@@ -79,7 +88,7 @@ void BM_CsrToSignedCertificate(benchmark::State& state) {
   for (auto _ : state) {
     auto csr = issuance::CheckCsr(F().csr, 16384);
     auto serial = pki::RandomSerial();
-    auto cert = F().profile->Build(*csr, "device-1", serial->get());
+    auto cert = F().profile->Build(*csr, Input(), serial->get());
     if (!pki::SignCert(cert->get(), F().ca->key(), F().ca->digest()).ok()) state.SkipWithError("sign failed");
     benchmark::DoNotOptimize(CertDer(cert->get()));
   }

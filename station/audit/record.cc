@@ -33,7 +33,7 @@ std::string Pem(const Bytes& der) {
 const std::string kGenesisHash(64, '0');
 
 std::string ComputeRecordHash(const AuditRecord& r) {
-  std::string buf = "station-audit-v1";
+  std::string buf = "station-audit-v2";
   Put(buf, std::to_string(r.seq));
   Put(buf, std::to_string(r.time_unix_ms));
   Put(buf, r.request_id);
@@ -46,6 +46,10 @@ std::string ComputeRecordHash(const AuditRecord& r) {
   Put(buf, r.subject);
   Put(buf, r.issuer_key_id);
   Put(buf, r.csr_sha256);
+  Put(buf, r.thing_name);
+  Put(buf, r.thing_type);
+  Put(buf, r.thing_attributes);
+  Put(buf, r.authorization);
   Put(buf, std::string(r.certificate_der.begin(), r.certificate_der.end()));
   Put(buf, r.prev_hash);
   return Hex(Sha256(buf));
@@ -74,6 +78,15 @@ std::string JsonEscape(const std::string& s) {
   return out;
 }
 
+std::string JsonObject(const std::map<std::string, std::string>& fields) {
+  std::string out = "{";
+  for (const auto& [key, value] : fields) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + JsonEscape(key) + "\":\"" + JsonEscape(value) + "\"";
+  }
+  return out + "}";
+}
+
 std::string RecordJson(const AuditRecord& r) {
   auto field = [](const char* name, const std::string& value) {
     return std::string("\"") + name + "\":\"" + JsonEscape(value) + "\"";
@@ -89,6 +102,10 @@ std::string RecordJson(const AuditRecord& r) {
   out += "," + field("subject", r.subject);
   out += "," + field("issuer_key_id", r.issuer_key_id);
   out += "," + field("csr_sha256", r.csr_sha256);
+  out += "," + field("thing_name", r.thing_name);
+  out += "," + field("thing_type", r.thing_type);
+  out += ",\"thing_attributes\":" + (r.thing_attributes.empty() ? std::string("{}") : r.thing_attributes);
+  out += "," + field("authorization", r.authorization);
   out += "," + field("certificate_pem", Pem(r.certificate_der));
   out += "," + field("prev_hash", r.prev_hash);
   out += "," + field("record_hash", r.record_hash);

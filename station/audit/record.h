@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "hsm/ossl.h"
@@ -25,6 +26,10 @@ struct AuditRecord {
   std::string subject;         // RFC 2253
   std::string issuer_key_id;   // lowercase hex of the CA's subjectKeyIdentifier
   std::string csr_sha256;      // lowercase hex SHA-256 of the CSR DER (retry matching)
+  std::string thing_name;      // AWS IoT thing name ("" when none)
+  std::string thing_type;      // AWS IoT thing type ("" when none)
+  std::string thing_attributes;  // AWS IoT thing attributes, a JSON object with sorted keys
+  std::string authorization;   // how the device was authorized: "", "lot:NAME", "code:HASH16", "+reissue"
   Bytes certificate_der;
   std::string prev_hash;       // record_hash of seq-1; 64 zeros for seq 1
   std::string record_hash;
@@ -42,5 +47,8 @@ std::string RecordJson(const AuditRecord& record);
 
 // JSON string escaping (RFC 8259 7).
 std::string JsonEscape(const std::string& s);
+
+// {"k":"v",...} in key order: the canonical form thing_attributes is stored in.
+std::string JsonObject(const std::map<std::string, std::string>& fields);
 
 }  // namespace station::audit

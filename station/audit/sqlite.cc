@@ -1,5 +1,7 @@
 #include "station/audit/sqlite.h"
 
+#include <chrono>
+
 namespace station::audit {
 namespace {
 
@@ -17,22 +19,110 @@ CREATE TABLE IF NOT EXISTS issuance (
   subject         TEXT NOT NULL,
   issuer_key_id   TEXT NOT NULL,
   csr_sha256      TEXT NOT NULL,
+  thing_name      TEXT NOT NULL,
+  thing_type      TEXT NOT NULL,
+  thing_attributes TEXT NOT NULL,
+  authorization   TEXT NOT NULL,
   certificate_der BLOB NOT NULL,
   prev_hash       TEXT NOT NULL,
   record_hash     TEXT NOT NULL,
   UNIQUE (caller, request_id)
 );
+-- Duplicate refusal looks these up for every request.
+CREATE INDEX IF NOT EXISTS issuance_by_key ON issuance (spki_sha256);
+CREATE INDEX IF NOT EXISTS issuance_by_device ON issuance (profile, device_id);
+
+-- Device authorization (registry): production lots, registration codes,
+-- officers' approvals of a second certificate for one device.
+CREATE TABLE IF NOT EXISTS lot (
+  name             TEXT PRIMARY KEY,
+  profile          TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+  devices          INTEGER NOT NULL,
+  source           TEXT NOT NULL,
+  imported_by      TEXT NOT NULL,
+  imported_unix_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lot_device (
+  profile   TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  lot       TEXT NOT NULL REFERENCES lot (name),
+  PRIMARY KEY (profile, device_id, lot)
+);
+CREATE TABLE IF NOT EXISTS registration_code (
+  code_sha256      TEXT PRIMARY KEY,  -- only the hash of a code is kept
+  profile          TEXT NOT NULL,
+  batch            TEXT NOT NULL,
+  expires_unix_ms  INTEGER NOT NULL,
+  used_seq         INTEGER            -- the issuance that used it
+);
+CREATE TABLE IF NOT EXISTS reissue_approval (
+  profile          TEXT NOT NULL,
+  device_id        TEXT NOT NULL,
+  approved_by      TEXT NOT NULL,
+  created_unix_ms  INTEGER NOT NULL,
+  expires_unix_ms  INTEGER NOT NULL,
+  used_seq         INTEGER
+);
+CREATE INDEX IF NOT EXISTS reissue_by_device ON reissue_approval (profile, device_id);
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');
 )sql";
 
-std::string Text(sqlite3_stmt* stmt, int col) {
+constexpr const char* kSchemaVersion = "2";
+
+}  // namespace
+
+std::string ColumnText(sqlite3_stmt* stmt, int col) {
   const unsigned char* text = sqlite3_column_text(stmt, col);
   return text ? std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(stmt, col)))
               : std::string();
 }
 
-}  // namespace
+void BindText(sqlite3_stmt* stmt, int idx, const std::string& s) {
+  sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+}
+
+int64_t NowUnixMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<ReadPool::Lease> ReadPool::Take() {
+  std::unique_ptr<Conn> conn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!conn) {
+    conn = std::make_unique<Conn>();
+    ST_ASSIGN_OR_RETURN(conn->db, OpenDb(path_, false));
+  }
+  return Lease(this, std::move(conn));
+}
+
+ReadPool::Lease::~Lease() {
+  if (conn_ == nullptr) return;
+  // A statement left mid-step keeps a read transaction open and pins the WAL.
+  for (auto& [sql, stmt] : conn_->statements) sqlite3_reset(stmt.get());
+  std::lock_guard<std::mutex> lock(pool_->mu_);
+  pool_->idle_.push_back(std::move(conn_));
+}
+
+Result<sqlite3_stmt*> ReadPool::Lease::Statement(const char* sql) {
+  auto it = conn_->statements.find(sql);
+  if (it == conn_->statements.end()) {
+    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(conn_->db.get(), sql));
+    it = conn_->statements.emplace(sql, std::move(stmt)).first;
+  }
+  sqlite3_reset(it->second.get());
+  sqlite3_clear_bindings(it->second.get());
+  return it->second.get();
+}
 
 Error StorageError(sqlite3* db, const std::string& doing) {
   return MakeError(Code::kUnavailable, "AUDIT_UNAVAILABLE",
@@ -51,6 +141,12 @@ Result<Db> OpenDb(const std::string& path, bool read_write) {
     ST_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous=FULL"));
     ST_RETURN_IF_ERROR(Exec(db.get(), kSchema));
   }
+  ST_ASSIGN_OR_RETURN(Stmt version, Prepare(db.get(), "SELECT value FROM meta WHERE key = 'schema_version'"));
+  std::string found = sqlite3_step(version.get()) == SQLITE_ROW ? ColumnText(version.get(), 0) : "none";
+  if (found != kSchemaVersion)
+    return MakeError(Code::kFailedPrecondition, "AUDIT_SCHEMA_MISMATCH",
+                     path + " has audit schema " + found + "; this station reads schema " + kSchemaVersion +
+                         ". Keep the old file for the record and start this station with a new state_dir");
   return db;
 }
 
@@ -73,31 +169,38 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql) {
 
 const char* SelectColumns() {
   return "seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, certificate_id, spki_sha256, "
-         "subject, issuer_key_id, csr_sha256, certificate_der, prev_hash, record_hash";
+         "subject, issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, authorization, "
+         "certificate_der, prev_hash, record_hash";
 }
 
-std::string FindByRequestSql() {
-  return std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE caller = ?1 AND request_id = ?2";
+const char* FindByRequestSql() {
+  static const std::string sql =
+      std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE caller = ?1 AND request_id = ?2";
+  return sql.c_str();
 }
 
 AuditRecord ReadRecord(sqlite3_stmt* stmt) {
   AuditRecord r;
   r.seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
   r.time_unix_ms = sqlite3_column_int64(stmt, 1);
-  r.request_id = Text(stmt, 2);
-  r.caller = Text(stmt, 3);
-  r.device_id = Text(stmt, 4);
-  r.profile = Text(stmt, 5);
-  r.serial_hex = Text(stmt, 6);
-  r.certificate_id = Text(stmt, 7);
-  r.spki_sha256 = Text(stmt, 8);
-  r.subject = Text(stmt, 9);
-  r.issuer_key_id = Text(stmt, 10);
-  r.csr_sha256 = Text(stmt, 11);
-  const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, 12));
-  r.certificate_der.assign(blob, blob + sqlite3_column_bytes(stmt, 12));
-  r.prev_hash = Text(stmt, 13);
-  r.record_hash = Text(stmt, 14);
+  r.request_id = ColumnText(stmt, 2);
+  r.caller = ColumnText(stmt, 3);
+  r.device_id = ColumnText(stmt, 4);
+  r.profile = ColumnText(stmt, 5);
+  r.serial_hex = ColumnText(stmt, 6);
+  r.certificate_id = ColumnText(stmt, 7);
+  r.spki_sha256 = ColumnText(stmt, 8);
+  r.subject = ColumnText(stmt, 9);
+  r.issuer_key_id = ColumnText(stmt, 10);
+  r.csr_sha256 = ColumnText(stmt, 11);
+  r.thing_name = ColumnText(stmt, 12);
+  r.thing_type = ColumnText(stmt, 13);
+  r.thing_attributes = ColumnText(stmt, 14);
+  r.authorization = ColumnText(stmt, 15);
+  const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, 16));
+  r.certificate_der.assign(blob, blob + sqlite3_column_bytes(stmt, 16));
+  r.prev_hash = ColumnText(stmt, 17);
+  r.record_hash = ColumnText(stmt, 18);
   return r;
 }
 

@@ -3,8 +3,11 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "hsm/error.h"
 #include "station/audit/record.h"
@@ -30,12 +33,54 @@ Result<Db> OpenDb(const std::string& path, bool read_write);
 
 Status Exec(sqlite3* db, const char* sql);
 Result<Stmt> Prepare(sqlite3* db, const char* sql);
+std::string ColumnText(sqlite3_stmt* stmt, int col);
+// Binds without copying: `s` must outlive the statement's next step.
+void BindText(sqlite3_stmt* stmt, int idx, const std::string& s);
+int64_t NowUnixMs();
+
+// Read-only connections shared by many threads: a thread leases one, with
+// its statements prepared once (keyed by the SQL text's address, so pass
+// string constants), and the lease hands it back.
+class ReadPool {
+  struct Conn {
+    Db db;
+    std::map<const char*, Stmt> statements;
+  };
+
+ public:
+  explicit ReadPool(std::string path) : path_(std::move(path)) {}
+  ReadPool(const ReadPool&) = delete;
+  ReadPool& operator=(const ReadPool&) = delete;
+
+  class Lease {
+   public:
+    Lease(Lease&&) = default;
+    ~Lease();
+    // The prepared statement for `sql`, reset and unbound.
+    Result<sqlite3_stmt*> Statement(const char* sql);
+    sqlite3* db() const noexcept { return conn_->db.get(); }
+
+   private:
+    friend class ReadPool;
+    Lease(ReadPool* pool, std::unique_ptr<Conn> conn) : pool_(pool), conn_(std::move(conn)) {}
+    ReadPool* pool_;
+    std::unique_ptr<Conn> conn_;
+  };
+
+  Result<Lease> Take();
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  const std::string path_;
+  std::mutex mu_;  // guards idle_
+  std::vector<std::unique_ptr<Conn>> idle_;
+};
 
 // The columns of the issuance table, in the order SelectColumns() lists them.
 const char* SelectColumns();
 AuditRecord ReadRecord(sqlite3_stmt* stmt);
 
 // SELECT of the record a caller's request_id produced (?1 caller, ?2 request_id).
-std::string FindByRequestSql();
+const char* FindByRequestSql();
 
 }  // namespace station::audit

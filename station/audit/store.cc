@@ -2,44 +2,27 @@
 
 namespace station::audit {
 
-Result<std::unique_ptr<AuditReader::Conn>> AuditReader::Take() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
-      return conn;
-    }
-  }
-  auto conn = std::make_unique<Conn>();
-  ST_ASSIGN_OR_RETURN(conn->db, OpenDb(path_, false));
-  ST_ASSIGN_OR_RETURN(conn->find, Prepare(conn->db.get(), FindByRequestSql().c_str()));
-  return conn;
-}
-
-void AuditReader::Give(std::unique_ptr<Conn> conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  idle_.push_back(std::move(conn));
-}
-
 Result<std::optional<AuditRecord>> AuditReader::FindByRequest(const std::string& caller,
                                                               const std::string& request_id) {
-  ST_ASSIGN_OR_RETURN(auto conn, Take());
-  sqlite3_stmt* stmt = conn->find.get();
-  sqlite3_bind_text(stmt, 1, caller.data(), static_cast<int>(caller.size()), SQLITE_STATIC);
-  sqlite3_bind_text(stmt, 2, request_id.data(), static_cast<int>(request_id.size()), SQLITE_STATIC);
+  ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+  ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, lease.Statement(FindByRequestSql()));
+  BindText(stmt, 1, caller);
+  BindText(stmt, 2, request_id);
   int rc = sqlite3_step(stmt);
   std::optional<AuditRecord> found;
   if (rc == SQLITE_ROW) found = ReadRecord(stmt);
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return StorageError(conn->db.get(), "looking up a request");
-  Give(std::move(conn));
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return StorageError(lease.db(), "looking up a request");
   return found;
 }
 
+Result<std::string> AuditReader::CheckClaims(const Claims& claims) {
+  ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+  return audit::CheckClaims([&lease](const char* sql) { return lease.Statement(sql); }, lease.db(), claims,
+                            NowUnixMs(), 0);
+}
+
 Status AuditReader::ForEach(const std::function<bool(const AuditRecord&)>& fn) {
-  ST_ASSIGN_OR_RETURN(Db db, OpenDb(path_, false));
+  ST_ASSIGN_OR_RETURN(Db db, OpenDb(pool_.path(), false));
   std::string sql = std::string("SELECT ") + SelectColumns() + " FROM issuance ORDER BY seq";
   ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db.get(), sql.c_str()));
   int rc;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "station/audit/claims.h"
 #include "station/audit/sqlite.h"
 
 namespace station::audit {
@@ -15,27 +16,22 @@ namespace station::audit {
 class AuditReader {
  public:
   // Opens read connections lazily; the database must exist (the writer makes it).
-  explicit AuditReader(std::string path) : path_(std::move(path)) {}
+  explicit AuditReader(std::string path) : pool_(std::move(path)) {}
   AuditReader(const AuditReader&) = delete;
   AuditReader& operator=(const AuditReader&) = delete;
 
   // The record a caller's request_id produced, if any. Thread-safe.
   Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller, const std::string& request_id);
 
+  // The claims check of claims.h, without using anything up: the pipeline's
+  // pre-check before signing. Thread-safe.
+  Result<std::string> CheckClaims(const Claims& claims);
+
   // Calls `fn` for each record in sequence order until it returns false.
   Status ForEach(const std::function<bool(const AuditRecord&)>& fn);
 
  private:
-  struct Conn {
-    Db db;
-    Stmt find;
-  };
-  Result<std::unique_ptr<Conn>> Take();
-  void Give(std::unique_ptr<Conn> conn);
-
-  const std::string path_;
-  std::mutex mu_;  // guards idle_
-  std::vector<std::unique_ptr<Conn>> idle_;
+  ReadPool pool_;
 };
 
 struct VerifyReport {

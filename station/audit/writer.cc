@@ -4,19 +4,6 @@
 #include <optional>
 
 namespace station::audit {
-namespace {
-
-int64_t NowUnixMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-void BindText(sqlite3_stmt* stmt, int idx, const std::string& s) {
-  sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-}
-
-}  // namespace
-
 Error RequestIdReused(const std::string& request_id) {
   return MakeError(Code::kFailedPrecondition, "REQUEST_ID_REUSED",
                    "request_id '" + request_id + "' was already used by this line for a different CSR; use a new request_id");
@@ -29,9 +16,13 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
   sqlite3* raw = w->db_.get();
   ST_ASSIGN_OR_RETURN(w->insert_, Prepare(raw, "INSERT INTO issuance (seq, time_unix_ms, request_id, caller, "
                                                "device_id, profile, serial_hex, certificate_id, spki_sha256, subject, "
-                                               "issuer_key_id, csr_sha256, certificate_der, prev_hash, record_hash) "
-                                               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"));
-  ST_ASSIGN_OR_RETURN(w->find_, Prepare(raw, FindByRequestSql().c_str()));
+                                               "issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, "
+                                               "authorization, certificate_der, prev_hash, record_hash) VALUES "
+                                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"));
+  ST_ASSIGN_OR_RETURN(w->find_, Prepare(raw, FindByRequestSql()));
+  ST_ASSIGN_OR_RETURN(w->savepoint_, Prepare(raw, "SAVEPOINT record"));
+  ST_ASSIGN_OR_RETURN(w->rollback_to_, Prepare(raw, "ROLLBACK TO record"));
+  ST_ASSIGN_OR_RETURN(w->release_, Prepare(raw, "RELEASE record"));
   ST_ASSIGN_OR_RETURN(w->begin_, Prepare(raw, "BEGIN IMMEDIATE"));
   ST_ASSIGN_OR_RETURN(w->commit_, Prepare(raw, "COMMIT"));
   ST_ASSIGN_OR_RETURN(w->rollback_, Prepare(raw, "ROLLBACK"));
@@ -48,11 +39,11 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
 
 AuditWriter::~AuditWriter() { Stop(); }
 
-void AuditWriter::Append(AuditRecord draft, Done done) {
+void AuditWriter::Append(AuditRecord draft, Claims claims, Done done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Pending{std::move(draft), std::move(done)});
+      queue_.push_back(Pending{std::move(draft), std::move(claims), std::move(done)});
       cv_.notify_one();
       return;
     }
@@ -107,59 +98,8 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
   const std::string start_hash = head_hash_;
   std::vector<bool> inserted(batch.size(), false);
   for (size_t i = 0; i < batch.size(); ++i) {
-    AuditRecord& r = batch[i].record;
-    // The authoritative retry check: it also sees this batch's own rows.
-    sqlite3_stmt* find = find_.get();
-    BindText(find, 1, r.caller);
-    BindText(find, 2, r.request_id);
-    int rc = sqlite3_step(find);
-    std::optional<AuditRecord> earlier;
-    if (rc == SQLITE_ROW) earlier = ReadRecord(find);
-    sqlite3_reset(find);
-    sqlite3_clear_bindings(find);
-    if (earlier) {
-      if (earlier->csr_sha256 == r.csr_sha256) {
-        outcomes.emplace_back(AppendOutcome{std::move(*earlier), true});
-      } else {
-        outcomes.emplace_back(RequestIdReused(r.request_id));
-      }
-      continue;
-    }
-    r.seq = head_seq_ + 1;
-    r.time_unix_ms = NowUnixMs();
-    r.prev_hash = head_hash_;
-    r.record_hash = ComputeRecordHash(r);
-    sqlite3_stmt* ins = insert_.get();
-    sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(r.seq));
-    sqlite3_bind_int64(ins, 2, r.time_unix_ms);
-    BindText(ins, 3, r.request_id);
-    BindText(ins, 4, r.caller);
-    BindText(ins, 5, r.device_id);
-    BindText(ins, 6, r.profile);
-    BindText(ins, 7, r.serial_hex);
-    BindText(ins, 8, r.certificate_id);
-    BindText(ins, 9, r.spki_sha256);
-    BindText(ins, 10, r.subject);
-    BindText(ins, 11, r.issuer_key_id);
-    BindText(ins, 12, r.csr_sha256);
-    sqlite3_bind_blob(ins, 13, r.certificate_der.data(), static_cast<int>(r.certificate_der.size()), SQLITE_STATIC);
-    BindText(ins, 14, r.prev_hash);
-    BindText(ins, 15, r.record_hash);
-    rc = sqlite3_step(ins);
-    sqlite3_reset(ins);
-    sqlite3_clear_bindings(ins);
-    if (rc == SQLITE_DONE) {
-      head_seq_ = r.seq;
-      head_hash_ = r.record_hash;
-      inserted[i] = true;
-      outcomes.emplace_back(AppendOutcome{r, false});
-    } else if (rc == SQLITE_CONSTRAINT) {
-      // Only the serial can collide here (request ids were checked above).
-      outcomes.emplace_back(MakeError(Code::kInternal, "SERIAL_COLLISION",
-                                      "serial " + r.serial_hex + " was issued before; retry the request"));
-    } else {
-      outcomes.emplace_back(StorageError(db, "appending audit record"));
-    }
+    outcomes.push_back(AppendOne(batch[i]));
+    inserted[i] = outcomes.back().ok() && !outcomes.back()->replayed;
   }
   int rc = sqlite3_step(commit_.get());
   sqlite3_reset(commit_.get());
@@ -176,6 +116,85 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
     committed_seq_ = head_seq_;
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+}
+
+Result<sqlite3_stmt*> AuditWriter::Statement(const char* sql) {
+  auto it = claim_statements_.find(sql);
+  if (it == claim_statements_.end()) {
+    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db_.get(), sql));
+    it = claim_statements_.emplace(sql, std::move(stmt)).first;
+  }
+  sqlite3_reset(it->second.get());
+  sqlite3_clear_bindings(it->second.get());
+  return it->second.get();
+}
+
+namespace {
+
+// Runs a statement that returns no rows, leaving it reset for the next use.
+int StepOnce(sqlite3_stmt* stmt) {
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc;
+}
+
+}  // namespace
+
+Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
+  sqlite3* db = db_.get();
+  AuditRecord& r = pending.record;
+  // The authoritative retry check: it also sees this batch's own rows.
+  sqlite3_stmt* find = find_.get();
+  BindText(find, 1, r.caller);
+  BindText(find, 2, r.request_id);
+  int rc = sqlite3_step(find);
+  std::optional<AuditRecord> earlier;
+  if (rc == SQLITE_ROW) earlier = ReadRecord(find);
+  sqlite3_reset(find);
+  sqlite3_clear_bindings(find);
+  if (earlier) {
+    if (earlier->csr_sha256 != r.csr_sha256) return RequestIdReused(r.request_id);
+    return AppendOutcome{std::move(*earlier), true};
+  }
+  if (StepOnce(savepoint_.get()) != SQLITE_DONE) return StorageError(db, "SAVEPOINT");
+  auto undo = [&](Error e) -> Result<AppendOutcome> {
+    StepOnce(rollback_to_.get());
+    StepOnce(release_.get());
+    return e;
+  };
+  r.seq = head_seq_ + 1;
+  r.time_unix_ms = NowUnixMs();
+  auto authorization = CheckClaims([this](const char* sql) { return Statement(sql); }, db, pending.claims,
+                                   r.time_unix_ms, r.seq);
+  // No statement may stay mid-step: an open read would pin the WAL.
+  for (auto& [sql, stmt] : claim_statements_) sqlite3_reset(stmt.get());
+  if (!authorization.ok()) return undo(authorization.error());
+  r.authorization = std::move(*authorization);
+  r.prev_hash = head_hash_;
+  r.record_hash = ComputeRecordHash(r);
+  sqlite3_stmt* ins = insert_.get();
+  sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(r.seq));
+  sqlite3_bind_int64(ins, 2, r.time_unix_ms);
+  const std::string* text[] = {&r.request_id,  &r.caller,        &r.device_id,  &r.profile,          &r.serial_hex,
+                               &r.certificate_id, &r.spki_sha256, &r.subject,    &r.issuer_key_id,    &r.csr_sha256,
+                               &r.thing_name,  &r.thing_type,    &r.thing_attributes, &r.authorization};
+  int idx = 3;
+  for (const std::string* field : text) BindText(ins, idx++, *field);
+  sqlite3_bind_blob(ins, idx++, r.certificate_der.data(), static_cast<int>(r.certificate_der.size()), SQLITE_STATIC);
+  BindText(ins, idx++, r.prev_hash);
+  BindText(ins, idx++, r.record_hash);
+  rc = StepOnce(ins);
+  if (rc != SQLITE_DONE) {
+    // Only the serial can collide here (request ids and keys were checked above).
+    if (rc == SQLITE_CONSTRAINT)
+      return undo(MakeError(Code::kInternal, "SERIAL_COLLISION", "serial " + r.serial_hex + " was issued before; retry the request"));
+    return undo(StorageError(db, "appending audit record"));
+  }
+  if (StepOnce(release_.get()) != SQLITE_DONE) return undo(StorageError(db, "RELEASE"));
+  head_seq_ = r.seq;
+  head_hash_ = r.record_hash;
+  return AppendOutcome{r, false};
 }
 
 }  // namespace station::audit

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "station/audit/claims.h"
 #include "station/audit/sqlite.h"
 
 namespace station::audit {
@@ -33,11 +34,12 @@ class AuditWriter {
   static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, size_t max_batch);
   ~AuditWriter();  // Stop()s
 
-  // Queues a record (seq, time and hashes are filled in here). `done` runs on
-  // the writer thread once the record is durable, or with the error:
-  // REQUEST_ID_REUSED when the caller's request_id is recorded with another CSR,
-  // SERIAL_COLLISION, or AUDIT_UNAVAILABLE when the database refused the commit.
-  void Append(AuditRecord draft, Done done);
+  // Queues a record (seq, time, hashes and authorization are filled in here).
+  // `done` runs on the writer thread once the record is durable, or with the
+  // error: REQUEST_ID_REUSED when the caller's request_id is recorded with
+  // another CSR, a refusal of CheckClaims (claims.h), SERIAL_COLLISION, or
+  // AUDIT_UNAVAILABLE when the database refused the commit.
+  void Append(AuditRecord draft, Claims claims, Done done);
 
   // Commits what is queued and stops the thread. Appends after this fail.
   void Stop();
@@ -47,14 +49,19 @@ class AuditWriter {
  private:
   struct Pending {
     AuditRecord record;
+    Claims claims;
     Done done;
   };
   explicit AuditWriter(Db db) : db_(std::move(db)) {}
   void Run();
   void CommitBatch(std::deque<Pending>& batch);
+  // Checks the claims and inserts the record, all or nothing (a savepoint).
+  Result<AppendOutcome> AppendOne(Pending& pending);
+  Result<sqlite3_stmt*> Statement(const char* sql);
 
   Db db_;  // used only by the writer thread after Open
-  Stmt insert_, find_, begin_, commit_, rollback_;
+  Stmt insert_, find_, begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
+  std::map<const char*, Stmt> claim_statements_;  // writer thread only
   size_t max_batch_ = 512;
   uint64_t head_seq_ = 0;   // writer thread only (and Open)
   std::string head_hash_;   // writer thread only

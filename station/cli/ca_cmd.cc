@@ -28,14 +28,6 @@ Result<config::TokenConfig> TokenFromArgs(const common::Args& args) {
   return token;
 }
 
-Result<std::shared_ptr<hsm::Token>> OpenToken(const config::TokenConfig& token_config) {
-  config::ApplyTokenEnvironment(token_config);
-  ST_ASSIGN_OR_RETURN(auto uri, hsm::ParsePkcs11Uri(token_config.uri));
-  ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(token_config.module));
-  ST_ASSIGN_OR_RETURN(auto pin, hsm::ReadPin(token_config.pin));
-  return hsm::Token::Open(module, uri, std::move(pin));
-}
-
 int Init(const common::Args& args) {
   auto token_config = TokenFromArgs(args);
   if (!token_config.ok()) return Fail(token_config.error());
@@ -54,7 +46,7 @@ int Init(const common::Args& args) {
   auto csr_out = args.Get("csr");
   if (self_signed_out.has_value() == csr_out.has_value())
     return Fail(common::UsageError("give exactly one of --self-signed OUT.pem or --csr OUT.csr"));
-  auto token = OpenToken(*token_config);
+  auto token = runtime::OpenToken(*token_config, 2);
   if (!token.ok()) return Fail(token.error());
   auto result = setup::InitCa(*token, request, self_signed_out.has_value());
   if (!result.ok()) return Fail(result.error());

@@ -1,6 +1,6 @@
 #include "station/config/config.h"
 
-#include <toml++/toml.h>
+#include "station/config/toml_fields.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,87 +11,6 @@ namespace station::config {
 namespace {
 
 namespace fs = std::filesystem;
-
-Error ConfigError(const std::string& path, const std::string& field, const std::string& why) {
-  return MakeError(Code::kFailedPrecondition, "BAD_CONFIG", path + ": " + field + ": " + why);
-}
-
-// Reads typed fields out of one TOML table, remembering which keys it saw so
-// that leftovers (typos) can be reported.
-class Fields {
- public:
-  Fields(const toml::table& table, std::string file, std::string prefix)
-      : table_(table), file_(std::move(file)), prefix_(std::move(prefix)) {}
-
-  Status String(const char* key, std::string& out, bool required = false) {
-    seen_.insert(key);
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return required ? Missing(key) : Status();
-    auto v = node->value<std::string>();
-    if (!v) return Wrong(key, "must be a string");
-    out = *v;
-    return {};
-  }
-
-  Status Path(const char* key, std::string& out, bool required = false) {
-    ST_RETURN_IF_ERROR(String(key, out, required));
-    if (!out.empty() && out[0] != '/') out = fs::absolute(fs::path(file_).parent_path() / out).lexically_normal().string();
-    return {};
-  }
-
-  template <typename N>
-  Status Number(const char* key, N& out, long long min, long long max) {
-    seen_.insert(key);
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return {};
-    auto v = node->value<int64_t>();
-    if (!v) return Wrong(key, "must be an integer");
-    if (*v < min || *v > max)
-      return Wrong(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    out = static_cast<N>(*v);
-    return {};
-  }
-
-  const toml::table* Table(const char* key) {
-    seen_.insert(key);
-    return table_.get_as<toml::table>(key);
-  }
-
-  Status NoUnknownKeys() const {
-    for (const auto& [key, node] : table_) {
-      if (!seen_.count(std::string(key.str())))
-        return ConfigError(file_, Name(std::string(key.str())), "unknown setting (see docs/configuration.md)");
-    }
-    return {};
-  }
-
-  Error Missing(const char* key) const { return ConfigError(file_, Name(key), "is required"); }
-  Error Wrong(const char* key, const std::string& why) const { return ConfigError(file_, Name(key), why); }
-
- private:
-  std::string Name(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-
-  const toml::table& table_;
-  std::string file_;
-  std::string prefix_;
-  std::set<std::string> seen_;
-};
-
-Result<toml::table> ParseToml(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG", path + ": no such config file");
-  if (fs::file_size(path, ec) > (1u << 20))
-    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG", path + ": larger than 1 MiB");
-  try {
-    return toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG",
-                     path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
-                         std::string(e.description()));
-  }
-}
 
 Status LoadToken(const toml::table& table, const std::string& path, TokenConfig& token) {
   Fields f(table, path, "token");
@@ -166,8 +85,8 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
     ST_RETURN_IF_ERROR(f.Number("workers", c.issuance.workers, 0, 256));
     ST_RETURN_IF_ERROR(f.Number("queue_depth", c.issuance.queue_depth, 1, 1 << 20));
     ST_RETURN_IF_ERROR(f.Number("max_csr_bytes", c.issuance.max_csr_bytes, 256, 64 * 1024));
-    ST_RETURN_IF_ERROR(f.Number("validity_days", c.issuance.validity_days, 1, 36500));
-    ST_RETURN_IF_ERROR(f.Number("backdate_seconds", c.issuance.backdate_seconds, 0, 7 * 86400));
+    ST_RETURN_IF_ERROR(f.Path("profiles_dir", c.issuance.profiles_dir));
+    ST_RETURN_IF_ERROR(f.String("default_profile", c.issuance.default_profile));
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   }
   if (const toml::table* lim = top.Table("limits")) {

@@ -37,8 +37,8 @@ struct IssuanceConfig {
   size_t workers = 0;               // signing threads; 0: one per CPU core
   size_t queue_depth = 4096;        // requests waiting for a worker before RESOURCE_EXHAUSTED
   size_t max_csr_bytes = 16 * 1024; // larger CSRs are refused
-  int validity_days = 3650;         // default profile: notAfter = notBefore + this
-  int backdate_seconds = 300;       // notBefore = now - this (clock skew on devices)
+  std::string profiles_dir;         // one TOML file per profile (docs/profiles.md); empty: built-in default only
+  std::string default_profile = "default";  // the profile of a request that names none
 };
 
 struct LimitsConfig {

@@ -3,6 +3,8 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 
+#include "station/policy/key_checks.h"
+
 namespace station::issuance {
 namespace {
 
@@ -29,15 +31,17 @@ Result<std::string> CheckKey(EVP_PKEY* key) {
     case EVP_PKEY_RSA: {
       int bits = EVP_PKEY_get_bits(key);
       if (bits < kMinRsaBits)
-        return Refuse("KEY_TOO_WEAK", "the CSR's RSA key has " + std::to_string(bits) + " bits; at least 2048 are required");
+        return Refuse("RSA_TOO_SHORT", "the CSR's RSA key has " + std::to_string(bits) + " bits; at least 2048 are required");
       if (bits > kMaxRsaBits)
         return Refuse("KEY_UNSUPPORTED", "the CSR's RSA key has " + std::to_string(bits) + " bits; at most 4096 are accepted");
-      BIGNUM* e = nullptr;
-      if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
-        return Refuse("KEY_UNSUPPORTED", "cannot read the CSR's RSA public exponent");
-      BnPtr exponent(e);
-      if (!BN_is_odd(exponent.get()) || BN_num_bits(exponent.get()) < 17)
-        return Refuse("KEY_TOO_WEAK", "the CSR's RSA public exponent must be odd and at least 65537");
+      BIGNUM *n = nullptr, *e = nullptr;
+      if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+          EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
+        BN_free(n);
+        return Refuse("KEY_UNSUPPORTED", "cannot read the CSR's RSA public key");
+      }
+      BnPtr modulus(n), exponent(e);
+      ST_RETURN_IF_ERROR(policy::CheckRsaPublicKey(modulus.get(), exponent.get()));
       return "rsa-" + std::to_string(bits);
     }
     default:
@@ -58,6 +62,7 @@ Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes) {
   if (p != csr_der.data() + csr_der.size())
     return Refuse("CSR_MALFORMED", "csr_der has " + std::to_string(csr_der.data() + csr_der.size() - p) +
                                        " trailing bytes after the request");
+  ST_RETURN_IF_ERROR(policy::CheckEcPublicKey(X509_REQ_get_X509_PUBKEY(req.get())));
   EvpPkeyPtr key(X509_REQ_get_pubkey(req.get()));
   if (!key) return Refuse("KEY_UNSUPPORTED", "the CSR's public key cannot be decoded");
   ST_ASSIGN_OR_RETURN(std::string key_type, CheckKey(key.get()));

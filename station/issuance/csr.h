@@ -18,9 +18,10 @@ struct CheckedCsr {
 };
 
 // Refusals are INVALID_ARGUMENT with reason CSR_TOO_LARGE, CSR_EMPTY,
-// CSR_MALFORMED, CSR_BAD_SIGNATURE, KEY_UNSUPPORTED or KEY_TOO_WEAK.
-// Accepted keys: EC P-256 and P-384; RSA 2048 to 4096 bits with an odd
-// public exponent of at least 65537.
+// CSR_MALFORMED, CSR_BAD_SIGNATURE, KEY_UNSUPPORTED, RSA_TOO_SHORT, or one of
+// the weak-key reasons of policy/key_checks.h. Accepted keys: EC P-256 and
+// P-384; RSA 2048 to 4096 bits. Weak keys are refused before the signature is
+// checked, so the reason names the weakness.
 Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes);
 
 }  // namespace station::issuance

@@ -1,15 +1,24 @@
 #include "station/issuance/pipeline.h"
 
 #include "station/issuance/csr.h"
+#include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
 
 namespace station::issuance {
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options,
-                                                   std::shared_ptr<CertificateAuthority> ca,
+                                                   std::vector<std::unique_ptr<CertificateProfile>> profiles,
                                                    audit::AuditWriter* writer, audit::AuditReader* reader) {
-  std::unique_ptr<Pipeline> p(new Pipeline(options, std::move(ca), writer, reader));
-  ST_ASSIGN_OR_RETURN(p->profile_, DefaultProfile::Create(options.profile, *p->ca_));
+  std::unique_ptr<Pipeline> p(new Pipeline(options, writer, reader));
+  for (auto& profile : profiles) {
+    std::string name = profile->profile().name;
+    p->profiles_[name] = std::move(profile);
+  }
+  auto found = p->profiles_.find(options.default_profile);
+  if (found == p->profiles_.end())
+    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG",
+                     "issuance.default_profile '" + options.default_profile + "' is not among the loaded profiles");
+  p->default_ = found->second.get();
   size_t workers = options.workers == 0 ? 1 : options.workers;
   for (size_t i = 0; i < workers; ++i) p->workers_.emplace_back([raw = p.get()] { raw->WorkerLoop(); });
   return p;
@@ -76,10 +85,26 @@ void Pipeline::Finish(const Done& done, Result<Issued> result) {
   done(std::move(result));
 }
 
-Issued Pipeline::FromRecord(const audit::AuditRecord& record, bool replayed) const {
+std::vector<std::string> Pipeline::profile_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, profile] : profiles_) names.push_back(name);
+  return names;
+}
+
+Result<const CertificateProfile*> Pipeline::FindProfile(const std::string& name) const {
+  if (name.empty()) return default_;
+  auto it = profiles_.find(name);
+  if (it != profiles_.end()) return it->second.get();
+  std::string known;
+  for (const auto& [known_name, profile] : profiles_) known += (known.empty() ? "" : ", ") + known_name;
+  return MakeError(Code::kPermissionDenied, "UNKNOWN_PROFILE",
+                   "profile '" + name + "' does not exist on this station (known: " + known + ")");
+}
+
+Issued Pipeline::FromRecord(const CertificateProfile& profile, const audit::AuditRecord& record, bool replayed) {
   Issued out;
   out.certificate_der = record.certificate_der;
-  out.chain_der = ca_->chain_der();
+  out.chain_der = profile.ca().chain_der();
   out.serial_hex = record.serial_hex;
   out.certificate_id = record.certificate_id;
   out.audit_seq = record.seq;
@@ -90,6 +115,13 @@ Issued Pipeline::FromRecord(const audit::AuditRecord& record, bool replayed) con
 void Pipeline::Process(Job& job) {
   const IssueRequest& req = job.request;
   if (Status st = ValidateRequest(job.caller, req); !st.ok()) return Finish(job.done, st.error());
+  auto found = FindProfile(req.profile);
+  if (!found.ok()) return Finish(job.done, found.error());
+  const CertificateProfile& profile = **found;
+  const policy::Profile& rules = profile.profile();
+  policy::RequestFacts facts{job.caller.identity, req.device_id, req.attributes,
+                             req.thing_name,      req.thing_type, req.thing_attributes};
+  if (Status st = policy::CheckRequest(rules, facts); !st.ok()) return Finish(job.done, st.error());
 
   // A retry is answered from the log without parsing or signing anything.
   std::string csr_sha256 = Hex(Sha256(req.csr_der));
@@ -98,36 +130,58 @@ void Pipeline::Process(Job& job) {
   if (earlier->has_value()) {
     if ((*earlier)->csr_sha256 != csr_sha256)
       return Finish(job.done, audit::RequestIdReused(req.request_id));
-    return Finish(job.done, FromRecord(**earlier, true));
+    return Finish(job.done, FromRecord(profile, **earlier, true));
   }
 
   auto csr = CheckCsr(req.csr_der, options_.max_csr_bytes);
   if (!csr.ok()) return Finish(job.done, csr.error());
+  if (Status st = policy::CheckKeyType(rules, csr->key_type); !st.ok()) return Finish(job.done, st.error());
+
+  // Refuse duplicates and unauthorized devices before the token does any work;
+  // the audit writer checks again, atomically, when it appends the record.
+  audit::Claims claims;
+  claims.profile = rules.name;
+  claims.device_id = req.device_id;
+  claims.spki_sha256 = Hex(Sha256(SpkiDer(csr->public_key.get())));
+  claims.one_per_device = rules.one_per_device;
+  claims.lot_required = rules.authorization == policy::Authorization::kLot;
+  claims.code_required = rules.authorization == policy::Authorization::kRegistrationCode;
+  if (auto code = req.attributes.find(policy::kRegistrationCodeAttribute); code != req.attributes.end())
+    claims.code_sha256 = audit::CodeHash(code->second);
+  if (auto pre = reader_->CheckClaims(claims); !pre.ok()) return Finish(job.done, pre.error());
+
+  std::string thing_name = policy::EffectiveThingName(facts);
+  policy::TemplateInput input{req.device_id, thing_name, req.thing_type, req.attributes};
   auto serial = pki::RandomSerial();
   if (!serial.ok()) return Finish(job.done, serial.error());
-  auto cert = profile_->Build(*csr, req.device_id, serial->get());
+  auto cert = profile.Build(*csr, input, serial->get());
   if (!cert.ok()) return Finish(job.done, cert.error());
-  if (Status st = pki::SignCert(cert->get(), ca_->key(), ca_->digest()); !st.ok())
-    return Finish(job.done, st.error());
+  const CertificateAuthority& ca = profile.ca();
+  if (Status st = pki::SignCert(cert->get(), ca.key(), ca.digest()); !st.ok()) return Finish(job.done, st.error());
 
   audit::AuditRecord draft;
   draft.request_id = req.request_id;
   draft.caller = job.caller.identity;
   draft.device_id = req.device_id;
-  draft.profile = req.profile.empty() ? "default" : req.profile;
+  draft.profile = rules.name;
   draft.serial_hex = pki::SerialHex(serial->get());
   draft.certificate_der = CertDer(cert->get());
   draft.certificate_id = Hex(Sha256(draft.certificate_der));
-  draft.spki_sha256 = Hex(Sha256(SpkiDer(csr->public_key.get())));
+  draft.spki_sha256 = claims.spki_sha256;
   draft.subject = pki::NameText(X509_get_subject_name(cert->get()));
-  draft.issuer_key_id = ca_->key_id_hex();
+  draft.issuer_key_id = ca.key_id_hex();
   draft.csr_sha256 = std::move(csr_sha256);
-  if (draft.certificate_der.empty()) return Finish(job.done, MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode certificate"));
+  draft.thing_name = std::move(thing_name);
+  draft.thing_type = req.thing_type;
+  draft.thing_attributes = audit::JsonObject(req.thing_attributes);
+  if (draft.certificate_der.empty())
+    return Finish(job.done, MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode certificate"));
 
-  writer_->Append(std::move(draft), [this, done = std::move(job.done)](Result<audit::AppendOutcome> outcome) {
-    if (!outcome.ok()) return Finish(done, outcome.error());
-    Finish(done, FromRecord(outcome->record, outcome->replayed));
-  });
+  writer_->Append(std::move(draft), std::move(claims),
+                  [this, &profile, done = std::move(job.done)](Result<audit::AppendOutcome> outcome) {
+                    if (!outcome.ok()) return Finish(done, outcome.error());
+                    Finish(done, FromRecord(profile, outcome->record, outcome->replayed));
+                  });
 }
 
 }  // namespace station::issuance

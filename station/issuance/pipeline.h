@@ -1,7 +1,8 @@
 // The issuance pipeline: CSR in, durable audit record and certificate out.
 //
-//   Submit ─► bounded queue ─► worker (check request, check CSR, retry lookup,
-//   build, sign in the token) ─► audit writer (group commit) ─► done(...)
+//   Submit ─► bounded queue ─► worker (request bounds, profile rules, retry
+//   lookup, CSR and key checks, registry pre-check, build, sign in the token)
+//   ─► audit writer (claims re-checked, group commit) ─► done(...)
 //
 // Workers never wait for the disk: they hand the signed certificate to the
 // audit writer and take the next request; the writer calls `done` once the
@@ -12,6 +13,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -19,8 +21,7 @@
 
 #include "station/audit/store.h"
 #include "station/audit/writer.h"
-#include "station/issuance/certificate_authority.h"
-#include "station/issuance/default_profile.h"
+#include "station/issuance/certificate_profile.h"
 #include "station/issuance/request.h"
 
 namespace station::issuance {
@@ -29,7 +30,7 @@ struct PipelineOptions {
   size_t workers = 2;
   size_t queue_depth = 4096;
   size_t max_csr_bytes = 16 * 1024;
-  ProfileOptions profile;
+  std::string default_profile = "default";  // used when a request names none
 };
 
 struct PipelineStats {
@@ -42,8 +43,9 @@ class Pipeline {
  public:
   using Done = std::function<void(Result<Issued>)>;
 
+  // `profiles` must hold options.default_profile.
   static Result<std::unique_ptr<Pipeline>> Create(const PipelineOptions& options,
-                                                  std::shared_ptr<CertificateAuthority> ca,
+                                                  std::vector<std::unique_ptr<CertificateProfile>> profiles,
                                                   audit::AuditWriter* writer, audit::AuditReader* reader);
   ~Pipeline();  // Shutdown()s
 
@@ -58,7 +60,9 @@ class Pipeline {
   void Shutdown();
 
   PipelineStats stats() const;
-  const CertificateAuthority& ca() const noexcept { return *ca_; }
+  // The default profile's CA: what GetCaChain answers.
+  const CertificateAuthority& ca() const noexcept { return default_->ca(); }
+  std::vector<std::string> profile_names() const;
 
  private:
   struct Job {
@@ -66,18 +70,18 @@ class Pipeline {
     IssueRequest request;
     Done done;
   };
-  Pipeline(const PipelineOptions& options, std::shared_ptr<CertificateAuthority> ca, audit::AuditWriter* writer,
-           audit::AuditReader* reader)
-      : options_(options), ca_(std::move(ca)), writer_(writer), reader_(reader) {}
+  Pipeline(const PipelineOptions& options, audit::AuditWriter* writer, audit::AuditReader* reader)
+      : options_(options), writer_(writer), reader_(reader) {}
 
   void WorkerLoop();
   void Process(Job& job);
-  Issued FromRecord(const audit::AuditRecord& record, bool replayed) const;
+  Result<const CertificateProfile*> FindProfile(const std::string& name) const;
+  static Issued FromRecord(const CertificateProfile& profile, const audit::AuditRecord& record, bool replayed);
   void Finish(const Done& done, Result<Issued> result);
 
   const PipelineOptions options_;
-  std::shared_ptr<CertificateAuthority> ca_;
-  std::unique_ptr<DefaultProfile> profile_;
+  std::map<std::string, std::unique_ptr<CertificateProfile>> profiles_;  // read-only after Create
+  const CertificateProfile* default_ = nullptr;
   audit::AuditWriter* writer_;
   audit::AuditReader* reader_;
 

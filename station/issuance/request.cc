@@ -35,9 +35,16 @@ Status ValidateRequest(const Caller& caller, const IssueRequest& request) {
       return MakeError(Code::kInvalidArgument, "ATTRIBUTES_INVALID",
                        "attribute keys have 1 to 64 bytes and values at most 1024 bytes");
   }
-  if (!request.profile.empty() && request.profile != "default")
-    return MakeError(Code::kPermissionDenied, "UNKNOWN_PROFILE",
-                     "profile '" + request.profile.substr(0, 64) + "' does not exist on this station (known: default)");
+  if (request.profile.size() > kMaxProfileNameBytes || !PrintableAscii(request.profile))
+    return MakeError(Code::kPermissionDenied, "UNKNOWN_PROFILE", "profile names are at most 64 printable characters");
+  if (request.thing_name.size() > kMaxThingFieldBytes || request.thing_type.size() > kMaxThingFieldBytes ||
+      request.thing_attributes.size() > kMaxThingAttributes)
+    return MakeError(Code::kInvalidArgument, "THING_INVALID",
+                     "thing_name and thing_type have at most 128 characters; at most 50 thing attributes");
+  for (const auto& [key, value] : request.thing_attributes)
+    if (key.size() > kMaxThingFieldBytes || value.size() > kMaxThingAttributeValueBytes)
+      return MakeError(Code::kInvalidArgument, "THING_INVALID",
+                       "thing attribute names have at most 128 characters and values at most 800");
   return {};
 }
 

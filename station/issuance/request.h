@@ -24,9 +24,12 @@ struct Caller {
 struct IssueRequest {
   std::string request_id;
   Bytes csr_der;
-  std::string profile;  // "" means "default"
+  std::string profile;  // "" means the station's default profile
   std::string device_id;
   std::map<std::string, std::string> attributes;
+  std::string thing_name;  // AWS IoT registry fields, checked against the profile
+  std::string thing_type;
+  std::map<std::string, std::string> thing_attributes;
 };
 
 // Bounds on the request's own fields (the CSR is checked separately).
@@ -35,10 +38,15 @@ constexpr size_t kMaxDeviceIdBytes = 64;  // RFC 5280 ub-common-name
 constexpr size_t kMaxAttributes = 32;
 constexpr size_t kMaxAttributeKeyBytes = 64;
 constexpr size_t kMaxAttributeValueBytes = 1024;
+constexpr size_t kMaxProfileNameBytes = 64;
+constexpr size_t kMaxThingFieldBytes = 128;      // AWS IoT: thing names, types, attribute names
+constexpr size_t kMaxThingAttributes = 50;       // AWS IoT: with a thing type
+constexpr size_t kMaxThingAttributeValueBytes = 800;
 
-// Checks the caller may issue and the request's fields are within bounds:
-// INVALID_ARGUMENT (REQUEST_ID_INVALID, DEVICE_ID_INVALID, ATTRIBUTES_INVALID)
-// or PERMISSION_DENIED (ROLE_NOT_ALLOWED, UNKNOWN_PROFILE).
+// Checks the caller may issue and the request's fields are within bounds
+// (the profile's own rules come later): INVALID_ARGUMENT (REQUEST_ID_INVALID,
+// DEVICE_ID_INVALID, ATTRIBUTES_INVALID, THING_INVALID, UNKNOWN_PROFILE for an
+// overlong name) or PERMISSION_DENIED (ROLE_NOT_ALLOWED).
 Status ValidateRequest(const Caller& caller, const IssueRequest& request);
 
 // What one issuance produced, as the caller receives it.

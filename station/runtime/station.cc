@@ -4,38 +4,95 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+
+#include "station/policy/profile_file.h"
 
 namespace station::runtime {
 
-Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& token, const std::string& key_uri,
-                                                    size_t sessions) {
+Result<std::shared_ptr<hsm::Token>> OpenToken(const config::TokenConfig& token, size_t sessions) {
   config::ApplyTokenEnvironment(token);
   ST_ASSIGN_OR_RETURN(auto token_uri, hsm::ParsePkcs11Uri(token.uri));
-  ST_ASSIGN_OR_RETURN(auto parsed_key_uri, hsm::ParsePkcs11Uri(key_uri));
   ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(token.module));
   ST_ASSIGN_OR_RETURN(auto pin, hsm::ReadPin(token.pin));
   hsm::TokenOptions options;
   options.max_sessions = sessions;
-  ST_ASSIGN_OR_RETURN(auto opened, hsm::Token::Open(module, token_uri, std::move(pin), options));
+  return hsm::Token::Open(module, token_uri, std::move(pin), options);
+}
+
+Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& token, const std::string& key_uri,
+                                                    size_t sessions) {
+  ST_ASSIGN_OR_RETURN(auto parsed_key_uri, hsm::ParsePkcs11Uri(key_uri));
+  ST_ASSIGN_OR_RETURN(auto opened, OpenToken(token, sessions));
   return hsm::TokenKey::Find(std::move(opened), parsed_key_uri);
 }
+
+Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& config) {
+  if (config.issuance.profiles_dir.empty()) return std::vector<policy::Profile>{policy::BuiltInDefaultProfile()};
+  return policy::LoadProfileDir(config.issuance.profiles_dir);
+}
+
+namespace {
+
+// One CertificateAuthority per (key, certificate) pair, shared by the profiles
+// that issue under it. Every key lives in the station's token.
+class CaLoader {
+ public:
+  CaLoader(std::shared_ptr<hsm::Token> token, const config::CaConfig& station_ca)
+      : token_(std::move(token)), station_ca_(station_ca) {}
+
+  Result<std::shared_ptr<issuance::CertificateAuthority>> For(const policy::Profile& profile) {
+    std::string key_uri = profile.ca_key_uri.empty() ? station_ca_.key_uri : profile.ca_key_uri;
+    std::string cert = profile.ca_certificate.empty() ? station_ca_.certificate : profile.ca_certificate;
+    auto& slot = loaded_[key_uri + "\n" + cert];
+    if (slot) return slot;
+    auto where = [&](const Error& e) {
+      Error out = e;
+      out.message = "profile '" + profile.name + "' (" + (profile.file.empty() ? "built in" : profile.file) +
+                    "): CA: " + e.message;
+      return out;
+    };
+    auto uri = hsm::ParsePkcs11Uri(key_uri);
+    if (!uri.ok()) return where(uri.error());
+    auto key = hsm::TokenKey::Find(token_, *uri);
+    if (!key.ok()) return where(key.error());
+    auto ca = issuance::CertificateAuthority::Load(std::move(*key), cert);
+    if (!ca.ok()) return where(ca.error());
+    slot = std::move(*ca);
+    return slot;
+  }
+
+ private:
+  std::shared_ptr<hsm::Token> token_;
+  const config::CaConfig& station_ca_;
+  std::map<std::string, std::shared_ptr<issuance::CertificateAuthority>> loaded_;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& config) {
   if (::mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
     return MakeError(Code::kFailedPrecondition, "STATE_DIR_UNUSABLE",
                      "cannot create state directory " + config.state_dir + ": " + std::strerror(errno));
+  ST_ASSIGN_OR_RETURN(std::vector<policy::Profile> profiles, LoadProfiles(config));
   std::unique_ptr<Station> s(new Station());
-  ST_ASSIGN_OR_RETURN(auto key, OpenTokenKey(config.token, config.ca.key_uri, config.session_count()));
-  ST_ASSIGN_OR_RETURN(s->ca_, issuance::CertificateAuthority::Load(std::move(key), config.ca.certificate));
+  ST_ASSIGN_OR_RETURN(auto token, OpenToken(config.token, config.session_count()));
+  CaLoader cas(token, config.ca);
+  std::vector<std::unique_ptr<issuance::CertificateProfile>> ready;
+  for (auto& profile : profiles) {
+    ST_ASSIGN_OR_RETURN(auto ca, cas.For(profile));
+    ST_ASSIGN_OR_RETURN(auto compiled, issuance::CertificateProfile::Create(std::move(profile), std::move(ca)));
+    ready.push_back(std::move(compiled));
+  }
   ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(config.audit_db_path(), config.audit.max_batch));
   s->reader_ = std::make_unique<audit::AuditReader>(config.audit_db_path());
   issuance::PipelineOptions options;
   options.workers = config.worker_count();
   options.queue_depth = config.issuance.queue_depth;
   options.max_csr_bytes = config.issuance.max_csr_bytes;
-  options.profile.validity_days = config.issuance.validity_days;
-  options.profile.backdate_seconds = config.issuance.backdate_seconds;
-  ST_ASSIGN_OR_RETURN(s->pipeline_, issuance::Pipeline::Create(options, s->ca_, s->writer_.get(), s->reader_.get()));
+  options.default_profile = config.issuance.default_profile;
+  ST_ASSIGN_OR_RETURN(s->pipeline_,
+                      issuance::Pipeline::Create(options, std::move(ready), s->writer_.get(), s->reader_.get()));
   return s;
 }
 

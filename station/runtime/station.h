@@ -1,6 +1,7 @@
 // Everything a running station is made of, opened from its config: the token
-// and CA key, the CA certificate, the audit log, and the issuance pipeline.
-// The server wraps this in gRPC; tests and tools use it directly.
+// and its CA keys, the issuance profiles with their CA certificates, the
+// audit log, and the issuance pipeline. The server wraps this in gRPC; tests
+// and tools use it directly.
 #pragma once
 
 #include <memory>
@@ -10,13 +11,21 @@
 #include "station/audit/writer.h"
 #include "station/config/config.h"
 #include "station/issuance/pipeline.h"
+#include "station/policy/profile.h"
 
 namespace station::runtime {
 
 // Loads the module named in the config (after setting its environment),
-// reads the PIN, logs in, and finds the key named by `key_uri`.
+// reads the PIN and logs in, with a session pool of `sessions`.
+Result<std::shared_ptr<hsm::Token>> OpenToken(const config::TokenConfig& token, size_t sessions);
+
+// OpenToken, then the key named by `key_uri` in that token.
 Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& token, const std::string& key_uri,
                                                     size_t sessions);
+
+// The profiles a station config names: every file of issuance.profiles_dir,
+// or only the built-in "default" when it names none.
+Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& config);
 
 class Station {
  public:
@@ -24,7 +33,8 @@ class Station {
   ~Station();  // Shutdown()s
 
   issuance::Pipeline& pipeline() noexcept { return *pipeline_; }
-  const issuance::CertificateAuthority& ca() const noexcept { return *ca_; }
+  // The default profile's issuing CA.
+  const issuance::CertificateAuthority& ca() const noexcept { return pipeline_->ca(); }
   audit::AuditReader& audit_reader() noexcept { return *reader_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
 
@@ -33,7 +43,6 @@ class Station {
 
  private:
   Station() = default;
-  std::shared_ptr<issuance::CertificateAuthority> ca_;
   std::unique_ptr<audit::AuditWriter> writer_;
   std::unique_ptr<audit::AuditReader> reader_;
   std::unique_ptr<issuance::Pipeline> pipeline_;

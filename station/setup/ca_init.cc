@@ -6,7 +6,7 @@
 
 namespace station::setup {
 
-Result<CaInitResult> InitCa(std::shared_ptr<hsm::Token> token, const CaInitRequest& request, bool self_signed) {
+Result<CaInitResult> InitCa(std::shared_ptr<hsm::Token> token, const CaInitRequest& request, bool make_certificate) {
   if (request.subject.empty())
     return MakeError(Code::kInvalidArgument, "BAD_NAME", "the CA needs a subject, e.g. \"CN=Acme Line CA 1,O=Acme\"");
   ST_ASSIGN_OR_RETURN(auto subject, pki::ParseName(request.subject));  // validate before making a key
@@ -20,13 +20,14 @@ Result<CaInitResult> InitCa(std::shared_ptr<hsm::Token> token, const CaInitReque
   uri.object = key->label();
   uri.type = "private";
   out.key_uri = uri.ToString();
-  if (self_signed) {
+  if (make_certificate) {
     pki::CertSpec spec;
     spec.subject = request.subject;
     spec.validity_days = request.validity_days;
     spec.is_ca = true;
-    spec.path_len = 0;  // it issues device certificates only
-    ST_ASSIGN_OR_RETURN(auto cert, pki::MakeCert(spec, key->evp(), key->evp(), nullptr));
+    spec.path_len = request.path_len;
+    EVP_PKEY* signer = request.issuer_key ? request.issuer_key->evp() : key->evp();
+    ST_ASSIGN_OR_RETURN(auto cert, pki::MakeCert(spec, key->evp(), signer, request.issuer_cert));
     out.cert_pem = pki::CertPem(cert.get());
   } else {
     ST_ASSIGN_OR_RETURN(auto csr, pki::MakeCaCsr(request.subject, key->evp()));

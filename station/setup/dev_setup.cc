@@ -12,6 +12,7 @@
 #include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
 #include "station/setup/ca_init.h"
+#include "station/setup/shipped_profiles.h"
 
 namespace station::setup {
 namespace {
@@ -60,6 +61,30 @@ Result<TlsPair> WriteTlsPair(const std::string& dir, const std::string& name, co
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
+// The Matter test Vendor ID (Matter Core Specification 2.5.2: 0xFFF1-0xFFF4 are for testing).
+constexpr const char* kMatterTestVendorId = "FFF1";
+
+// A lab Matter PKI in the token: a PAA (root) and a PAI under it that issues
+// DACs. Both P-256, as Matter requires; both name the test Vendor ID.
+Status MakeMatterPki(const std::shared_ptr<hsm::Token>& token, const std::string& ca_dir, const std::string& tag) {
+  CaInitRequest paa;
+  paa.key_label = "matter-paa";
+  paa.subject = "CN=Station Dev Matter PAA " + tag + ",1.3.6.1.4.1.37244.2.1=" + kMatterTestVendorId;
+  paa.validity_days = 36500;
+  paa.path_len = 1;
+  ST_ASSIGN_OR_RETURN(auto root, InitCa(token, paa, true));
+  ST_ASSIGN_OR_RETURN(auto root_cert, pki::ParseCertsPem(root.cert_pem, "the PAA"));
+  CaInitRequest pai;
+  pai.key_label = "matter-pai";
+  pai.subject = "CN=Station Dev Matter PAI " + tag + ",1.3.6.1.4.1.37244.2.1=" + kMatterTestVendorId;
+  pai.validity_days = 36500 - 1;
+  pai.issuer_key = root.key.get();
+  pai.issuer_cert = root_cert.front().get();
+  ST_ASSIGN_OR_RETURN(auto intermediate, InitCa(token, pai, true));
+  ST_RETURN_IF_ERROR(pki::WriteFile(ca_dir + "/matter-paa.pem", root.cert_pem, 0644));
+  return pki::WriteFile(ca_dir + "/matter-pai.pem", intermediate.cert_pem, 0644);
+}
+
 }  // namespace
 
 Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
@@ -77,8 +102,11 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   if (fs::exists(result.station_conf))
     return MakeError(Code::kAlreadyExists, "ALREADY_SET_UP",
                      dir + " already holds a station (" + result.station_conf + "); choose another --dir or remove it");
-  for (const char* sub : {"", "/token", "/secrets", "/ca", "/tls", "/state"})
-    ST_RETURN_IF_ERROR(MakeDir(dir + sub, std::strcmp(sub, "/ca") == 0 || std::strcmp(sub, "/tls") == 0 ? 0755 : 0700));
+  for (const char* sub : {"", "/token", "/secrets", "/ca", "/tls", "/state", "/profiles"})
+    ST_RETURN_IF_ERROR(MakeDir(dir + sub, std::strcmp(sub, "/ca") == 0 || std::strcmp(sub, "/tls") == 0 ||
+                                                  std::strcmp(sub, "/profiles") == 0
+                                              ? 0755
+                                              : 0700));
 
   // The token: SoftHSM keeps it under DIR/token, configured by DIR/softhsm2.conf.
   std::string softhsm_conf = dir + "/softhsm2.conf";
@@ -105,6 +133,11 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   ST_ASSIGN_OR_RETURN(auto ca, InitCa(token, ca_request, true));
   result.key_uri = ca.key_uri;
   ST_RETURN_IF_ERROR(pki::WriteFile(result.ca_cert, ca.cert_pem, 0644));
+  ST_RETURN_IF_ERROR(MakeMatterPki(token, dir + "/ca", RandomHex(4)));
+  result.matter_paa_cert = dir + "/ca/matter-paa.pem";
+  result.profiles_dir = dir + "/profiles";
+  for (const ShippedProfile& profile : ShippedProfiles())
+    ST_RETURN_IF_ERROR(pki::WriteFile(result.profiles_dir + "/" + profile.file_name, profile.text, 0644));
 
   // TLS: a separate software CA for the gRPC channel (it never signs devices).
   ST_ASSIGN_OR_RETURN(auto tls_ca_key, pki::GenerateSoftwareKey("ec-p256"));
@@ -155,7 +188,7 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "key = \"tls/server.key\"\n"
       "client_ca = \"tls/tls-ca.pem\"\n\n"
       "[issuance]\n"
-      "validity_days = 3650\n";
+      "profiles_dir = \"profiles\"   # one TOML file per profile; docs/profiles.md\n";
   ST_RETURN_IF_ERROR(pki::WriteFile(result.station_conf, station_conf, 0644));
   std::string target = options.listen;
   if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));

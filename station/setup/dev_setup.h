@@ -1,6 +1,8 @@
 // `stationctl dev-setup`: everything a development station needs, under one
 // directory: its own SoftHSM token, a CA key generated in it, TLS material,
-// station.conf and line.conf. Never for production: the TLS keys are files.
+// station.conf and line.conf, the shipped issuance profiles, and a lab Matter
+// PAA and PAI (both in the token) for the matter-dac profile. Never for
+// production: the TLS keys are files.
 #pragma once
 
 #include <string>
@@ -21,6 +23,8 @@ struct DevSetupResult {
   std::string line_conf;     // DIR/line.conf
   std::string ca_cert;       // DIR/ca/ca.pem (the issuing CA: what devices chain to)
   std::string key_uri;       // the CA key in the token
+  std::string profiles_dir;  // DIR/profiles: the shipped profiles
+  std::string matter_paa_cert;  // DIR/ca/matter-paa.pem: the lab PAA the matter-dac chain ends in
 };
 
 // Must run before this process has loaded the SoftHSM module (it points

@@ -30,7 +30,7 @@ AuditRecord Draft(int i, const std::string& caller = "line-1") {
 
 Result<AppendOutcome> AppendAndWait(AuditWriter& writer, AuditRecord r) {
   std::promise<Result<AppendOutcome>> done;
-  writer.Append(std::move(r), [&](Result<AppendOutcome> o) { done.set_value(std::move(o)); });
+  writer.Append(std::move(r), {}, [&](Result<AppendOutcome> o) { done.set_value(std::move(o)); });
   return done.get_future().get();
 }
 
@@ -63,7 +63,7 @@ class AuditLogTest : public ::testing::Test {
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         for (int i = t; i < n; i += 4) {
-          (*writer)->Append(Draft(i), [&](Result<AppendOutcome> o) {
+          (*writer)->Append(Draft(i), {}, [&](Result<AppendOutcome> o) {
             if (o.ok() && !o->replayed) ++durable;
           });
         }

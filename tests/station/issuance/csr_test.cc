@@ -53,7 +53,7 @@ TEST(CsrTest, RefusesTamperedSignature) {
 }
 
 TEST(CsrTest, RefusesWeakAndUnsupportedKeys) {
-  ExpectRefused(testing::MakeCsr("rsa-1024").der, "KEY_TOO_WEAK");
+  ExpectRefused(testing::MakeCsr("rsa-1024").der, "RSA_TOO_SHORT");
   ExpectRefused(testing::MakeCsr("ec-p521").der, "KEY_UNSUPPORTED");
 }
 

@@ -187,7 +187,7 @@ TEST_P(PipelineBehaviourTest, RefusesBadRequestsWithReasons) {
     std::string reason;
   };
   IssueRequest unknown_profile = Request("p1", csr.der);
-  unknown_profile.profile = "matter-dac";
+  unknown_profile.profile = "no-such-profile";
   IssueRequest many_attrs = Request("a1", csr.der);
   for (int i = 0; i < 40; ++i) many_attrs.attributes["k" + std::to_string(i)] = "v";
   std::vector<Case> cases = {
@@ -199,7 +199,7 @@ TEST_P(PipelineBehaviourTest, RefusesBadRequestsWithReasons) {
       {kLine, many_attrs, Code::kInvalidArgument, "ATTRIBUTES_INVALID"},
       {kLine, Request("g1", Bytes{1, 2, 3}), Code::kInvalidArgument, "CSR_MALFORMED"},
       {kLine, Request("t1", testing::TamperSignature(csr.der)), Code::kInvalidArgument, "CSR_BAD_SIGNATURE"},
-      {kLine, Request("w1", testing::MakeCsr("rsa-1024").der), Code::kInvalidArgument, "KEY_TOO_WEAK"},
+      {kLine, Request("w1", testing::MakeCsr("rsa-1024").der), Code::kInvalidArgument, "RSA_TOO_SHORT"},
   };
   for (auto& c : cases) {
     auto r = IssueAndWait(pipeline(), c.caller, c.request);
@@ -218,10 +218,11 @@ TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
   dev->config.issuance.queue_depth = 2;
   auto station = runtime::Station::Open(dev->config);
   ASSERT_TRUE(station.ok());
-  auto csr = testing::MakeCsr("ec-p256");
   std::vector<std::promise<Result<Issued>>> promises(64);
+  std::vector<Bytes> csrs;
+  for (size_t i = 0; i < promises.size(); ++i) csrs.push_back(testing::MakeCsr("ec-p256").der);
   for (size_t i = 0; i < promises.size(); ++i)
-    (*station)->pipeline().Submit(kLine, Request("q" + std::to_string(i), csr.der),
+    (*station)->pipeline().Submit(kLine, Request("q" + std::to_string(i), csrs[i]),
                                   [&promises, i](Result<Issued> r) { promises[i].set_value(std::move(r)); });
   size_t refused = 0, issued = 0;
   for (auto& p : promises) {

@@ -1,0 +1,42 @@
+#include "station/common/duration.h"
+
+#include <cctype>
+
+namespace station::common {
+namespace {
+
+struct Unit {
+  char suffix;
+  int64_t seconds;
+};
+constexpr Unit kUnits[] = {{'y', 365 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+
+}  // namespace
+
+Result<int64_t> ParseDuration(const std::string& text) {
+  auto bad = [&] {
+    return MakeError(Code::kInvalidArgument, "BAD_DURATION",
+                     "'" + text + "' is not a duration; write a number and a unit: 90s, 5m, 24h, 30d, 10y");
+  };
+  if (text.size() < 2 || text.size() > 12) return bad();
+  int64_t number = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return bad();
+    number = number * 10 + (text[i] - '0');
+  }
+  for (const Unit& unit : kUnits) {
+    if (text.back() == unit.suffix) {
+      if (number > (int64_t{1} << 40) / unit.seconds) return bad();
+      return number * unit.seconds;
+    }
+  }
+  return bad();
+}
+
+std::string FormatDuration(int64_t seconds) {
+  for (const Unit& unit : kUnits)
+    if (seconds != 0 && seconds % unit.seconds == 0) return std::to_string(seconds / unit.seconds) + unit.suffix;
+  return std::to_string(seconds) + "s";
+}
+
+}  // namespace station::common

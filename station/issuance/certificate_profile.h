@@ -1,0 +1,53 @@
+// A profile made ready to issue: its CA, and everything about the
+// certificate that is the same every time (extensions, attribute types)
+// built once. Build() fills in the rest from one checked request.
+//
+// Every certificate gets, beside what the profile asks for:
+//   basicConstraints  critical, CA:FALSE (RFC 5280 4.2.1.9)
+//   keyUsage          critical (RFC 5280 4.2.1.3 SHOULD)
+//   subjectKeyIdentifier  RFC 5280 4.2.1.2 method 1, non-critical
+//   authorityKeyIdentifier  the CA's subjectKeyIdentifier, non-critical (MUST, 4.2.1.1)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "station/issuance/certificate_authority.h"
+#include "station/issuance/csr.h"
+#include "station/policy/profile.h"
+
+namespace station::issuance {
+
+class CertificateProfile {
+ public:
+  // Refuses a profile whose extensions OpenSSL cannot build (BAD_PROFILE).
+  static Result<std::unique_ptr<CertificateProfile>> Create(policy::Profile profile,
+                                                            std::shared_ptr<CertificateAuthority> ca);
+
+  // The unsigned certificate. INVALID_ARGUMENT for a request the templates
+  // cannot be filled from: DEVICE_ID_REQUIRED, ATTRIBUTE_MISSING,
+  // SUBJECT_MISSING, SUBJECT_INVALID, SUBJECT_ISSUER_MISMATCH, SAN_INVALID.
+  Result<X509Ptr> Build(const CheckedCsr& csr, const policy::TemplateInput& input, const ASN1_INTEGER* serial) const;
+
+  const policy::Profile& profile() const noexcept { return profile_; }
+  const CertificateAuthority& ca() const noexcept { return *ca_; }
+  const std::shared_ptr<CertificateAuthority>& ca_ptr() const noexcept { return ca_; }
+
+ private:
+  CertificateProfile(policy::Profile profile, std::shared_ptr<CertificateAuthority> ca)
+      : profile_(std::move(profile)), ca_(std::move(ca)) {}
+
+  Result<X509NamePtr> Subject(const CheckedCsr& csr, const policy::TemplateInput& input) const;
+  Status AddSan(X509* cert, const policy::TemplateInput& input) const;
+  Status AddExtraExtensions(X509* cert, const policy::TemplateInput& input) const;
+  void SetValidity(X509* cert) const;
+
+  policy::Profile profile_;
+  std::shared_ptr<CertificateAuthority> ca_;
+  std::vector<OsslPtr<ASN1_OBJECT, ASN1_OBJECT_free>> subject_types_;  // one per profile_.subject
+  X509ExtPtr basic_constraints_, key_usage_, rsa_key_usage_, ext_key_usage_, authority_key_id_;
+  std::vector<X509ExtPtr> fixed_extensions_;  // [[extension]] with der, in order; null where utf8
+};
+
+}  // namespace station::issuance

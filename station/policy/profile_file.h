@@ -1,0 +1,24 @@
+// Reading issuance profiles from TOML files, with every check the station
+// makes at startup; `stationctl profile check` runs the same checks offline.
+// docs/profiles.md documents every field.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "station/policy/profile.h"
+
+namespace station::policy {
+
+// The "default" profile the station offers when no profile file replaces it.
+Profile BuiltInDefaultProfile();
+
+// One profile file; its name is the file name without ".toml". Errors are
+// FAILED_PRECONDITION / BAD_PROFILE: "FILE: FIELD: what is wrong".
+Result<Profile> LoadProfileFile(const std::string& path);
+
+// Every *.toml file in the directory, sorted by name. A "default.toml" replaces
+// the built-in default; otherwise the built-in one is added.
+Result<std::vector<Profile>> LoadProfileDir(const std::string& dir);
+
+}  // namespace station::policy
