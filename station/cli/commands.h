@@ -8,6 +8,8 @@ namespace station::cli {
 int DevSetupCommand(int argc, char** argv);
 int CaCommand(int argc, char** argv);
 int AuditCommand(int argc, char** argv);
+int ProfileCommand(int argc, char** argv);
+int RegistryCommand(int argc, char** argv);  // lot, codes, device
 
 // Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
 int Fail(const Error& error);

@@ -5,6 +5,8 @@
 //   stationctl ca import-cert ...   install a CA certificate signed by an external root
 //   stationctl audit verify --config FILE
 //   stationctl audit export --config FILE --format jsonl [--out FILE]
+//   stationctl profile check FILE... | profile list --config FILE
+//   stationctl lot import|close|list, codes mint, device approve-reissue
 #include <cstdio>
 #include <cstring>
 
@@ -26,7 +28,14 @@ int main(int argc, char** argv) {
       "                  --subject DN [--key ec-p256] [--label station-ca] (--self-signed OUT.pem | --csr OUT.csr)\n"
       "       stationctl ca import-cert --config station.conf --cert FILE\n"
       "       stationctl audit verify --config station.conf\n"
-      "       stationctl audit export --config station.conf --format jsonl [--out FILE]\n";
+      "       stationctl audit export --config station.conf --format jsonl [--out FILE]\n"
+      "       stationctl profile check PROFILE.toml...\n"
+      "       stationctl profile list --config station.conf\n"
+      "       stationctl lot import --config station.conf --profile P [--lot NAME] DEVICES.csv\n"
+      "       stationctl lot close --config station.conf --lot NAME\n"
+      "       stationctl lot list --config station.conf\n"
+      "       stationctl codes mint --config station.conf --profile P --count N [--ttl 5m] --out CODES.csv\n"
+      "       stationctl device approve-reissue --config station.conf --profile P --device-id ID [--ttl 24h]\n";
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -35,6 +44,8 @@ int main(int argc, char** argv) {
   if (command == "dev-setup") return station::cli::DevSetupCommand(argc, argv);
   if (command == "ca") return station::cli::CaCommand(argc, argv);
   if (command == "audit") return station::cli::AuditCommand(argc, argv);
+  if (command == "profile") return station::cli::ProfileCommand(argc, argv);
+  if (command == "lot" || command == "codes" || command == "device") return station::cli::RegistryCommand(argc, argv);
   std::fprintf(stderr, "stationctl: unknown command '%s'\n%s", command.c_str(), usage);
   return 2;
 }

@@ -16,6 +16,17 @@ struct TestCsr {
 // with subject CN=cn.
 TestCsr MakeCsr(const std::string& key_type, const std::string& cn = "test-device");
 
+// A CSR signed by the given key (which may be a crafted weak one).
+Bytes MakeCsrForKey(EVP_PKEY* key, const std::string& cn = "test-device");
+
+// Crafted weak RSA keys (2048 bits, real private keys that sign their CSR):
+// "small-factor" (n = 65521 * q), "fermat" (p and q adjacent primes),
+// "roca" (primes of Infineon RSALib's form), "exponent-3" (e = 3).
+EvpPkeyPtr MakeWeakRsaKey(const std::string& weakness);
+
+// A P-256 CSR whose public point is replaced: "off-curve" or "infinity".
+Bytes MakeCsrWithBadEcPoint(const std::string& which);
+
 // The same CSR with one byte of its signature flipped.
 Bytes TamperSignature(const Bytes& der);
 

@@ -1,0 +1,206 @@
+#include "station/registry/registry_admin.h"
+
+#include <openssl/rand.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <set>
+#include <functional>
+#include <sstream>
+
+#include "station/audit/claims.h"
+#include "station/audit/sqlite.h"
+#include "station/pki/files.h"
+
+namespace station::registry {
+namespace {
+
+using audit::BindText;
+
+Error LotFileError(const std::string& path, size_t line, const std::string& why) {
+  return MakeError(Code::kInvalidArgument, "LOT_FILE_INVALID", path + ":" + std::to_string(line) + ": " + why);
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Runs `body` inside one IMMEDIATE transaction on a read-write connection.
+Status InTransaction(const std::string& db_path, const std::function<Status(sqlite3*)>& body) {
+  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path, true));
+  ST_RETURN_IF_ERROR(audit::Exec(db.get(), "BEGIN IMMEDIATE"));
+  Status st = body(db.get());
+  if (!st.ok()) {
+    (void)audit::Exec(db.get(), "ROLLBACK");  // the first error is the one to report
+    return st;
+  }
+  return audit::Exec(db.get(), "COMMIT");
+}
+
+Status Step(sqlite3* db, sqlite3_stmt* stmt, const char* doing) {
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE) return audit::StorageError(db, doing);
+  return {};
+}
+
+// Crockford's base32: no I, L, O, U, so a code read aloud or typed survives.
+std::string Base32(const uint8_t* data, size_t len) {
+  static const char* kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (size_t i = 0; i < len; ++i) {
+    buffer = (buffer << 8) | data[i];
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kAlphabet[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 31]);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ReadLotCsv(const std::string& path) {
+  ST_ASSIGN_OR_RETURN(std::string text, pki::ReadFile(path));
+  if (text.size() > kMaxLotFileBytes)
+    return MakeError(Code::kInvalidArgument, "LOT_FILE_INVALID", path + ": larger than 64 MiB");
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  std::istringstream in(text);
+  std::string raw;
+  size_t line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    std::string row = Trim(raw);
+    if (row.empty() || row[0] == '#') continue;
+    std::string id = Trim(row.substr(0, row.find(',')));
+    if (ids.empty() && seen.empty() && id == "device_id") continue;  // header
+    if (id.empty() || id.size() > 64) return LotFileError(path, line, "a device id has 1 to 64 characters");
+    for (unsigned char c : id)
+      if (c < 0x20 || c > 0x7e) return LotFileError(path, line, "device ids are printable ASCII");
+    if (!seen.insert(id).second) return LotFileError(path, line, "device id '" + id + "' appears twice");
+    if (ids.size() == kMaxLotDevices) return LotFileError(path, line, "a lot holds at most 1,000,000 devices");
+    ids.push_back(id);
+  }
+  if (ids.empty()) return MakeError(Code::kInvalidArgument, "LOT_FILE_INVALID", path + ": no device ids");
+  return ids;
+}
+
+Status ImportLot(const std::string& db_path, const Lot& lot) {
+  if (lot.name.empty() || lot.name.size() > 64)
+    return MakeError(Code::kInvalidArgument, "USAGE", "a lot name has 1 to 64 characters");
+  return InTransaction(db_path, [&](sqlite3* db) -> Status {
+    ST_ASSIGN_OR_RETURN(audit::Stmt exists, audit::Prepare(db, "SELECT 1 FROM lot WHERE name = ?1"));
+    BindText(exists.get(), 1, lot.name);
+    if (sqlite3_step(exists.get()) == SQLITE_ROW)
+      return MakeError(Code::kAlreadyExists, "LOT_EXISTS", "lot '" + lot.name + "' exists already; choose another --lot name");
+    ST_ASSIGN_OR_RETURN(audit::Stmt insert_lot,
+                        audit::Prepare(db, "INSERT INTO lot (name, profile, state, devices, source, imported_by, "
+                                           "imported_unix_ms) VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6)"));
+    BindText(insert_lot.get(), 1, lot.name);
+    BindText(insert_lot.get(), 2, lot.profile);
+    sqlite3_bind_int64(insert_lot.get(), 3, static_cast<sqlite3_int64>(lot.device_ids.size()));
+    BindText(insert_lot.get(), 4, lot.source);
+    BindText(insert_lot.get(), 5, lot.imported_by);
+    sqlite3_bind_int64(insert_lot.get(), 6, audit::NowUnixMs());
+    ST_RETURN_IF_ERROR(Step(db, insert_lot.get(), "recording the lot"));
+    ST_ASSIGN_OR_RETURN(audit::Stmt insert_device,
+                        audit::Prepare(db, "INSERT INTO lot_device (profile, device_id, lot) VALUES (?1, ?2, ?3)"));
+    for (const std::string& id : lot.device_ids) {
+      BindText(insert_device.get(), 1, lot.profile);
+      BindText(insert_device.get(), 2, id);
+      BindText(insert_device.get(), 3, lot.name);
+      ST_RETURN_IF_ERROR(Step(db, insert_device.get(), "recording a lot's device"));
+    }
+    return {};
+  });
+}
+
+Status CloseLot(const std::string& db_path, const std::string& name) {
+  return InTransaction(db_path, [&](sqlite3* db) -> Status {
+    ST_ASSIGN_OR_RETURN(audit::Stmt close, audit::Prepare(db, "UPDATE lot SET state = 'closed' WHERE name = ?1"));
+    BindText(close.get(), 1, name);
+    ST_RETURN_IF_ERROR(Step(db, close.get(), "closing the lot"));
+    if (sqlite3_changes(db) == 0) return MakeError(Code::kNotFound, "LOT_NOT_FOUND", "there is no lot '" + name + "'");
+    return {};
+  });
+}
+
+Result<std::vector<LotSummary>> ListLots(const std::string& db_path) {
+  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path, true));
+  ST_ASSIGN_OR_RETURN(audit::Stmt list,
+                      audit::Prepare(db.get(),
+                                     "SELECT l.name, l.profile, l.state, l.devices, "
+                                     "(SELECT COUNT(DISTINCT d.device_id) FROM lot_device d JOIN issuance i "
+                                     "ON i.profile = d.profile AND i.device_id = d.device_id WHERE d.lot = l.name) "
+                                     "FROM lot l ORDER BY l.imported_unix_ms, l.name"));
+  std::vector<LotSummary> out;
+  int rc;
+  while ((rc = sqlite3_step(list.get())) == SQLITE_ROW)
+    out.push_back({audit::ColumnText(list.get(), 0), audit::ColumnText(list.get(), 1), audit::ColumnText(list.get(), 2),
+                   sqlite3_column_int64(list.get(), 3), sqlite3_column_int64(list.get(), 4)});
+  if (rc != SQLITE_DONE) return audit::StorageError(db.get(), "listing lots");
+  return out;
+}
+
+Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
+                                          int64_t ttl_seconds) {
+  if (count == 0 || count > kMaxCodesPerMint)
+    return MakeError(Code::kInvalidArgument, "USAGE", "--count must be between 1 and 100000");
+  std::vector<MintedCode> codes;
+  int64_t expires = audit::NowUnixMs() + ttl_seconds * 1000;
+  for (size_t i = 0; i < count; ++i) {
+    uint8_t raw[16];
+    if (RAND_priv_bytes(raw, sizeof raw) != 1)
+      return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed: " + OpenSslErrors());
+    codes.push_back({Base32(raw, sizeof raw), expires});
+  }
+  uint8_t batch_id[6];
+  if (RAND_bytes(batch_id, sizeof batch_id) != 1)
+    return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed: " + OpenSslErrors());
+  std::string batch = Hex(batch_id, sizeof batch_id);
+  ST_RETURN_IF_ERROR(InTransaction(db_path, [&](sqlite3* db) -> Status {
+    ST_ASSIGN_OR_RETURN(audit::Stmt insert,
+                        audit::Prepare(db, "INSERT INTO registration_code (code_sha256, profile, batch, expires_unix_ms) "
+                                           "VALUES (?1, ?2, ?3, ?4)"));
+    for (const MintedCode& code : codes) {
+      std::string hash = audit::CodeHash(code.code);
+      BindText(insert.get(), 1, hash);
+      BindText(insert.get(), 2, profile);
+      BindText(insert.get(), 3, batch);
+      sqlite3_bind_int64(insert.get(), 4, code.expires_unix_ms);
+      ST_RETURN_IF_ERROR(Step(db, insert.get(), "recording a registration code"));
+    }
+    return {};
+  }));
+  return codes;
+}
+
+Status ApproveReissue(const std::string& db_path, const std::string& profile, const std::string& device_id,
+                      const std::string& approved_by, int64_t ttl_seconds) {
+  return InTransaction(db_path, [&](sqlite3* db) -> Status {
+    ST_ASSIGN_OR_RETURN(audit::Stmt insert,
+                        audit::Prepare(db, "INSERT INTO reissue_approval (profile, device_id, approved_by, "
+                                           "created_unix_ms, expires_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)"));
+    int64_t now = audit::NowUnixMs();
+    BindText(insert.get(), 1, profile);
+    BindText(insert.get(), 2, device_id);
+    BindText(insert.get(), 3, approved_by);
+    sqlite3_bind_int64(insert.get(), 4, now);
+    sqlite3_bind_int64(insert.get(), 5, now + ttl_seconds * 1000);
+    return Step(db, insert.get(), "recording the approval");
+  });
+}
+
+std::string CurrentUser() {
+  struct passwd* pw = getpwuid(getuid());
+  return pw != nullptr ? pw->pw_name : "uid-" + std::to_string(getuid());
+}
+
+}  // namespace station::registry

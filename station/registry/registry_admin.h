@@ -1,0 +1,64 @@
+// What officers change in the device registry: production lots, registration
+// codes and reissue approvals. The tables live in the audit database (schema
+// in audit/sqlite.cc); the issuance path reads them through audit/claims.h.
+// Each change is one transaction, safe while the server runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hsm/error.h"
+
+namespace station::registry {
+
+// Bounds on officer input.
+constexpr size_t kMaxLotDevices = 1000000;
+constexpr size_t kMaxLotFileBytes = 64u << 20;
+constexpr size_t kMaxCodesPerMint = 100000;
+
+// Device ids from a CSV file: the first column of each line; a first line
+// "device_id,..." is a header; blank lines and lines starting with '#' are
+// skipped. INVALID_ARGUMENT LOT_FILE_INVALID names the line of a bad id
+// (1 to 64 printable ASCII characters) or a repeated one.
+Result<std::vector<std::string>> ReadLotCsv(const std::string& path);
+
+struct Lot {
+  std::string name;
+  std::string profile;
+  std::vector<std::string> device_ids;
+  std::string source;       // the file it came from
+  std::string imported_by;  // who ran the import
+};
+
+// ALREADY_EXISTS LOT_EXISTS when the name is taken.
+Status ImportLot(const std::string& db_path, const Lot& lot);
+// NOT_FOUND LOT_NOT_FOUND. A closed lot authorizes no more devices.
+Status CloseLot(const std::string& db_path, const std::string& name);
+
+struct LotSummary {
+  std::string name, profile, state;
+  int64_t devices = 0;
+  int64_t issued = 0;  // devices of the lot with a certificate of its profile
+};
+Result<std::vector<LotSummary>> ListLots(const std::string& db_path);
+
+struct MintedCode {
+  std::string code;  // shown once, never stored
+  int64_t expires_unix_ms = 0;
+};
+
+// `count` fresh codes (128 bits each, base32) for `profile`, good for
+// `ttl_seconds`; only their SHA-256 is stored.
+Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
+                                          int64_t ttl_seconds);
+
+// Lets one more certificate be issued for a device under a one-per-device
+// profile, within `ttl_seconds`.
+Status ApproveReissue(const std::string& db_path, const std::string& profile, const std::string& device_id,
+                      const std::string& approved_by, int64_t ttl_seconds);
+
+// The name of the user running this process, for the records.
+std::string CurrentUser();
+
+}  // namespace station::registry

@@ -1,0 +1,67 @@
+// Profile files: the shipped ones load; a broken one is refused with the
+// file, the field and what is wrong.
+#include "station/policy/profile_file.h"
+
+#include <gtest/gtest.h>
+
+#include "station/pki/files.h"
+#include "tests/support/dev_station.h"
+
+namespace station::policy {
+namespace {
+
+TEST(ProfileFileTest, ShippedProfilesLoad) {
+  auto profiles = LoadProfileDir(std::string(STATION_SOURCE_DIR) + "/ops/profiles");
+  ASSERT_TRUE(profiles.ok()) << profiles.error().ToString();
+  std::vector<std::string> names;
+  for (const auto& p : *profiles) names.push_back(p.name);
+  EXPECT_EQ(names, std::vector<std::string>({"default", "aws-iot-device", "fleet-claim", "ieee-802.1ar-idevid",
+                                             "matter-dac"}));
+}
+
+struct BadProfile {
+  std::string text;
+  std::string field;  // what the message must name
+};
+
+TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
+  testing::TempDir dir;
+  const std::string base = "lines = [\"*\"]\n";
+  std::vector<BadProfile> cases = {
+      {"", "lines: is required"},
+      {base + "colour = \"red\"\n", "colour: unknown setting"},
+      {base + "authorization = \"maybe\"\n", "authorization: 'maybe' is not one of"},
+      {base + "[[subject]]\nattribute = \"CN\"\nvalue = \"{serial}\"\n", "subject[0].value: '{serial}': unknown placeholder"},
+      {base + "[[subject]]\nattribute = \"CN\"\nvalue = \"{attr.vid}\"\n", "subject[0].value: reads {attr.vid}"},
+      {base + "[[subject]]\nattribute = \"notAnAttribute\"\nvalue = \"x\"\n", "subject[0].attribute"},
+      {base + "[validity]\nduration = \"forever\"\n", "validity.duration"},
+      {base + "[usage]\nkey_usage = [\"keyCertSign\"]\n", "usage.key_usage: 'keyCertSign'"},
+      {base + "[[extension]]\noid = \"2.5.29.19\"\nder = \"3000\"\n", "extension[0].oid: 2.5.29.19 is built by the profile"},
+      {base + "[[extension]]\noid = \"1.2.3.4\"\nder = \"30\"\n", "extension[0].der"},
+      {base + "one_per_device = true\n", "one_per_device: needs [device_id] required = true"},
+      {base + "[key]\nalgorithms = [\"ed25519\"]\n", "key.algorithms: 'ed25519'"},
+      {base + "[attributes.vid]\npattern = \"[\"\n", "attributes.vid.pattern"},
+      {base + "[[san]]\ntype = \"hardware-module-name\"\nvalue = \"x\"\n", "san[0].hw_type"},
+      {"lines = [\"*\"\n", "profile.toml:"},  // a TOML syntax error, with line and column
+  };
+  for (const BadProfile& c : cases) {
+    std::string path = dir.path() + "/profile.toml";
+    ASSERT_TRUE(pki::WriteFile(path, c.text).ok());
+    auto loaded = LoadProfileFile(path);
+    ASSERT_FALSE(loaded.ok()) << c.text;
+    EXPECT_EQ(loaded.error().reason, "BAD_PROFILE") << c.text;
+    EXPECT_NE(loaded.error().message.find(path), std::string::npos) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find(c.field), std::string::npos) << "want '" << c.field << "' in: " << loaded.error().message;
+  }
+}
+
+TEST(ProfileFileTest, TheBuiltInDefaultIsATlsClientProfileForEveryLine) {
+  Profile p = BuiltInDefaultProfile();
+  EXPECT_EQ(p.name, "default");
+  EXPECT_TRUE(p.AllowsLine("any-line"));
+  EXPECT_EQ(p.extended_key_usage, std::vector<std::string>({"clientAuth"}));
+  EXPECT_EQ(p.authorization, Authorization::kNone);
+}
+
+}  // namespace
+}  // namespace station::policy
