@@ -2,9 +2,10 @@
 //
 // --target HOST:PORT overrides the config's target.
 //
-//   station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID]
+//   station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID] [FIELDS]
 //   station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]
-//                [--window W] [--timeout S] [--json]
+//                [--window W] [--timeout S] [--device-prefix P] [FIELDS] [--json]
+// FIELDS: --attributes K=V,... --thing-name NAME --thing-type TYPE --thing-attributes K=V,...
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,9 +20,11 @@ namespace {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID]\n"
+               "usage: station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID] [FIELDS]\n"
                "       station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]\n"
-               "                    [--window W] [--timeout SECONDS] [--profile P] [--out DIR] [--json]\n"
+               "                    [--window W] [--timeout SECONDS] [--profile P] [--device-prefix P] [FIELDS]\n"
+               "                    [--out DIR] [--json]\n"
+               "       FIELDS: [--attributes K=V,...] [--thing-name NAME] [--thing-type TYPE] [--thing-attributes K=V,...]\n"
                "       (--target HOST:PORT overrides the target in line.conf)\n");
   return 2;
 }
@@ -35,7 +38,8 @@ int Fail(const Error& e) {
 
 int main(int argc, char** argv) {
   auto args = common::Args::Parse(argc, argv, 1,
-                                  {"config", "target", "out", "profile", "device-id", "devices", "streams", "key", "window", "timeout"},
+                                  {"config", "target", "out", "profile", "device-id", "devices", "streams", "key", "window",
+                                   "timeout", "device-prefix", "attributes", "thing-name", "thing-type", "thing-attributes"},
                                   {"json", "help"});
   if (!args.ok()) return Fail(args.error());
   if (args->Has("help") || args->positional().empty() || !args->Has("config")) return Usage();
@@ -43,6 +47,8 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.error());
   if (auto target = args->Get("target")) config->target = *target;
   const std::string& command = args->positional()[0];
+  auto fields = client::RequestFieldsFromArgs(*args);
+  if (!fields.ok()) return Fail(fields.error());
 
   if (command == "sign") {
     client::SignFilesOptions options;
@@ -50,6 +56,7 @@ int main(int argc, char** argv) {
     options.out_dir = args->Get("out", ".");
     options.profile = args->Get("profile", "");
     options.device_id = args->Get("device-id", "");
+    options.fields = *fields;
     auto failed = client::SignFiles(*config, options);
     if (!failed.ok()) return Fail(failed.error());
     return *failed == 0 ? 0 : 1;
@@ -70,6 +77,10 @@ int main(int argc, char** argv) {
     options.profile = args->Get("profile", "");
     options.progress = !args->Has("json") && isatty(STDERR_FILENO);
     options.out_dir = args->Get("out", "");
+    options.device_prefix = args->Get("device-prefix", "");
+    options.fields = *fields;
+    if (!options.fields.thing_name.empty())
+      return Fail(common::UsageError("simulate names each thing after its device id; drop --thing-name"));
     auto summary = client::Simulate(*config, options);
     if (!summary.ok()) return Fail(summary.error());
     if (args->Has("json")) {

@@ -58,6 +58,7 @@ Result<int> SignFiles(const config::LineConfig& config, const SignFilesOptions& 
     request.set_csr_der(der->data(), der->size());
     request.set_profile(options.profile);
     request.set_device_id(options.device_id);
+    ApplyRequestFields(options.fields, request);
     v1::SignResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(config.deadline_seconds));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "station/client/request_fields.h"
 #include "station/config/config.h"
 
 namespace station::client {
@@ -14,6 +15,7 @@ struct SignFilesOptions {
   std::string out_dir;
   std::string profile;
   std::string device_id;  // only with a single CSR
+  RequestFields fields;   // attributes and thing; thing_name only with a single CSR
 };
 
 // Returns the number of CSRs that failed (0 on full success).

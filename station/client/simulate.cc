@@ -35,7 +35,8 @@ struct Device {
   std::string failure;  // reason when refused
 };
 
-Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, const std::string& run_id) {
+Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, const std::string& run_id,
+                   const std::string& device_prefix) {
   size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<size_t> next{0};
   std::mutex err_mu;
@@ -47,7 +48,11 @@ Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, co
         Device& d = devices[i];
         d.request_id = "sim-" + run_id + "-" + std::to_string(i);
         char name[64];
-        std::snprintf(name, sizeof name, "dev-%s-%06zu", run_id.c_str(), i);
+        if (device_prefix.empty()) {
+          std::snprintf(name, sizeof name, "dev-%s-%06zu", run_id.c_str(), i);
+        } else {
+          std::snprintf(name, sizeof name, "%.40s-%06zu", device_prefix.c_str(), i);
+        }
         d.device_id = name;
         auto key = pki::GenerateSoftwareKey(key_type);
         Result<X509ReqPtr> csr = key.ok() ? pki::MakeCaCsr("CN=" + d.device_id, key->get()) : key.error();
@@ -68,8 +73,16 @@ Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, co
 }
 
 // Runs one stream over its share of the devices (every k-th one).
+// The chain the station answers with (the profile's CA, which GetCaChain's
+// default CA need not be), captured from the first issued certificate.
+struct AnsweredChain {
+  std::mutex mu;  // guards ders
+  std::vector<std::string> ders;
+};
+
 void RunStream(const config::LineConfig& config, std::vector<Device*> mine, const SimulateOptions& options,
-               std::atomic<size_t>& done_count, std::atomic<bool>& transport_failed, std::string& transport_error) {
+               std::atomic<size_t>& done_count, std::atomic<bool>& transport_failed, std::string& transport_error,
+               AnsweredChain& answered_chain) {
   auto channel = MakeChannel(config);
   if (!channel.ok()) {
     transport_failed = true;
@@ -96,6 +109,8 @@ void RunStream(const config::LineConfig& config, std::vector<Device*> mine, cons
         d->latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - d->sent).count();
         if (response.code() == 0) {
           d->certificate_der = std::move(*response.mutable_certificate_der());
+          std::lock_guard<std::mutex> lock(answered_chain.mu);
+          if (answered_chain.ders.empty()) answered_chain.ders.assign(response.chain_der().begin(), response.chain_der().end());
         } else {
           d->failure = response.reason().empty() ? "UNKNOWN" : response.reason();
         }
@@ -118,6 +133,7 @@ void RunStream(const config::LineConfig& config, std::vector<Device*> mine, cons
     request.set_csr_der(d->csr_der);
     request.set_device_id(d->device_id);
     request.set_profile(options.profile);
+    ApplyRequestFields(options.fields, request);
     d->sent = Clock::now();
     if (!stream->Write(request)) break;
   }
@@ -204,10 +220,11 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
   std::vector<Device> devices(options.devices);
   Bytes run(4);
   RAND_bytes(run.data(), static_cast<int>(run.size()));
-  ST_RETURN_IF_ERROR(MakeDevices(devices, options.key, Hex(run)));
+  ST_RETURN_IF_ERROR(MakeDevices(devices, options.key, Hex(run), options.device_prefix));
 
   std::atomic<size_t> done_count{0};
   std::atomic<bool> transport_failed{false};
+  AnsweredChain answered_chain;
   std::vector<std::string> transport_errors(options.streams);
   std::vector<std::thread> streams;
   auto start = Clock::now();
@@ -215,7 +232,7 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
     std::vector<Device*> mine;
     for (size_t i = k; i < devices.size(); i += options.streams) mine.push_back(&devices[i]);
     streams.emplace_back([&, k, mine = std::move(mine)]() mutable {
-      RunStream(config, std::move(mine), options, done_count, transport_failed, transport_errors[k]);
+      RunStream(config, std::move(mine), options, done_count, transport_failed, transport_errors[k], answered_chain);
     });
   }
   std::atomic<bool> finished{false};
@@ -257,6 +274,14 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
   summary.p99_ms = Percentile(latencies, 0.99);
   summary.max_ms = latencies.empty() ? 0 : latencies.back();
   summary.certs_per_second = summary.seconds > 0 ? static_cast<double>(summary.issued) / summary.seconds : 0;
+  if (!answered_chain.ders.empty()) {
+    chain.clear();
+    for (const auto& der : answered_chain.ders) {
+      auto ca = pki::ParseCertDer(der);
+      if (!ca.ok()) return MakeError(Code::kInternal, "BAD_CHAIN", "the station answered an unreadable chain");
+      chain.push_back(std::move(*ca));
+    }
+  }
   VerifyAll(devices, chain, summary);
   if (!options.out_dir.empty()) ST_RETURN_IF_ERROR(WriteCertificates(devices, chain, options.out_dir));
   if (transport_failed) {

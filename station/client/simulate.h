@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "station/client/request_fields.h"
 #include "station/config/config.h"
 
 namespace station::client {
@@ -16,6 +17,8 @@ struct SimulateOptions {
   std::string key = "ec-p256";  // device key type: ec-p256 | ec-p384 | rsa-2048
   size_t window = 128;          // requests in flight per stream
   std::string profile;
+  std::string device_prefix;    // device ids PREFIX-000000, ... (for a lot); default: a random run id
+  RequestFields fields;         // the same attributes and thing type for every device
   int timeout_seconds = 600;    // the whole run stops after this
   bool progress = false;        // draw a progress bar on stderr
   std::string out_dir;          // when set: each certificate as OUT/<device_id>.pem, chain as OUT/chain.pem

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "station/pki/files.h"
@@ -143,6 +144,64 @@ TEST_F(CliTest, ServerExplainsABadConfig) {
   EXPECT_NE(r.output.find("token.uri"), std::string::npos) << r.output;
   auto usage = RunCommand({ProgramPath("station-server")}, 30);
   EXPECT_EQ(usage.exit_code, 2);
+}
+
+TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
+  DevSetup();
+  // profile check: the shipped files pass; a broken one names file and field.
+  auto check = Ctl({"profile", "check", Dir() + "/profiles/matter-dac.toml", Dir() + "/profiles/fleet-claim.toml"});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("ok  matter-dac"), std::string::npos) << check.output;
+  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/broken.toml", "lines = [\"*\"]\n[validity]\nduration = \"1 week\"\n").ok());
+  auto broken = Ctl({"profile", "check", tmp_.path() + "/broken.toml"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.output.find("broken.toml: validity.duration"), std::string::npos) << broken.output;
+
+  // A lot of 40 devices, then a line provisioning exactly those as Matter DACs.
+  std::string csv = "device_id,note\n";
+  for (int i = 0; i < 40; ++i) csv += "lot7-" + std::string(6 - std::to_string(i).size(), '0') + std::to_string(i) + ",x\n";
+  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/lot7.csv", csv).ok());
+  auto wrong = Ctl({"lot", "import", "--config", Dir() + "/station.conf", "--profile", "aws-iot-device", tmp_.path() + "/lot7.csv"});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.output.find("PROFILE_MISMATCH"), std::string::npos) << wrong.output;
+  auto import = Ctl({"lot", "import", "--config", Dir() + "/station.conf", "--profile", "matter-dac", tmp_.path() + "/lot7.csv"});
+  ASSERT_EQ(import.exit_code, 0) << import.output;
+  EXPECT_NE(import.output.find("lot 'lot7': 40 devices"), std::string::npos) << import.output;
+
+  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
+  std::string address = StartServer(server);
+  auto simulate = [&](const std::string& devices) {
+    return RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "simulate",
+                       "--devices", devices, "--streams", "2", "--profile", "matter-dac", "--device-prefix", "lot7",
+                       "--attributes", "vendor_id=FFF1,product_id=8000", "--json"});
+  };
+  auto run = simulate("40");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("\"issued\":40"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"verified\":40"), std::string::npos) << run.output;
+  // Devices beyond the lot, and the lot's devices again: all refused.
+  auto beyond = simulate("45");
+  EXPECT_EQ(beyond.exit_code, 3) << beyond.output;
+  EXPECT_NE(beyond.output.find("\"DEVICE_NOT_AUTHORIZED\":5"), std::string::npos) << beyond.output;
+  EXPECT_NE(beyond.output.find("\"DUPLICATE_DEVICE\":40"), std::string::npos) << beyond.output;
+  auto lots = Ctl({"lot", "list", "--config", Dir() + "/station.conf"});
+  EXPECT_NE(lots.output.find("open"), std::string::npos) << lots.output;
+
+  // Codes: written 0600, never overwritten.
+  std::string codes = tmp_.path() + "/codes.csv";
+  auto mint = Ctl({"codes", "mint", "--config", Dir() + "/station.conf", "--profile", "fleet-claim", "--count", "3",
+                   "--ttl", "5m", "--out", codes});
+  ASSERT_EQ(mint.exit_code, 0) << mint.output;
+  struct stat st {};
+  ASSERT_EQ(stat(codes.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto text = pki::ReadFile(codes);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 4) << *text;
+  auto again = Ctl({"codes", "mint", "--config", Dir() + "/station.conf", "--profile", "fleet-claim", "--count", "3",
+                    "--out", codes});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 
 }  // namespace
