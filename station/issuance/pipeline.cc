@@ -148,7 +148,14 @@ void Pipeline::Process(Job& job) {
   claims.code_required = rules.authorization == policy::Authorization::kRegistrationCode;
   if (auto code = req.attributes.find(policy::kRegistrationCodeAttribute); code != req.attributes.end())
     claims.code_sha256 = audit::CodeHash(code->second);
-  if (auto pre = reader_->CheckClaims(claims); !pre.ok()) return Finish(job.done, pre.error());
+  if (auto pre = reader_->CheckClaims(claims); !pre.ok()) {
+    // A concurrent retry of this very request may have been recorded since
+    // the lookup above: then its key and device are "taken" by itself.
+    auto raced = reader_->FindByRequest(job.caller.identity, req.request_id);
+    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256)
+      return Finish(job.done, FromRecord(profile, **raced, true));
+    return Finish(job.done, pre.error());
+  }
 
   std::string thing_name = policy::EffectiveThingName(facts);
   policy::TemplateInput input{req.device_id, thing_name, req.thing_type, req.attributes};
