@@ -14,6 +14,7 @@ const char* CodeName(Code code) noexcept {
     case Code::kFailedPrecondition: return "FAILED_PRECONDITION";
     case Code::kInternal: return "INTERNAL";
     case Code::kUnavailable: return "UNAVAILABLE";
+    case Code::kDataLoss: return "DATA_LOSS";
   }
   return "UNKNOWN";
 }

@@ -27,6 +27,7 @@ enum class Code : int {
   kFailedPrecondition = 9,
   kInternal = 13,
   kUnavailable = 14,
+  kDataLoss = 15,
 };
 
 // "INVALID_ARGUMENT" for kInvalidArgument, and so on.

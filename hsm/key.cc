@@ -105,8 +105,9 @@ Result<KeyAlgorithm> ParseKeyAlgorithm(const std::string& name) {
   if (name == "rsa-2048") return KeyAlgorithm::kRsa2048;
   if (name == "rsa-3072") return KeyAlgorithm::kRsa3072;
   if (name == "rsa-4096") return KeyAlgorithm::kRsa4096;
+  if (name == "ed25519") return KeyAlgorithm::kEd25519;
   return MakeError(Code::kInvalidArgument, "UNSUPPORTED_KEY_ALGORITHM",
-                   "unknown key algorithm '" + name + "' (use ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096)");
+                   "unknown key algorithm '" + name + "' (use ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519)");
 }
 
 const char* KeyAlgorithmName(KeyAlgorithm alg) noexcept {
@@ -116,6 +117,7 @@ const char* KeyAlgorithmName(KeyAlgorithm alg) noexcept {
     case KeyAlgorithm::kRsa2048: return "rsa-2048";
     case KeyAlgorithm::kRsa3072: return "rsa-3072";
     case KeyAlgorithm::kRsa4096: return "rsa-4096";
+    case KeyAlgorithm::kEd25519: return "ed25519";
   }
   return "unknown";
 }
@@ -252,8 +254,19 @@ Status TokenKey::BuildEvp(CK_OBJECT_HANDLE public_handle) {
       RSA_free(rsa);
       return MakeError(Code::kInternal, "TOKEN_ERROR", "cannot build the RSA key: " + OpenSslErrors());
     }
+  } else if (key_type == CKK_EC_EDWARDS) {
+    ST_ASSIGN_OR_RETURN(Bytes point, ReadAttribute(*token_, public_handle, CKA_EC_POINT));
+    // SoftHSM wraps the 32-byte key in an OCTET STRING; some tokens do not.
+    const unsigned char* q = point.data();
+    Asn1OctetStringPtr octets(d2i_ASN1_OCTET_STRING(nullptr, &q, static_cast<long>(point.size())));
+    const unsigned char* raw = octets ? ASN1_STRING_get0_data(octets.get()) : point.data();
+    size_t raw_len = octets ? static_cast<size_t>(ASN1_STRING_length(octets.get())) : point.size();
+    if (raw_len != 32) return MakeError(Code::kFailedPrecondition, "UNSUPPORTED_KEY", "EdDSA key is not Ed25519");
+    pkey.reset(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw, raw_len));
+    if (!pkey) return MakeError(Code::kInternal, "TOKEN_ERROR", "cannot build the Ed25519 key: " + OpenSslErrors());
+    algorithm_ = KeyAlgorithm::kEd25519;
   } else {
-    return MakeError(Code::kFailedPrecondition, "UNSUPPORTED_CA_KEY", "CA key is neither EC nor RSA");
+    return MakeError(Code::kFailedPrecondition, "UNSUPPORTED_KEY", "key is neither EC, RSA nor Ed25519");
   }
   evp_ = std::move(pkey);
   return {};

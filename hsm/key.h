@@ -13,12 +13,14 @@
 
 namespace station::hsm {
 
-enum class KeyAlgorithm { kEcP256, kEcP384, kRsa2048, kRsa3072, kRsa4096 };
+// Ed25519 keys sign audit checkpoints only (CKM_EDDSA through SignRaw); their
+// evp() holds just the public key, so they cannot be used as a CA key.
+enum class KeyAlgorithm { kEcP256, kEcP384, kRsa2048, kRsa3072, kRsa4096, kEd25519 };
 
-// "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096".
+// "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519".
 Result<KeyAlgorithm> ParseKeyAlgorithm(const std::string& name);
 const char* KeyAlgorithmName(KeyAlgorithm alg) noexcept;
-bool IsEc(KeyAlgorithm alg) noexcept;
+bool IsEc(KeyAlgorithm alg) noexcept;  // ECDSA (P-256, P-384); not Ed25519
 
 class TokenKey {
  public:
@@ -41,7 +43,7 @@ class TokenKey {
   const EVP_MD* digest() const noexcept;
 
   // One C_Sign with the given mechanism (CKM_ECDSA over a digest, CKM_RSA_PKCS
-  // over a DigestInfo). Thread-safe: each call leases its own session.
+  // over a DigestInfo, CKM_EDDSA over the whole message). Thread-safe: each call leases its own session.
   Result<Bytes> SignRaw(CK_MECHANISM_TYPE mechanism, const uint8_t* data, size_t len);
 
   // Reads a CK_BBOOL attribute of the private key object (CKA_SENSITIVE,

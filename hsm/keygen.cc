@@ -45,11 +45,13 @@ Result<std::shared_ptr<TokenKey>> GenerateKeyPair(std::shared_ptr<Token> token, 
 
   CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
   CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
-  bool ec = IsEc(request.algorithm);
-  CK_KEY_TYPE key_type = ec ? CKK_EC : CKK_RSA;
-  Bytes ec_params = ec ? CurveParams(request.algorithm == KeyAlgorithm::kEcP384 ? NID_secp384r1
-                                                                                  : NID_X9_62_prime256v1)
-                       : Bytes{};
+  const bool ed25519 = request.algorithm == KeyAlgorithm::kEd25519;
+  const bool ec = IsEc(request.algorithm) || ed25519;  // both carry CKA_EC_PARAMS
+  CK_KEY_TYPE key_type = ed25519 ? CKK_EC_EDWARDS : ec ? CKK_EC : CKK_RSA;
+  Bytes ec_params = ed25519                                      ? CurveParams(NID_ED25519)
+                    : request.algorithm == KeyAlgorithm::kEcP384 ? CurveParams(NID_secp384r1)
+                    : ec                                         ? CurveParams(NID_X9_62_prime256v1)
+                                                                 : Bytes{};
   CK_ULONG modulus_bits = RsaBits(request.algorithm);
   CK_BYTE public_exponent[] = {0x01, 0x00, 0x01};
   auto* label = const_cast<char*>(request.label.data());
@@ -72,7 +74,8 @@ Result<std::shared_ptr<TokenKey>> GenerateKeyPair(std::shared_ptr<Token> token, 
       {CKA_SIGN, &yes, sizeof yes},                {CKA_DECRYPT, &no, sizeof no},
       {CKA_LABEL, label, request.label.size()},    {CKA_ID, id.data(), id.size()},
   };
-  CK_MECHANISM mech{ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  CK_MECHANISM mech{ed25519 ? CKM_EC_EDWARDS_KEY_PAIR_GEN : ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN,
+                    nullptr, 0};
   CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
   ST_RETURN_IF_ERROR(token->Run(std::string("C_GenerateKeyPair (") + KeyAlgorithmName(request.algorithm) + ")",
                                 [&](CK_SESSION_HANDLE session) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,12 @@ inline Bytes Sha256(const Bytes& b) { return Sha256(b.data(), b.size()); }
 inline Bytes Sha256(std::string_view s) {
   return Sha256(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
+
+// Standard base64 (RFC 4648 4) with padding, no line breaks.
+std::string Base64Encode(const uint8_t* data, size_t len);
+inline std::string Base64Encode(const Bytes& b) { return Base64Encode(b.data(), b.size()); }
+// Strict decoding: padding required, no whitespace; nullopt on anything else.
+std::optional<Bytes> Base64Decode(std::string_view text);
 
 // DER of a certificate, a public key's SubjectPublicKeyInfo, a request ({} on failure).
 Bytes CertDer(X509* cert);

@@ -13,27 +13,24 @@ void Put(std::string& out, const std::string& field) {
   out += field;
 }
 
-std::string Base64(const Bytes& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
-  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return out;
-}
+}  // namespace
 
-std::string Pem(const Bytes& der) {
-  std::string b64 = Base64(der);
+std::string CertificatePem(const Bytes& der) {
+  std::string b64 = Base64Encode(der);
   std::string out = "-----BEGIN CERTIFICATE-----\n";
   for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
   out += "-----END CERTIFICATE-----\n";
   return out;
 }
 
-}  // namespace
-
 const std::string kGenesisHash(64, '0');
 
-std::string ComputeRecordHash(const AuditRecord& r) {
-  std::string buf = "station-audit-v2";
+namespace {
+constexpr std::string_view kCanonicalTag = "station-audit-v2";
+}  // namespace
+
+std::string CanonicalRecord(const AuditRecord& r) {
+  std::string buf(kCanonicalTag);
   Put(buf, std::to_string(r.seq));
   Put(buf, std::to_string(r.time_unix_ms));
   Put(buf, r.request_id);
@@ -52,8 +49,46 @@ std::string ComputeRecordHash(const AuditRecord& r) {
   Put(buf, r.authorization);
   Put(buf, std::string(r.certificate_der.begin(), r.certificate_der.end()));
   Put(buf, r.prev_hash);
-  return Hex(Sha256(buf));
+  return buf;
 }
+
+Result<AuditRecord> ParseCanonicalRecord(std::string_view data) {
+  auto bad = [](const std::string& why) {
+    return MakeError(Code::kInvalidArgument, "BAD_AUDIT_RECORD", "not a canonical audit record: " + why);
+  };
+  if (data.substr(0, kCanonicalTag.size()) != kCanonicalTag) return bad("wrong version tag");
+  data.remove_prefix(kCanonicalTag.size());
+  std::vector<std::string> fields;
+  while (!data.empty()) {
+    if (data.size() < 8) return bad("truncated length");
+    uint64_t len = 0;
+    for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<uint8_t>(data[static_cast<size_t>(i)]);
+    data.remove_prefix(8);
+    if (len > data.size()) return bad("field longer than the record");
+    fields.emplace_back(data.substr(0, len));
+    data.remove_prefix(len);
+  }
+  if (fields.size() != 18) return bad("expected 18 fields, found " + std::to_string(fields.size()));
+  AuditRecord r;
+  auto number = [](const std::string& s, auto& out) {
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    out = static_cast<std::remove_reference_t<decltype(out)>>(std::stoull(s));
+    return true;
+  };
+  if (!number(fields[0], r.seq) || !number(fields[1], r.time_unix_ms)) return bad("seq or time is not a number");
+  std::string* text[] = {&r.request_id,  &r.caller,     &r.device_id,       &r.profile,      &r.serial_hex,
+                         &r.certificate_id, &r.spki_sha256, &r.subject,       &r.issuer_key_id, &r.csr_sha256,
+                         &r.thing_name,  &r.thing_type, &r.thing_attributes, &r.authorization};
+  for (size_t i = 0; i < std::size(text); ++i) *text[i] = std::move(fields[2 + i]);
+  r.certificate_der.assign(fields[16].begin(), fields[16].end());
+  r.prev_hash = std::move(fields[17]);
+  r.record_hash = ComputeRecordHash(r);
+  return r;
+}
+
+std::string ComputeRecordHash(const AuditRecord& r) { return Hex(Sha256(CanonicalRecord(r))); }
+
+Hash RecordLeafHash(const AuditRecord& r) { return LeafHash(CanonicalRecord(r)); }
 
 std::string JsonEscape(const std::string& s) {
   std::string out;
@@ -106,7 +141,7 @@ std::string RecordJson(const AuditRecord& r) {
   out += "," + field("thing_type", r.thing_type);
   out += ",\"thing_attributes\":" + (r.thing_attributes.empty() ? std::string("{}") : r.thing_attributes);
   out += "," + field("authorization", r.authorization);
-  out += "," + field("certificate_pem", Pem(r.certificate_der));
+  out += "," + field("certificate_pem", CertificatePem(r.certificate_der));
   out += "," + field("prev_hash", r.prev_hash);
   out += "," + field("record_hash", r.record_hash);
   out += "}";

@@ -1,15 +1,19 @@
 // One issuance in the audit log, and the hash chain that links the records.
 //
-// record_hash = SHA-256 over a fixed, length-prefixed encoding of every field
-// (including prev_hash), so changing, removing or reordering any record breaks
-// the chain at that record.
+// Every record has one canonical encoding: a version tag, then each field
+// (prev_hash included) as an 8-byte big-endian length and its bytes.
+// record_hash = SHA-256(canonical), so changing, removing or reordering any
+// record breaks the chain at that record; the Merkle tree's leaf for the
+// record is RFC 6962's LeafHash(canonical) (merkle.h).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "hsm/error.h"
 #include "hsm/ossl.h"
+#include "station/audit/merkle.h"
 
 namespace station::audit {
 
@@ -38,12 +42,23 @@ struct AuditRecord {
 // 64 '0' characters: the prev_hash of the first record.
 extern const std::string kGenesisHash;
 
+// The canonical encoding, and back (record_hash recomputed). Inclusion
+// proofs carry the canonical record so a verifier needs nothing else.
+std::string CanonicalRecord(const AuditRecord& record);
+Result<AuditRecord> ParseCanonicalRecord(std::string_view data);
+
 // The hash of a record as it should be (ignores record.record_hash).
 std::string ComputeRecordHash(const AuditRecord& record);
+
+// The record's leaf in the Merkle tree.
+Hash RecordLeafHash(const AuditRecord& record);
 
 // One line of JSON (no trailing newline) with every field; the certificate as
 // base64 PEM body under "certificate_pem".
 std::string RecordJson(const AuditRecord& record);
+
+// The certificate as PEM (64-character lines).
+std::string CertificatePem(const Bytes& der);
 
 // JSON string escaping (RFC 8259 7).
 std::string JsonEscape(const std::string& s);

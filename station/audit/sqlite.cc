@@ -66,11 +66,22 @@ CREATE TABLE IF NOT EXISTS reissue_approval (
 );
 CREATE INDEX IF NOT EXISTS reissue_by_device ON reissue_approval (profile, device_id);
 
+-- Signed checkpoints (checkpoint.h): the C2SP note, and the tree's right
+-- edge at that size so the writer resumes without rehashing the whole log.
+CREATE TABLE IF NOT EXISTS checkpoint (
+  size          INTEGER PRIMARY KEY,
+  time_unix_ms  INTEGER NOT NULL,
+  note          TEXT NOT NULL,
+  tree_edge     BLOB NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');
+-- Schema 2 lacked only the checkpoint table, made above.
+UPDATE meta SET value = '3' WHERE key = 'schema_version' AND value = '2';
 )sql";
 
-constexpr const char* kSchemaVersion = "2";
+constexpr const char* kSchemaVersion = "3";
 
 }  // namespace
 
@@ -202,6 +213,27 @@ AuditRecord ReadRecord(sqlite3_stmt* stmt) {
   r.prev_hash = ColumnText(stmt, 17);
   r.record_hash = ColumnText(stmt, 18);
   return r;
+}
+
+Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) {
+  std::string sql = std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE seq > ?1 ORDER BY seq";
+  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, sql.c_str()));
+  sqlite3_bind_int64(stmt.get(), 1, static_cast<sqlite3_int64>(after_seq));
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    if (!fn(ReadRecord(stmt.get()))) return {};
+  }
+  if (rc != SQLITE_DONE) return StorageError(db, "reading the audit log");
+  return {};
+}
+
+Result<std::optional<uint64_t>> FindSeqByHash(sqlite3* db, const std::string& hash) {
+  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, "SELECT seq FROM issuance WHERE record_hash = ?1 LIMIT 1"));
+  BindText(stmt.get(), 1, hash);
+  int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_ROW) return std::optional<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(stmt.get(), 0)));
+  if (rc != SQLITE_DONE) return StorageError(db, "searching the audit log");
+  return std::optional<uint64_t>();
 }
 
 }  // namespace station::audit

@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,5 +84,13 @@ AuditRecord ReadRecord(sqlite3_stmt* stmt);
 
 // SELECT of the record a caller's request_id produced (?1 caller, ?2 request_id).
 const char* FindByRequestSql();
+
+// Calls `fn` for each record with seq > after_seq, in seq order, until it
+// returns false.
+Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn);
+
+// The seq of the record whose record_hash is `hash`, if one is stored (a full
+// scan: for naming what went wrong in a broken log, not for the hot path).
+Result<std::optional<uint64_t>> FindSeqByHash(sqlite3* db, const std::string& hash);
 
 }  // namespace station::audit

@@ -27,23 +27,12 @@ class AuditReader {
   // pre-check before signing. Thread-safe.
   Result<std::string> CheckClaims(const Claims& claims);
 
-  // Calls `fn` for each record in sequence order until it returns false.
-  Status ForEach(const std::function<bool(const AuditRecord&)>& fn);
+  // Calls `fn` for each record after `after_seq`, in sequence order, until it
+  // returns false.
+  Status ForEach(const std::function<bool(const AuditRecord&)>& fn, uint64_t after_seq = 0);
 
  private:
   ReadPool pool_;
 };
-
-struct VerifyReport {
-  uint64_t records = 0;          // records checked
-  bool intact = true;
-  uint64_t first_bad_seq = 0;    // when !intact: the first record that fails
-  std::string problem;           // what is wrong with it
-};
-
-// Walks the chain: sequence numbers 1..N without gaps, each prev_hash equal to
-// the previous record_hash, each record_hash recomputed, each certificate_id
-// equal to the SHA-256 of the stored certificate.
-Result<VerifyReport> VerifyChain(AuditReader& reader);
 
 }  // namespace station::audit

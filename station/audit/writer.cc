@@ -3,17 +3,22 @@
 #include <chrono>
 #include <optional>
 
+#include "station/common/log.h"
+
 namespace station::audit {
 Error RequestIdReused(const std::string& request_id) {
   return MakeError(Code::kFailedPrecondition, "REQUEST_ID_REUSED",
                    "request_id '" + request_id + "' was already used by this line for a different CSR; use a new request_id");
 }
 
-Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, size_t max_batch) {
+Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, WriterOptions options) {
   ST_ASSIGN_OR_RETURN(Db db, OpenDb(path, true));
   std::unique_ptr<AuditWriter> w(new AuditWriter(std::move(db)));
-  w->max_batch_ = max_batch == 0 ? 1 : max_batch;
+  w->options_ = std::move(options);
+  if (w->options_.max_batch == 0) w->options_.max_batch = 1;
+  if (w->options_.checkpoint_every == 0) w->options_.checkpoint_every = 1;
   sqlite3* raw = w->db_.get();
+  ST_ASSIGN_OR_RETURN(LogState state, RecoverLogState(raw, w->options_.signer ? &w->options_.signer->key : nullptr));
   ST_ASSIGN_OR_RETURN(w->insert_, Prepare(raw, "INSERT INTO issuance (seq, time_unix_ms, request_id, caller, "
                                                "device_id, profile, serial_hex, certificate_id, spki_sha256, subject, "
                                                "issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, "
@@ -26,12 +31,14 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
   ST_ASSIGN_OR_RETURN(w->begin_, Prepare(raw, "BEGIN IMMEDIATE"));
   ST_ASSIGN_OR_RETURN(w->commit_, Prepare(raw, "COMMIT"));
   ST_ASSIGN_OR_RETURN(w->rollback_, Prepare(raw, "ROLLBACK"));
-  ST_ASSIGN_OR_RETURN(Stmt head, Prepare(raw, "SELECT seq, record_hash FROM issuance ORDER BY seq DESC LIMIT 1"));
-  w->head_hash_ = kGenesisHash;
-  if (sqlite3_step(head.get()) == SQLITE_ROW) {
-    w->head_seq_ = static_cast<uint64_t>(sqlite3_column_int64(head.get(), 0));
-    w->head_hash_ = reinterpret_cast<const char*>(sqlite3_column_text(head.get(), 1));
-  }
+  ST_ASSIGN_OR_RETURN(w->insert_checkpoint_,
+                      Prepare(raw, "INSERT INTO checkpoint (size, time_unix_ms, note, tree_edge) VALUES (?1,?2,?3,?4)"));
+  w->head_seq_ = state.size;
+  w->head_hash_ = state.head_hash;
+  w->tree_ = std::move(state.tree);
+  w->checkpoint_size_ = state.checkpoint_size;
+  w->published_checkpoint_ = state.checkpoint_size;
+  w->last_checkpoint_attempt_ = std::chrono::steady_clock::now();
   w->committed_seq_ = w->head_seq_;
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   return w;
@@ -70,15 +77,67 @@ void AuditWriter::Run() {
     std::deque<Pending> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      while (!queue_.empty() && batch.size() < max_batch_) {
+      auto ready = [this] { return stopping_ || !queue_.empty(); };
+      if (options_.signer && head_seq_ > checkpoint_size_) {
+        cv_.wait_until(lock, NextCheckpointDue(), ready);
+      } else {
+        cv_.wait(lock, ready);
+      }
+      if (queue_.empty() && stopping_) break;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    CommitBatch(batch);
+    if (!batch.empty()) CommitBatch(batch);
+    MaybeCheckpoint(false);
   }
+  MaybeCheckpoint(true);  // at shutdown: every record under a signed checkpoint
+}
+
+std::chrono::steady_clock::time_point AuditWriter::NextCheckpointDue() const {
+  return last_checkpoint_attempt_ + options_.checkpoint_interval;
+}
+
+void AuditWriter::MaybeCheckpoint(bool force) {
+  if (!options_.signer || head_seq_ == checkpoint_size_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool count_due = head_seq_ - checkpoint_size_ >= options_.checkpoint_every;
+  const bool time_due = now >= NextCheckpointDue();
+  // After a failed attempt, wait a little before the count triggers another:
+  // a token that refuses should not be asked again for every batch.
+  const bool retry_ok = !last_checkpoint_failed_ || now >= last_checkpoint_attempt_ + std::chrono::seconds(1);
+  if (!force && !time_due && !(count_due && retry_ok)) return;
+  last_checkpoint_attempt_ = now;
+  Status st = WriteCheckpoint();
+  last_checkpoint_failed_ = !st.ok();
+  if (!st.ok())
+    common::LogError("audit checkpoint at size " + std::to_string(head_seq_) + " not signed (retrying): " +
+                     st.error().ToString());
+}
+
+Status AuditWriter::WriteCheckpoint() {
+  const CheckpointSigner& signer = *options_.signer;
+  Checkpoint cp{signer.key.name(), head_seq_, tree_.Root()};
+  const std::string body = CheckpointBody(cp);
+  ST_ASSIGN_OR_RETURN(Bytes signature, signer.sign(body));
+  // A signature that does not verify must never be stored as evidence.
+  if (!signer.key.Verify(body, signature))
+    return MakeError(Code::kInternal, "AUDIT_SIGNATURE_INVALID", "the token's checkpoint signature does not verify");
+  const std::string note = SignedCheckpoint(cp, signer.key, signature);
+  const std::string edge = tree_.Serialize();
+  sqlite3_stmt* ins = insert_checkpoint_.get();
+  sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(cp.size));
+  sqlite3_bind_int64(ins, 2, NowUnixMs());
+  BindText(ins, 3, note);
+  sqlite3_bind_blob(ins, 4, edge.data(), static_cast<int>(edge.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(ins);
+  sqlite3_reset(ins);
+  sqlite3_clear_bindings(ins);
+  if (rc != SQLITE_DONE) return StorageError(db_.get(), "storing a checkpoint");
+  checkpoint_size_ = cp.size;
+  published_checkpoint_ = cp.size;
+  return {};
 }
 
 void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
@@ -96,6 +155,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
   sqlite3_reset(begin_.get());
   const uint64_t start_seq = head_seq_;
   const std::string start_hash = head_hash_;
+  const CompactRange start_tree = tree_;
   std::vector<bool> inserted(batch.size(), false);
   for (size_t i = 0; i < batch.size(); ++i) {
     outcomes.push_back(AppendOne(batch[i]));
@@ -109,6 +169,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
     sqlite3_reset(rollback_.get());
     head_seq_ = start_seq;
     head_hash_ = start_hash;
+    tree_ = start_tree;
     for (size_t i = 0; i < batch.size(); ++i)
       if (inserted[i]) outcomes[i] = e;
   } else {
@@ -172,7 +233,8 @@ Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
   if (!authorization.ok()) return undo(authorization.error());
   r.authorization = std::move(*authorization);
   r.prev_hash = head_hash_;
-  r.record_hash = ComputeRecordHash(r);
+  const std::string canonical = CanonicalRecord(r);
+  r.record_hash = Hex(Sha256(canonical));
   sqlite3_stmt* ins = insert_.get();
   sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(r.seq));
   sqlite3_bind_int64(ins, 2, r.time_unix_ms);
@@ -194,6 +256,7 @@ Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
   if (StepOnce(release_.get()) != SQLITE_DONE) return undo(StorageError(db, "RELEASE"));
   head_seq_ = r.seq;
   head_hash_ = r.record_hash;
+  tree_.Append(LeafHash(canonical));
   return AppendOutcome{r, false};
 }
 

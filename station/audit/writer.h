@@ -4,8 +4,14 @@
 // (up to max_batch), appends them in one transaction, fsyncs once, and only
 // then tells each waiting request its record is durable. A certificate is
 // never released before that call.
+//
+// The same thread keeps the Merkle tree's right edge and signs a checkpoint
+// every `checkpoint_every` records, after `checkpoint_interval` when fewer
+// arrived, and at Stop(); a checkpoint is its own small transaction.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -13,8 +19,10 @@
 #include <mutex>
 #include <thread>
 
+#include "station/audit/checkpoint.h"
 #include "station/audit/claims.h"
 #include "station/audit/sqlite.h"
+#include "station/audit/verify.h"
 
 namespace station::audit {
 
@@ -27,11 +35,31 @@ struct AppendOutcome {
 // The refusal for a caller's request_id recorded earlier with another CSR.
 Error RequestIdReused(const std::string& request_id);
 
+// Signs checkpoint note text with the audit key (in the token).
+struct CheckpointSigner {
+  NoteKey key;
+  std::function<Result<Bytes>(std::string_view text)> sign;
+};
+
+struct WriterOptions {
+  size_t max_batch = 512;
+  uint64_t checkpoint_every = 1000;
+  std::chrono::milliseconds checkpoint_interval{60'000};
+  std::optional<CheckpointSigner> signer;  // none: no checkpoints (tests of the bare log)
+};
+
 class AuditWriter {
  public:
   using Done = std::function<void(Result<AppendOutcome>)>;
 
-  static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, size_t max_batch);
+  // Verifies the log since its latest checkpoint first (RecoverLogState) and
+  // refuses to open a log that does not verify.
+  static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, WriterOptions options);
+  static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, size_t max_batch) {
+    WriterOptions options;
+    options.max_batch = max_batch;
+    return Open(path, std::move(options));
+  }
   ~AuditWriter();  // Stop()s
 
   // Queues a record (seq, time, hashes and authorization are filled in here).
@@ -45,6 +73,8 @@ class AuditWriter {
   void Stop();
 
   uint64_t last_seq() const;
+  // The tree size of the latest signed checkpoint (0: none yet).
+  uint64_t checkpoint_size() const noexcept { return published_checkpoint_.load(); }
 
  private:
   struct Pending {
@@ -54,6 +84,10 @@ class AuditWriter {
   };
   explicit AuditWriter(Db db) : db_(std::move(db)) {}
   void Run();
+  // Signs a checkpoint when one is due (or `force`d and records are new).
+  void MaybeCheckpoint(bool force);
+  Status WriteCheckpoint();
+  std::chrono::steady_clock::time_point NextCheckpointDue() const;
   void CommitBatch(std::deque<Pending>& batch);
   // Checks the claims and inserts the record, all or nothing (a savepoint).
   Result<AppendOutcome> AppendOne(Pending& pending);
@@ -62,9 +96,15 @@ class AuditWriter {
   Db db_;  // used only by the writer thread after Open
   Stmt insert_, find_, begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
   std::map<const char*, Stmt> claim_statements_;  // writer thread only
-  size_t max_batch_ = 512;
+  WriterOptions options_;
+  Stmt insert_checkpoint_;
   uint64_t head_seq_ = 0;   // writer thread only (and Open)
   std::string head_hash_;   // writer thread only
+  CompactRange tree_;       // writer thread only
+  uint64_t checkpoint_size_ = 0;  // writer thread only
+  std::chrono::steady_clock::time_point last_checkpoint_attempt_;  // writer thread only
+  bool last_checkpoint_failed_ = false;                            // writer thread only
+  std::atomic<uint64_t> published_checkpoint_{0};
 
   mutable std::mutex mu_;  // guards queue_, stopping_, committed_seq_
   std::condition_variable cv_;

@@ -1,67 +1,179 @@
+// stationctl audit: init-key, verify, prove, check-proof, export.
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 
-#include "station/audit/store.h"
+#include "station/audit/proof.h"
+#include "station/audit/verify.h"
 #include "station/cli/commands.h"
 #include "station/config/config.h"
+#include "station/export/export.h"
+#include "station/pki/files.h"
+#include "station/runtime/audit_signer.h"
+#include "station/runtime/station.h"
+#include "station/setup/audit_key.h"
 
 namespace station::cli {
 namespace {
 
-int Verify(const config::StationConfig& config) {
-  audit::AuditReader reader(config.audit_db_path());
-  auto report = audit::VerifyChain(reader);
-  if (!report.ok()) return Fail(report.error());
-  if (!report->intact) {
-    std::printf("audit log BROKEN at record %llu: %s (%llu records before it are intact)\n",
-                static_cast<unsigned long long>(report->first_bad_seq), report->problem.c_str(),
-                static_cast<unsigned long long>(report->records));
-    return 1;
-  }
-  std::printf("audit log intact: %llu records, hash chain verified (%s)\n",
-              static_cast<unsigned long long>(report->records), config.audit_db_path().c_str());
+using ull = unsigned long long;
+
+Result<config::StationConfig> LoadConfig(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string path, args.Require("config"));
+  return config::LoadStationConfig(path);
+}
+
+// The key checkpoints verify with: [audit] public_key and origin, or --public-key.
+Result<audit::NoteKey> VerifyKey(const config::StationConfig& config, const common::Args& args) {
+  if (auto file = args.Get("public-key")) return audit::NoteKey::FromPemFile(config.audit.origin, *file);
+  return runtime::PublishedAuditKey(config.audit);
+}
+
+int InitKey(const common::Args& args) {
+  auto config = LoadConfig(args);
+  if (!config.ok()) return Fail(config.error());
+  if (!config->audit.key_uri.empty())
+    return Fail(MakeError(Code::kAlreadyExists, "AUDIT_KEY_CONFIGURED",
+                          config->path + " already names an audit key (" + config->audit.key_uri +
+                              "); a log keeps its key for life"));
+  setup::AuditKeyRequest request;
+  auto algo = hsm::ParseKeyAlgorithm(args.Get("algo", "ec-p256"));
+  if (!algo.ok()) return Fail(algo.error());
+  request.algorithm = *algo;
+  request.label = args.Get("label", "station-audit");
+  request.origin = args.Get("origin", setup::DefaultAuditOrigin());
+  std::string dir = std::filesystem::path(config->path).parent_path().string();
+  request.public_key_path = args.Get("public-key", (dir.empty() ? "." : dir) + "/audit-key.pem");
+  auto token = runtime::OpenToken(config->token, 2);
+  if (!token.ok()) return Fail(token.error());
+  auto made = setup::InitAuditKey(*token, request);
+  if (!made.ok()) return Fail(made.error());
+  std::printf("audit key generated in token '%s' (%s, CKA_EXTRACTABLE false)\n"
+              "public key: %s\nverifier key: %s\n\nadd to %s:\n\n[audit]\nkey_uri = \"%s\"\npublic_key = \"%s\"\n"
+              "origin = \"%s\"\n",
+              (*token)->label().c_str(), hsm::KeyAlgorithmName(request.algorithm), request.public_key_path.c_str(),
+              made->note_key.VerifierKey().c_str(), config->path.c_str(), made->key_uri.c_str(),
+              request.public_key_path.c_str(), request.origin.c_str());
   return 0;
 }
 
-int Export(const config::StationConfig& config, const common::Args& args) {
-  std::string format = args.Get("format", "jsonl");
-  if (format != "jsonl") return Fail(common::UsageError("--format: only jsonl is supported"));
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (auto path = args.Get("out")) {
-    file.open(*path, std::ios::trunc);
-    if (!file) return Fail(MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + *path));
-    out = &file;
+int Verify(const common::Args& args) {
+  auto config = LoadConfig(args);
+  if (!config.ok()) return Fail(config.error());
+  auto key = VerifyKey(*config, args);
+  if (!key.ok() && key.error().reason != "AUDIT_KEY_NOT_CONFIGURED") return Fail(key.error());
+  auto db = audit::OpenDb(config->audit_db_path(), false);
+  if (!db.ok()) return Fail(db.error());
+  auto report = audit::VerifyLog(db->get(), key.ok() ? &*key : nullptr);
+  if (!report.ok()) return Fail(report.error());
+  if (report->problem) {
+    const audit::LogProblem& p = *report->problem;
+    std::printf("audit log BROKEN (%s) at record %llu: %s\n%llu records and %llu checkpoints verified before it\n",
+                audit::TamperingName(p.kind), static_cast<ull>(p.seq), p.what.c_str(),
+                static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
+    return 1;
   }
-  audit::AuditReader reader(config.audit_db_path());
-  uint64_t n = 0;
-  Status st = reader.ForEach([&](const audit::AuditRecord& r) {
-    *out << audit::RecordJson(r) << '\n';
-    ++n;
-    return static_cast<bool>(*out);
-  });
-  if (!st.ok()) return Fail(st.error());
-  out->flush();
-  if (!*out) return Fail(MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "writing the export failed"));
-  std::fprintf(stderr, "exported %llu records\n", static_cast<unsigned long long>(n));
+  std::printf("audit log intact: %llu records, hash chain and Merkle tree verified, %llu signed checkpoints verified",
+              static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
+  if (report->latest)
+    std::printf(" (latest: %llu records, root %s)", static_cast<ull>(report->latest->size),
+                audit::HashHex(report->latest->root).c_str());
+  std::printf("\n%s\n", config->audit_db_path().c_str());
+  if (!key.ok()) std::printf("warning: no audit public key configured; checkpoints were not checked\n");
+  return 0;
+}
+
+int Prove(const common::Args& args) {
+  auto config = LoadConfig(args);
+  if (!config.ok()) return Fail(config.error());
+  auto serial = args.Require("serial");
+  if (!serial.ok()) return Fail(serial.error());
+  auto key = VerifyKey(*config, args);
+  if (!key.ok()) return Fail(key.error());
+  auto db = audit::OpenDb(config->audit_db_path(), false);
+  if (!db.ok()) return Fail(db.error());
+  auto proof = audit::ProveInclusion(db->get(), *key, *serial);
+  if (!proof.ok()) return Fail(proof.error());
+  if (auto out = args.Get("out")) {
+    Status st = pki::WriteFile(*out, *proof, 0644);
+    if (!st.ok()) return Fail(st.error());
+    std::fprintf(stderr, "inclusion proof written to %s\n", out->c_str());
+  } else {
+    std::fputs(proof->c_str(), stdout);
+  }
+  return 0;
+}
+
+int CheckProof(const common::Args& args) {
+  if (args.positional().size() != 1) return Fail(common::UsageError("check-proof needs one proof file"));
+  auto key_file = args.Require("public-key");
+  if (!key_file.ok()) return Fail(key_file.error());
+  auto text = pki::ReadFile(args.positional()[0], 256 * 1024);
+  if (!text.ok()) return Fail(text.error());
+  // The origin is the checkpoint's first line; the signature check binds it
+  // to the key. --origin pins it.
+  std::string origin = args.Get("origin", "");
+  if (origin.empty()) {
+    size_t at = text->find("\ncheckpoint\n");
+    if (at != std::string::npos) origin = text->substr(at + 12, text->find('\n', at + 12) - (at + 12));
+  }
+  auto key = audit::NoteKey::FromPemFile(origin, *key_file);
+  if (!key.ok()) return Fail(key.error());
+  auto checked = audit::CheckInclusionProof(*text, *key);
+  if (!checked.ok()) return Fail(checked.error());
+  const audit::AuditRecord& r = checked->record;
+  if (auto serial = args.Get("serial"); serial && *serial != r.serial_hex)
+    return Fail(MakeError(Code::kDataLoss, "PROOF_INVALID",
+                          "the proof is for serial " + r.serial_hex + ", not " + *serial));
+  std::printf("proof OK: serial %s (certificate %s, subject %s, thing '%s') is record %llu of %llu in the log '%s', "
+              "whose checkpoint is signed by %s\n",
+              r.serial_hex.c_str(), r.certificate_id.c_str(), r.subject.c_str(), r.thing_name.c_str(),
+              static_cast<ull>(r.seq), static_cast<ull>(checked->checkpoint.size), checked->checkpoint.origin.c_str(),
+              key->VerifierKey().c_str());
+  return 0;
+}
+
+int Export(const common::Args& args) {
+  auto config = LoadConfig(args);
+  if (!config.ok()) return Fail(config.error());
+  auto format = exports::ParseFormat(args.Get("format", "jsonl"));
+  if (!format.ok()) return Fail(format.error());
+  auto since = args.Number("since-seq", 0, 0, std::numeric_limits<long>::max());
+  auto checkpoint = args.Number("checkpoint", 0, 0, std::numeric_limits<long>::max());
+  if (!since.ok()) return Fail(since.error());
+  if (!checkpoint.ok()) return Fail(checkpoint.error());
+  auto key = VerifyKey(*config, args);
+  if (!key.ok()) return Fail(key.error());
+  exports::ExportRequest request;
+  request.format = *format;
+  request.since_seq = static_cast<uint64_t>(*since);
+  request.checkpoint_size = static_cast<uint64_t>(*checkpoint);
+  request.out = args.Get("out", "");
+  auto result = exports::Export(config->audit_db_path(), *key, request, std::cout, std::cerr);
+  if (!result.ok()) return Fail(result.error());
+  std::fprintf(stderr, "exported %llu records (%llu..%llu) against the signed checkpoint of %llu records%s%s\n",
+               static_cast<ull>(result->records), static_cast<ull>(result->first_seq),
+               static_cast<ull>(result->last_seq), static_cast<ull>(result->checkpoint_size),
+               request.out.empty() ? "" : " into ", request.out.c_str());
   return 0;
 }
 
 }  // namespace
 
 int AuditCommand(int argc, char** argv) {
-  if (argc < 3) return Fail(common::UsageError("audit needs a subcommand: verify or export"));
+  if (argc < 3)
+    return Fail(common::UsageError("audit needs a subcommand: init-key, verify, prove, check-proof or export"));
   std::string sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3, {"config", "format", "out"});
+  auto args = common::Args::Parse(argc, argv, 3,
+                                  {"config", "format", "out", "since-seq", "checkpoint", "serial", "public-key",
+                                   "origin", "algo", "label"});
   if (!args.ok()) return Fail(args.error());
-  auto path = args->Require("config");
-  if (!path.ok()) return Fail(path.error());
-  auto config = config::LoadStationConfig(*path);
-  if (!config.ok()) return Fail(config.error());
-  if (sub == "verify") return Verify(*config);
-  if (sub == "export") return Export(*config, *args);
-  return Fail(common::UsageError("unknown audit subcommand '" + sub + "' (verify, export)"));
+  if (sub == "init-key") return InitKey(*args);
+  if (sub == "verify") return Verify(*args);
+  if (sub == "prove") return Prove(*args);
+  if (sub == "check-proof") return CheckProof(*args);
+  if (sub == "export") return Export(*args);
+  return Fail(common::UsageError("unknown audit subcommand '" + sub + "' (init-key, verify, prove, check-proof, export)"));
 }
 
 }  // namespace station::cli

@@ -3,8 +3,7 @@
 //   stationctl dev-setup --dir DIR [--listen HOST:PORT] [--ca-key ec-p256|ec-p384|rsa-2048|rsa-3072]
 //   stationctl ca init ...          generate a CA key in a token; self-signed cert or CSR
 //   stationctl ca import-cert ...   install a CA certificate signed by an external root
-//   stationctl audit verify --config FILE
-//   stationctl audit export --config FILE --format jsonl [--out FILE]
+//   stationctl audit init-key | verify | prove | check-proof | export
 //   stationctl profile check FILE... | profile list --config FILE
 //   stationctl lot import|close|list, codes mint, device approve-reissue
 #include <cstdio>
@@ -27,8 +26,13 @@ int main(int argc, char** argv) {
       "       stationctl ca init (--config station.conf | --module PATH --token-uri URI --pin-file FILE)\n"
       "                  --subject DN [--key ec-p256] [--label station-ca] (--self-signed OUT.pem | --csr OUT.csr)\n"
       "       stationctl ca import-cert --config station.conf --cert FILE\n"
+      "       stationctl audit init-key --config station.conf [--algo ec-p256|ed25519] [--origin NAME]\n"
+      "                  [--label station-audit] [--public-key OUT.pem]\n"
       "       stationctl audit verify --config station.conf\n"
-      "       stationctl audit export --config station.conf --format jsonl [--out FILE]\n"
+      "       stationctl audit prove --config station.conf --serial HEX [--out PROOF]\n"
+      "       stationctl audit check-proof --public-key AUDIT-KEY.pem [--serial HEX] PROOF\n"
+      "       stationctl audit export --config station.conf --format jsonl|csv|aws-jitr-allowlist|aws-bulk\n"
+      "                  [--since-seq N] [--checkpoint SIZE] [--out FILE|DIR]\n"
       "       stationctl profile check PROFILE.toml...\n"
       "       stationctl profile list --config station.conf\n"
       "       stationctl lot import --config station.conf --profile P [--lot NAME] DEVICES.csv\n"

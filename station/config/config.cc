@@ -1,5 +1,6 @@
 #include "station/config/config.h"
 
+#include "station/common/duration.h"
 #include "station/config/toml_fields.h"
 
 #include <cstdlib>
@@ -99,7 +100,21 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
   if (const toml::table* audit = top.Table("audit")) {
     Fields f(*audit, path, "audit");
     ST_RETURN_IF_ERROR(f.Number("max_batch", c.audit.max_batch, 1, 65536));
+    ST_RETURN_IF_ERROR(f.String("key_uri", c.audit.key_uri));
+    ST_RETURN_IF_ERROR(f.Path("public_key", c.audit.public_key));
+    ST_RETURN_IF_ERROR(f.String("origin", c.audit.origin));
+    ST_RETURN_IF_ERROR(f.Number("checkpoint_every", c.audit.checkpoint_every, 1, 1 << 30));
+    std::string interval;
+    ST_RETURN_IF_ERROR(f.String("checkpoint_interval", interval));
+    if (!interval.empty()) {
+      auto seconds = common::ParseDuration(interval);
+      if (!seconds.ok() || *seconds < 1 || *seconds > 86400)
+        return f.Wrong("checkpoint_interval", "must be a duration from 1s to 24h, like \"60s\" or \"5m\"");
+      c.audit.checkpoint_interval_s = *seconds;
+    }
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+    if (c.audit.key_uri.empty() != c.audit.origin.empty() || c.audit.key_uri.empty() != c.audit.public_key.empty())
+      return f.Wrong("key_uri", "key_uri, public_key and origin go together (stationctl audit init-key prints them)");
   }
   ST_RETURN_IF_ERROR(top.NoUnknownKeys());
   if (c.issuance.max_csr_bytes + 1024 > c.limits.max_message_bytes)

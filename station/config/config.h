@@ -49,6 +49,14 @@ struct LimitsConfig {
 
 struct AuditConfig {
   size_t max_batch = 512;  // records per group commit (one transaction, one fsync)
+  // The checkpoint signing key in the token (`stationctl audit init-key`), its
+  // public half as a PEM file (what verifiers use), and the log's origin: the
+  // first line of every checkpoint and the key name of its signature.
+  std::string key_uri;
+  std::string public_key;
+  std::string origin;
+  uint64_t checkpoint_every = 1000;        // records between signed checkpoints
+  int64_t checkpoint_interval_s = 60;      // at most this long between checkpoints while records arrive
 };
 
 struct StationConfig {

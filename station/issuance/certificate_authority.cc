@@ -16,6 +16,9 @@ Status CheckCertMatchesKey(X509* cert, EVP_PKEY* key) {
 
 Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::shared_ptr<hsm::TokenKey> key,
                                                                          const std::string& cert_pem_path) {
+  if (key->algorithm() == hsm::KeyAlgorithm::kEd25519)
+    return MakeError(Code::kFailedPrecondition, "UNSUPPORTED_CA_KEY",
+                     "key '" + key->label() + "' is Ed25519, which the station uses for audit checkpoints only");
   ST_ASSIGN_OR_RETURN(auto chain, pki::ReadCertsPem(cert_pem_path));
   X509* ca = chain.front().get();
   ST_RETURN_IF_ERROR(CheckCertMatchesKey(ca, key->evp()));

@@ -90,6 +90,12 @@ std::string PrivateKeyPem(EVP_PKEY* key) {
   return BioText(bio.get());
 }
 
+std::string PublicKeyPem(EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PUBKEY(bio.get(), key);
+  return BioText(bio.get());
+}
+
 Result<X509Ptr> ParseCertDer(std::string_view der) {
   const auto* start = reinterpret_cast<const unsigned char*>(der.data());
   const unsigned char* p = start;

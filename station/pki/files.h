@@ -25,6 +25,7 @@ Result<std::vector<X509Ptr>> ParseCertsPem(const std::string& pem, const std::st
 std::string CertPem(X509* cert);
 std::string CsrPem(X509_REQ* csr);
 std::string PrivateKeyPem(EVP_PKEY* key);  // unencrypted PKCS#8; write it with mode 0600
+std::string PublicKeyPem(EVP_PKEY* key);   // SubjectPublicKeyInfo
 
 // A DER certificate as an X509 (INVALID_ARGUMENT when it is not one, or has
 // trailing bytes). The string form takes protobuf `bytes` fields as they are.

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "station/policy/profile_file.h"
+#include "station/runtime/audit_signer.h"
 
 namespace station::runtime {
 
@@ -84,7 +85,12 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
     ST_ASSIGN_OR_RETURN(auto compiled, issuance::CertificateProfile::Create(std::move(profile), std::move(ca)));
     ready.push_back(std::move(compiled));
   }
-  ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(config.audit_db_path(), config.audit.max_batch));
+  audit::WriterOptions audit_options;
+  audit_options.max_batch = config.audit.max_batch;
+  audit_options.checkpoint_every = config.audit.checkpoint_every;
+  audit_options.checkpoint_interval = std::chrono::seconds(config.audit.checkpoint_interval_s);
+  ST_ASSIGN_OR_RETURN(audit_options.signer, OpenAuditSigner(token, config.audit));
+  ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(config.audit_db_path(), std::move(audit_options)));
   s->reader_ = std::make_unique<audit::AuditReader>(config.audit_db_path());
   issuance::PipelineOptions options;
   options.workers = config.worker_count();

@@ -11,6 +11,7 @@
 #include "hsm/token.h"
 #include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
+#include "station/setup/audit_key.h"
 #include "station/setup/ca_init.h"
 #include "station/setup/shipped_profiles.h"
 
@@ -134,6 +135,12 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   result.key_uri = ca.key_uri;
   ST_RETURN_IF_ERROR(pki::WriteFile(result.ca_cert, ca.cert_pem, 0644));
   ST_RETURN_IF_ERROR(MakeMatterPki(token, dir + "/ca", RandomHex(4)));
+  AuditKeyRequest audit_request;
+  audit_request.origin = DefaultAuditOrigin();
+  audit_request.public_key_path = dir + "/audit-key.pem";
+  ST_ASSIGN_OR_RETURN(auto audit_key, InitAuditKey(token, audit_request));
+  result.audit_public_key = audit_request.public_key_path;
+  result.audit_origin = audit_request.origin;
   result.matter_paa_cert = dir + "/ca/matter-paa.pem";
   result.profiles_dir = dir + "/profiles";
   for (const ShippedProfile& profile : ShippedProfiles())
@@ -188,7 +195,13 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "key = \"tls/server.key\"\n"
       "client_ca = \"tls/tls-ca.pem\"\n\n"
       "[issuance]\n"
-      "profiles_dir = \"profiles\"   # one TOML file per profile; docs/profiles.md\n";
+      "profiles_dir = \"profiles\"   # one TOML file per profile; docs/profiles.md\n\n"
+      "[audit]\n"
+      "key_uri = " + Quote(audit_key.key_uri) + "\n"
+      "public_key = \"audit-key.pem\"\n"
+      "origin = " + Quote(audit_request.origin) + "\n"
+      "checkpoint_every = 1000\n"
+      "checkpoint_interval = \"60s\"\n";
   ST_RETURN_IF_ERROR(pki::WriteFile(result.station_conf, station_conf, 0644));
   std::string target = options.listen;
   if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));

@@ -1,5 +1,6 @@
 // `stationctl dev-setup`: everything a development station needs, under one
-// directory: its own SoftHSM token, a CA key generated in it, TLS material,
+// directory: its own SoftHSM token, a CA key and an audit (checkpoint) key
+// generated in it, TLS material,
 // station.conf and line.conf, the shipped issuance profiles, and a lab Matter
 // PAA and PAI (both in the token) for the matter-dac profile. Never for
 // production: the TLS keys are files.
@@ -25,6 +26,8 @@ struct DevSetupResult {
   std::string key_uri;       // the CA key in the token
   std::string profiles_dir;  // DIR/profiles: the shipped profiles
   std::string matter_paa_cert;  // DIR/ca/matter-paa.pem: the lab PAA the matter-dac chain ends in
+  std::string audit_public_key;  // DIR/audit-key.pem: verifies the audit log's checkpoints
+  std::string audit_origin;      // the log's origin (checkpoint key name)
 };
 
 // Must run before this process has loaded the SoftHSM module (it points

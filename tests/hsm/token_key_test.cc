@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "hsm/keygen.h"
+#include "station/issuance/certificate_authority.h"
 #include "station/pki/files.h"
 #include "station/runtime/station.h"
 #include "tests/support/dev_station.h"
@@ -87,6 +88,35 @@ TEST(TokenKeyTest, GeneratesAndSignsWithEveryAlgorithm) {
     EXPECT_FALSE(*(*key)->PrivateBoolAttribute(CKA_EXTRACTABLE));
     ExpectSignsVerifiably(**key);
   }
+}
+
+TEST(TokenKeyTest, Ed25519KeySignsWithEddsaAndIsRefusedAsCaKey) {
+  auto dev = testing::MakeDevStation();
+  ASSERT_TRUE(dev);
+  auto ca = OpenCaKey(*dev);
+  ASSERT_TRUE(ca);
+  std::shared_ptr<Token> token(ca, &ca->token());
+  KeygenRequest request;
+  request.algorithm = KeyAlgorithm::kEd25519;
+  request.label = "test-ed25519";
+  auto key = GenerateKeyPair(token, request);
+  ASSERT_TRUE(key.ok()) << key.error().ToString();
+  EXPECT_EQ((*key)->algorithm(), KeyAlgorithm::kEd25519);
+  EXPECT_FALSE(*(*key)->PrivateBoolAttribute(CKA_EXTRACTABLE));
+  EXPECT_TRUE(*(*key)->PrivateBoolAttribute(CKA_LOCAL));
+  const std::string message = "origin\n42\nroot\n";
+  auto sig = (*key)->SignRaw(CKM_EDDSA, reinterpret_cast<const uint8_t*>(message.data()), message.size());
+  ASSERT_TRUE(sig.ok()) << sig.error().ToString();
+  ASSERT_EQ(sig->size(), 64u);
+  // OpenSSL verifies the token's signature with the public key read back.
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  ASSERT_EQ(EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, (*key)->evp()), 1);
+  EXPECT_EQ(EVP_DigestVerify(ctx.get(), sig->data(), sig->size(), reinterpret_cast<const uint8_t*>(message.data()),
+                             message.size()),
+            1);
+  auto ca_use = issuance::CertificateAuthority::Load(*key, dev->config.ca.certificate);
+  ASSERT_FALSE(ca_use.ok());
+  EXPECT_EQ(ca_use.error().reason, "UNSUPPORTED_CA_KEY");
 }
 
 TEST(TokenKeyTest, KeygenNeverOverwritesAnExistingLabel) {

@@ -1,0 +1,140 @@
+#include "station/export/export.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "station/audit/verify.h"
+#include "station/export/formats.h"
+#include "station/pki/files.h"
+
+namespace station::exports {
+namespace {
+
+Error Unwritable(const std::string& path, const std::string& why) {
+  return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + path + ": " + why);
+}
+
+// The records of the export, in order; each checked to continue the verified leaves.
+Status ForEachExported(sqlite3* db, const ExportRequest& request, const audit::Checkpoint& cp,
+                       const std::vector<audit::Hash>& leaves,
+                       const std::function<Status(const audit::AuditRecord&)>& fn) {
+  Status result;
+  ST_RETURN_IF_ERROR(audit::ForEachRecord(db, request.since_seq, [&](const audit::AuditRecord& r) {
+    if (r.seq > cp.size) return false;
+    // The row read now must be the one whose leaf was verified a moment ago.
+    if (audit::RecordLeafHash(r) != leaves[r.seq - 1]) {
+      result = MakeError(Code::kDataLoss, "AUDIT_LOG_BROKEN", "record " + std::to_string(r.seq) + " changed during the export");
+      return false;
+    }
+    result = fn(r);
+    return result.ok();
+  }));
+  return result;
+}
+
+Status WriteBulk(sqlite3* db, const ExportRequest& request, const audit::Checkpoint& cp, const std::string& note,
+                 const std::vector<audit::Hash>& leaves, ExportResult& result) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(request.out, ec) && !fs::is_empty(request.out, ec))
+    return Unwritable(request.out, "the directory exists and is not empty (an export never overwrites)");
+  fs::create_directories(request.out + "/certs", ec);
+  if (ec) return Unwritable(request.out, ec.message());
+  std::string manifest = "{\"origin\":\"" + audit::JsonEscape(cp.origin) + "\",\"tree_size\":" +
+                         std::to_string(cp.size) + ",\"since_seq\":" + std::to_string(request.since_seq) +
+                         ",\"checkpoint\":\"" + audit::JsonEscape(note) + "\",\"certificates\":[";
+  bool first = true;
+  ST_RETURN_IF_ERROR(ForEachExported(db, request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
+    ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
+    std::string file = "certs/" + r.certificate_id + ".pem";
+    ST_RETURN_IF_ERROR(pki::WriteFile(request.out + "/" + file, facts.pem, 0644));
+    manifest += std::string(first ? "" : ",") + "\n{\"file\":\"" + file + "\",\"certificateId\":\"" + r.certificate_id +
+                "\",\"serial\":\"" + r.serial_hex + "\",\"thingName\":\"" + audit::JsonEscape(r.thing_name) +
+                "\",\"deviceId\":\"" + audit::JsonEscape(r.device_id) + "\",\"issuer\":\"" +
+                audit::JsonEscape(facts.issuer) + "\",\"issuerKeyId\":\"" + r.issuer_key_id + "\",\"auditSeq\":" +
+                std::to_string(r.seq) + "}";
+    first = false;
+    if (result.records++ == 0) result.first_seq = r.seq;
+    result.last_seq = r.seq;
+    return {};
+  }));
+  manifest += "\n]}\n";
+  ST_RETURN_IF_ERROR(pki::WriteFile(request.out + "/manifest.json", manifest, 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(request.out + "/checkpoint", note, 0644));
+  result.files = {request.out + "/manifest.json", request.out + "/checkpoint", request.out + "/certs/"};
+  return {};
+}
+
+}  // namespace
+
+Result<Format> ParseFormat(const std::string& name) {
+  if (name == "jsonl") return Format::kJsonl;
+  if (name == "csv") return Format::kCsv;
+  if (name == "aws-jitr-allowlist") return Format::kAwsJitrAllowlist;
+  if (name == "aws-bulk") return Format::kAwsBulk;
+  return MakeError(Code::kInvalidArgument, "USAGE",
+                   "unknown export format '" + name + "' (jsonl, csv, aws-jitr-allowlist, aws-bulk)");
+}
+
+Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& key, const ExportRequest& request,
+                            std::ostream& out_stream, std::ostream& note_stream) {
+  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path, false));
+  std::string note;
+  ST_ASSIGN_OR_RETURN(audit::Checkpoint cp, audit::FindCheckpoint(db.get(), key, request.checkpoint_size, &note));
+  if (request.since_seq > cp.size)
+    return MakeError(Code::kInvalidArgument, "BAD_RANGE",
+                     "--since-seq " + std::to_string(request.since_seq) + " is past the checkpoint (" +
+                         std::to_string(cp.size) + " records)");
+  ST_ASSIGN_OR_RETURN(std::vector<audit::Hash> leaves, audit::VerifiedLeaves(db.get(), cp));
+  ExportResult result;
+  result.checkpoint_size = cp.size;
+  if (request.format == Format::kAwsBulk) {
+    if (request.out.empty()) return MakeError(Code::kInvalidArgument, "USAGE", "aws-bulk needs --out DIR");
+    ST_RETURN_IF_ERROR(WriteBulk(db.get(), request, cp, note, leaves, result));
+    return result;
+  }
+  // Line formats: into a temporary file renamed into place, so a reader never
+  // sees half an export.
+  std::ofstream file;
+  std::ostream* out = &out_stream;
+  const std::string tmp = request.out + ".tmp";
+  if (!request.out.empty()) {
+    file.open(tmp, std::ios::trunc | std::ios::binary);
+    if (!file) return Unwritable(tmp, std::strerror(errno));
+    out = &file;
+  }
+  if (request.format == Format::kCsv) *out << CsvHeader();
+  ST_RETURN_IF_ERROR(ForEachExported(db.get(), request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
+    switch (request.format) {
+      case Format::kJsonl: *out << audit::RecordJson(r) << '\n'; break;
+      case Format::kCsv: *out << CsvLine(r); break;
+      case Format::kAwsJitrAllowlist: {
+        ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
+        *out << AllowlistLine(r, facts);
+        break;
+      }
+      case Format::kAwsBulk: break;
+    }
+    if (result.records++ == 0) result.first_seq = r.seq;
+    result.last_seq = r.seq;
+    if (!*out) return Unwritable(request.out.empty() ? "standard output" : tmp, "write failed");
+    return {};
+  }));
+  out->flush();
+  if (!*out) return Unwritable(request.out.empty() ? "standard output" : tmp, "write failed");
+  if (request.out.empty()) {
+    note_stream << note;
+    return result;
+  }
+  file.close();
+  ST_RETURN_IF_ERROR(pki::WriteFile(request.out + ".checkpoint", note, 0644));
+  if (std::rename(tmp.c_str(), request.out.c_str()) != 0) return Unwritable(request.out, std::strerror(errno));
+  result.files = {request.out, request.out + ".checkpoint"};
+  return result;
+}
+
+}  // namespace station::exports

@@ -1,0 +1,47 @@
+// `stationctl audit export`: the issuances of the audit log in the forms the
+// cloud side and people consume. Every export covers the records after
+// `since_seq` up to a signed checkpoint (the latest by default), is checked
+// against that checkpoint's root before anything is written, and carries the
+// signed checkpoint beside it, so a receiver knows it holds every record up to
+// it. The same range gives byte-identical output.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "station/audit/checkpoint.h"
+
+namespace station::exports {
+
+enum class Format {
+  kJsonl,             // one JSON object per issuance, every field of the record
+  kCsv,               // the same fields as CSV (RFC 4180) with a header row
+  kAwsJitrAllowlist,  // DynamoDB JSON lines ({"Item": {...}}), keyed by serial
+  kAwsBulk,           // a directory: one PEM per certificate and manifest.json
+};
+
+// "jsonl", "csv", "aws-jitr-allowlist", "aws-bulk".
+Result<Format> ParseFormat(const std::string& name);
+
+struct ExportRequest {
+  Format format = Format::kJsonl;
+  uint64_t since_seq = 0;        // records after this one
+  uint64_t checkpoint_size = 0;  // up to this checkpoint; 0: the latest
+  // A file (and FILE.checkpoint beside it), a new directory for aws-bulk, or
+  // "" for `out_stream` (the checkpoint then goes to `note_stream`).
+  std::string out;
+};
+
+struct ExportResult {
+  uint64_t records = 0;
+  uint64_t first_seq = 0, last_seq = 0;
+  uint64_t checkpoint_size = 0;
+  std::vector<std::string> files;  // what was written
+};
+
+Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& key, const ExportRequest& request,
+                            std::ostream& out_stream, std::ostream& note_stream);
+
+}  // namespace station::exports

@@ -1,0 +1,104 @@
+#include "station/export/formats.h"
+
+#include <ctime>
+
+#include "station/pki/cert_builder.h"
+#include "station/pki/files.h"
+
+namespace station::exports {
+namespace {
+
+using audit::JsonEscape;
+
+// RFC 4180 quoting; a cell a spreadsheet would run as a formula gets a
+// leading apostrophe (CSV injection: device data is not trusted).
+std::string CsvCell(const std::string& value) {
+  std::string v = value;
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r'))
+    v = "'" + v;
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string S(const std::string& value) { return "{\"S\":\"" + JsonEscape(value) + "\"}"; }
+
+// A thing_attributes JSON object ({"k":"v",...}, keys sorted, as stored) as a DynamoDB map.
+std::string AttributesMap(const std::string& attributes_json) {
+  // Stored by audit::JsonObject: string values only, already escaped. Re-wrap
+  // each "key":"value" pair's value as {"S": value}.
+  std::string out = "{\"M\":{";
+  size_t i = 1;  // after '{'
+  bool first = true;
+  const std::string& j = attributes_json;
+  auto read_string = [&](size_t& pos) {
+    size_t start = pos;  // at the opening quote
+    for (++pos; pos < j.size() && j[pos] != '"'; ++pos)
+      if (j[pos] == '\\') ++pos;
+    ++pos;
+    return j.substr(start, pos - start);
+  };
+  while (i < j.size() && j[i] == '"') {
+    std::string key = read_string(i);
+    ++i;  // ':'
+    std::string value = read_string(i);
+    if (!first) out += ",";
+    first = false;
+    out += key + ":{\"S\":" + value + "}";
+    if (i < j.size() && j[i] == ',') ++i;
+  }
+  return out + "}}";
+}
+
+}  // namespace
+
+Result<CertFacts> ReadCertFacts(const audit::AuditRecord& record) {
+  ST_ASSIGN_OR_RETURN(X509Ptr cert, pki::ParseCertDer(record.certificate_der));
+  CertFacts facts;
+  facts.issuer = pki::NameText(X509_get_issuer_name(cert.get()));
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1)
+    return MakeError(Code::kDataLoss, "BAD_AUDIT_RECORD", "record " + std::to_string(record.seq) + ": bad notAfter");
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  facts.not_after = buf;
+  facts.pem = pki::CertPem(cert.get());
+  return facts;
+}
+
+std::string CsvHeader() {
+  return "seq,time_unix_ms,request_id,caller,device_id,profile,serial_hex,certificate_id,spki_sha256,subject,"
+         "issuer_key_id,csr_sha256,thing_name,thing_type,thing_attributes,authorization,certificate_pem,prev_hash,"
+         "record_hash\r\n";
+}
+
+std::string CsvLine(const audit::AuditRecord& r) {
+  std::string attributes = r.thing_attributes.empty() ? "{}" : r.thing_attributes;
+  const std::string cells[] = {std::to_string(r.seq), std::to_string(r.time_unix_ms), r.request_id, r.caller,
+                               r.device_id, r.profile, r.serial_hex, r.certificate_id, r.spki_sha256, r.subject,
+                               r.issuer_key_id, r.csr_sha256, r.thing_name, r.thing_type, attributes,
+                               r.authorization, audit::CertificatePem(r.certificate_der), r.prev_hash, r.record_hash};
+  std::string out;
+  for (const std::string& cell : cells) {
+    if (!out.empty()) out += ",";
+    out += CsvCell(cell);
+  }
+  return out + "\r\n";
+}
+
+std::string AllowlistLine(const audit::AuditRecord& r, const CertFacts& cert) {
+  std::string item = "\"serial\":" + S(r.serial_hex) + ",\"certificateId\":" + S(r.certificate_id) +
+                     ",\"subject\":" + S(r.subject) + ",\"issuer\":" + S(cert.issuer);
+  if (!r.thing_name.empty()) item += ",\"thingName\":" + S(r.thing_name);
+  if (!r.thing_type.empty()) item += ",\"thingType\":" + S(r.thing_type);
+  item += ",\"attributes\":" + AttributesMap(r.thing_attributes.empty() ? "{}" : r.thing_attributes);
+  item += ",\"notAfter\":" + S(cert.not_after) + ",\"deviceId\":" + S(r.device_id) + ",\"profile\":" + S(r.profile) +
+          ",\"auditSeq\":{\"N\":\"" + std::to_string(r.seq) + "\"}";
+  return "{\"Item\":{" + item + "}}\n";
+}
+
+}  // namespace station::exports

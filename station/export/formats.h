@@ -1,0 +1,25 @@
+// One issuance as a line of each line-oriented export format.
+#pragma once
+
+#include <string>
+
+#include "station/audit/record.h"
+
+namespace station::exports {
+
+// What the formats need from the certificate itself.
+struct CertFacts {
+  std::string issuer;     // RFC 2253
+  std::string not_after;  // "2036-01-01T00:00:00Z"
+  std::string pem;
+};
+Result<CertFacts> ReadCertFacts(const audit::AuditRecord& record);
+
+std::string CsvHeader();
+std::string CsvLine(const audit::AuditRecord& record);
+
+// {"Item": {...}} in DynamoDB JSON: the allow-list item the JITR activation
+// function looks up by serial (ops/aws/).
+std::string AllowlistLine(const audit::AuditRecord& record, const CertFacts& cert);
+
+}  // namespace station::exports
