@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The JITR activation example (ops/aws/) against a real export: a fresh
+# development station issues AWS IoT things, the allow-list and the records are
+# exported, and the example's own tests run on them.
+# Usage: jitr_example_test.sh STATIONCTL STATION_SERVER STATION_LINE
+set -euo pipefail
+stationctl=$1 server=$2 line=$3
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+"$stationctl" dev-setup --dir "$work/dev" --listen 127.0.0.1:0 >/dev/null
+"$server" --config "$work/dev/station.conf" 2>"$work/server.log" &
+pid=$!
+for _ in $(seq 100); do grep -q "^listening on " "$work/server.log" && break; sleep 0.1; done
+address=$(sed -n 's/^listening on //p' "$work/server.log")
+[ -n "$address" ] || { cat "$work/server.log"; exit 1; }
+"$line" --config "$work/dev/line.conf" --target "$address" simulate --devices 25 --streams 2 \
+  --profile aws-iot-device --thing-type sensor --thing-attributes "model=x1,batch=7" >/dev/null
+kill -TERM "$pid"; wait "$pid"
+"$stationctl" audit export --config "$work/dev/station.conf" --format aws-jitr-allowlist --out "$work/allow.jsonl"
+"$stationctl" audit export --config "$work/dev/station.conf" --format jsonl --out "$work/all.jsonl"
+cd "$src/ops/aws"
+ALLOWLIST="$work/allow.jsonl" RECORDS="$work/all.jsonl" OTHER_CERT="$work/dev/ca/ca.pem" \
+  python3 -B -m unittest -v test_jitr_activation
