@@ -116,6 +116,22 @@ Result<std::vector<StoredCheckpoint>> ReadCheckpoints(sqlite3* db, bool latest_o
 
 namespace {
 
+// Runs the records after `after_seq` through the checker, handing each good
+// one to `fn` (which may stop the walk); the first problem ends it.
+Result<std::optional<LogProblem>> WalkChain(sqlite3* db, uint64_t after_seq, ChainChecker& checker,
+                                            const std::function<bool(const AuditRecord&)>& fn) {
+  std::optional<LogProblem> problem;
+  Status io;
+  ST_RETURN_IF_ERROR(ForEachRecord(db, after_seq, [&](const AuditRecord& r) {
+    auto step = checker.Next(r);
+    if (!step.ok()) io = step.error();
+    if (step.ok() && step->has_value()) problem = **step;
+    return io.ok() && !problem && fn(r);
+  }));
+  if (!io.ok()) return io.error();
+  return problem;
+}
+
 // A stored checkpoint whose signature verified.
 struct OpenedCheckpoint {
   StoredCheckpoint stored;
@@ -160,17 +176,7 @@ Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key) {
   size_t next_cp = 0;
   const OpenedCheckpoint* previous = nullptr;
   std::optional<LogProblem> problem;
-  Status io;
-  Status st = ForEachRecord(db, 0, [&](const AuditRecord& r) {
-    auto step = checker.Next(r);
-    if (!step.ok()) {
-      io = step.error();
-      return false;
-    }
-    if (step->has_value()) {
-      problem = **step;
-      return false;
-    }
+  auto chain_problem = WalkChain(db, 0, checker, [&](const AuditRecord& r) {
     leaves.push_back(RecordLeafHash(r));
     tree.Append(leaves.back());
     if (next_cp == checkpoints.size() || checkpoints[next_cp].signed_.size != tree.size()) return true;
@@ -201,8 +207,8 @@ Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key) {
     report.latest = cp.signed_;
     return true;
   });
-  if (!st.ok()) return st.error();
-  if (!io.ok()) return io.error();
+  if (!chain_problem.ok()) return chain_problem.error();
+  if (*chain_problem) problem = *chain_problem;
   report.records = checker.next_seq() - 1;
   if (!problem && next_cp < checkpoints.size()) {
     const OpenedCheckpoint& cut = checkpoints.back();
@@ -254,22 +260,10 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
     state.size = cp.size;
   }
   ChainChecker checker(state.size + 1, state.head_hash, [db](const std::string& h) { return FindSeqByHash(db, h); });
-  std::optional<LogProblem> problem;
-  Status io;
-  ST_RETURN_IF_ERROR(ForEachRecord(db, state.size, [&](const AuditRecord& r) {
-    auto step = checker.Next(r);
-    if (!step.ok()) {
-      io = step.error();
-      return false;
-    }
-    if (step->has_value()) {
-      problem = **step;
-      return false;
-    }
-    state.tree.Append(RecordLeafHash(r));
-    return true;
-  }));
-  if (!io.ok()) return io.error();
+  ST_ASSIGN_OR_RETURN(std::optional<LogProblem> problem, WalkChain(db, state.size, checker, [&](const AuditRecord& r) {
+                        state.tree.Append(RecordLeafHash(r));
+                        return true;
+                      }));
   if (problem) return Broken(*problem);
   state.size = checker.next_seq() - 1;
   state.head_hash = checker.prev_hash();
