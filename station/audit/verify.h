@@ -66,7 +66,8 @@ struct VerifyReport {
 };
 
 // `stationctl audit verify`: every record and every checkpoint. Without a key
-// only the chain is checked, and checkpoints present are a problem.
+// only the chain is checked, and a log that has checkpoints is refused
+// (FAILED_PRECONDITION AUDIT_KEY_NOT_CONFIGURED).
 Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key);
 
 // The leaf hashes of records 1..checkpoint.size, after checking that they hash
