@@ -319,14 +319,12 @@ Result<Bytes> TokenKey::SignRaw(CK_MECHANISM_TYPE mechanism, const uint8_t* data
   return MakeError(Code::kUnavailable, "TOKEN_UNAVAILABLE", "signing with key '" + label_ + "' failed");
 }
 
-Result<Bytes> TokenKey::PrivateAttribute(CK_ATTRIBUTE_TYPE type) {
-  CK_OBJECT_HANDLE handle;
-  {
-    std::lock_guard<std::mutex> lock(handle_mu_);
-    handle = private_handle_;
-  }
-  return ReadAttribute(*token_, handle, type);
+CK_OBJECT_HANDLE TokenKey::private_handle() {
+  std::lock_guard<std::mutex> lock(handle_mu_);
+  return private_handle_;
 }
+
+Result<Bytes> TokenKey::PrivateAttribute(CK_ATTRIBUTE_TYPE type) { return ReadAttribute(*token_, private_handle(), type); }
 
 Result<bool> TokenKey::PrivateBoolAttribute(CK_ATTRIBUTE_TYPE type) {
   ST_ASSIGN_OR_RETURN(Bytes value, PrivateAttribute(type));

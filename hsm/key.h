@@ -55,6 +55,9 @@ class TokenKey {
   // prove that refusal.
   Result<Bytes> PrivateAttribute(CK_ATTRIBUTE_TYPE type);
 
+  // The private key's object handle (for reading its attributes).
+  CK_OBJECT_HANDLE private_handle();
+
   const std::string& label() const noexcept { return label_; }
   const Bytes& id() const noexcept { return id_; }
   KeyAlgorithm algorithm() const noexcept { return algorithm_; }

@@ -1,5 +1,7 @@
 #include "hsm/keygen.h"
 
+#include "hsm/key_attributes.h"
+
 #include <openssl/obj_mac.h>
 #include <openssl/objects.h>
 #include <openssl/rand.h>
@@ -59,7 +61,9 @@ Result<std::shared_ptr<TokenKey>> GenerateKeyPair(std::shared_ptr<Token> token, 
   std::vector<CK_ATTRIBUTE> pub_tmpl{
       {CKA_CLASS, &pub_class, sizeof pub_class}, {CKA_KEY_TYPE, &key_type, sizeof key_type},
       {CKA_TOKEN, &yes, sizeof yes},             {CKA_VERIFY, &yes, sizeof yes},
-      {CKA_LABEL, label, request.label.size()},  {CKA_ID, id.data(), id.size()},
+      {CKA_ENCRYPT, &no, sizeof no},             {CKA_WRAP, &no, sizeof no},
+      {CKA_DERIVE, &no, sizeof no},              {CKA_LABEL, label, request.label.size()},
+      {CKA_ID, id.data(), id.size()},
   };
   if (ec) {
     pub_tmpl.push_back({CKA_EC_PARAMS, ec_params.data(), ec_params.size()});
@@ -72,7 +76,9 @@ Result<std::shared_ptr<TokenKey>> GenerateKeyPair(std::shared_ptr<Token> token, 
       {CKA_TOKEN, &yes, sizeof yes},               {CKA_PRIVATE, &yes, sizeof yes},
       {CKA_SENSITIVE, &yes, sizeof yes},           {CKA_EXTRACTABLE, &no, sizeof no},
       {CKA_SIGN, &yes, sizeof yes},                {CKA_DECRYPT, &no, sizeof no},
-      {CKA_LABEL, label, request.label.size()},    {CKA_ID, id.data(), id.size()},
+      {CKA_UNWRAP, &no, sizeof no},                {CKA_DERIVE, &no, sizeof no},
+      {CKA_SIGN_RECOVER, &no, sizeof no},          {CKA_LABEL, label, request.label.size()},
+      {CKA_ID, id.data(), id.size()},
   };
   CK_MECHANISM mech{ed25519 ? CKM_EC_EDWARDS_KEY_PAIR_GEN : ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN,
                     nullptr, 0};
@@ -86,7 +92,18 @@ Result<std::shared_ptr<TokenKey>> GenerateKeyPair(std::shared_ptr<Token> token, 
   Pkcs11Uri key_uri;
   key_uri.id = id;
   key_uri.type = "private";
-  return TokenKey::Find(std::move(token), key_uri);
+  ST_ASSIGN_OR_RETURN(auto key, TokenKey::Find(token, key_uri));
+  // Read back what the token made: a token may ignore parts of a template.
+  if (Status st = RequireSigningOnlyKey(*key, "new key"); !st.ok()) {
+    (void)token->Run("C_DestroyObject", [&](CK_SESSION_HANDLE session) {
+      token->fn()->C_DestroyObject(session, pub);
+      return token->fn()->C_DestroyObject(session, priv);
+    });
+    return MakeError(st.error().code, st.error().reason,
+                     "token '" + token->label() + "' did not make the key as asked, so it was destroyed: " +
+                         st.error().message);
+  }
+  return key;
 }
 
 }  // namespace station::hsm

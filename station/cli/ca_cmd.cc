@@ -1,7 +1,12 @@
+// stationctl ca: the key ceremony. Every command works on the token directly
+// (no server needed): keygen, csr, self-sign, init (keygen + one of those),
+// import-cert.
 #include <cstdio>
 
 #include "station/cli/commands.h"
+#include "station/cli/token_args.h"
 #include "station/config/config.h"
+#include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
 #include "station/runtime/station.h"
 #include "station/setup/ca_init.h"
@@ -9,90 +14,131 @@
 namespace station::cli {
 namespace {
 
-// The token to work on: from --config's [token], or from explicit flags.
-Result<config::TokenConfig> TokenFromArgs(const common::Args& args) {
-  if (auto path = args.Get("config")) {
-    ST_ASSIGN_OR_RETURN(auto station, config::LoadStationConfig(*path));
-    return station.token;
-  }
-  config::TokenConfig token;
-  token.module = args.Get("module", token.module);
-  ST_ASSIGN_OR_RETURN(token.uri, args.Require("token-uri"));
-  if (auto file = args.Get("pin-file")) {
-    token.pin = {hsm::PinSource::Kind::kFile, *file};
-  } else if (auto env = args.Get("pin-env")) {
-    token.pin = {hsm::PinSource::Kind::kEnv, *env};
-  } else {
-    return common::UsageError("name the PIN source: --pin-file FILE (mode 0600) or --pin-env VARIABLE");
-  }
-  return token;
+void PrintKey(const setup::CaKey& key, const hsm::Token& token, const char* verb) {
+  std::printf("%s %s key '%s' inside token '%s'\nkey URI: %s\nread back: %s\n", verb,
+              hsm::KeyAlgorithmName(key.key->algorithm()), key.key->label().c_str(), token.label().c_str(),
+              key.key_uri.c_str(), hsm::DescribeKeyAttributes(key.attributes).c_str());
 }
 
-int Init(const common::Args& args) {
-  auto token_config = TokenFromArgs(args);
-  if (!token_config.ok()) return Fail(token_config.error());
-  setup::CaInitRequest request;
-  auto subject = args.Require("subject");
-  if (!subject.ok()) return Fail(subject.error());
-  request.subject = *subject;
-  auto alg = hsm::ParseKeyAlgorithm(args.Get("key", "ec-p256"));
-  if (!alg.ok()) return Fail(alg.error());
-  request.algorithm = *alg;
-  request.key_label = args.Get("label", request.key_label);
-  auto days = args.Number("validity-days", request.validity_days, 1, 36500);
-  if (!days.ok()) return Fail(days.error());
-  request.validity_days = static_cast<int>(*days);
+Result<setup::CaCertRequest> CertRequestFromArgs(const common::Args& args) {
+  setup::CaCertRequest request;
+  ST_ASSIGN_OR_RETURN(request.subject, args.Require("subject"));
+  ST_ASSIGN_OR_RETURN(long days, args.Number("validity-days", request.validity_days, 1, 36500));
+  ST_ASSIGN_OR_RETURN(long path_len, args.Number("path-len", request.path_len, 0, 8));
+  request.validity_days = static_cast<int>(days);
+  request.path_len = static_cast<int>(path_len);
+  return request;
+}
+
+Status WriteOut(const std::string& path, const std::string& pem, const char* what) {
+  ST_RETURN_IF_ERROR(pki::WriteFile(path, pem, 0644));
+  std::printf("%s written to %s\n", what, path.c_str());
+  return {};
+}
+
+Status Keygen(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(auto alg, setup::ParseCaKeyAlgorithm(args.Get("algo", "ec-p256")));
+  ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  ST_ASSIGN_OR_RETURN(auto key, setup::GenerateCaKey(token, alg, label));
+  PrintKey(key, *token, "generated");
+  std::printf("next: stationctl ca csr ... --label %s --subject DN --out %s.csr (for your offline root)\n"
+              "   or stationctl ca self-sign ... --label %s --subject DN --out %s.pem (a lab root)\n",
+              label.c_str(), label.c_str(), label.c_str(), label.c_str());
+  return {};
+}
+
+Status Csr(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
+  ST_ASSIGN_OR_RETURN(std::string subject, args.Require("subject"));
+  ST_ASSIGN_OR_RETURN(std::string out, args.Require("out"));
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  ST_ASSIGN_OR_RETURN(auto key, setup::OpenCaKey(token, label));
+  ST_ASSIGN_OR_RETURN(std::string pem, setup::MakeCaCsrPem(*key.key, subject));
+  PrintKey(key, *token, "signed with");
+  ST_RETURN_IF_ERROR(WriteOut(out, pem, "CSR for your root CA"));
+  std::printf("when the root has signed it: stationctl ca import-cert --config station.conf --cert SIGNED.pem\n");
+  return {};
+}
+
+Status SelfSign(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
+  ST_ASSIGN_OR_RETURN(auto request, CertRequestFromArgs(args));
+  ST_ASSIGN_OR_RETURN(std::string out, args.Require("out"));
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  ST_ASSIGN_OR_RETURN(auto key, setup::OpenCaKey(token, label));
+  ST_ASSIGN_OR_RETURN(std::string pem, setup::MakeCaCertPem(*key.key, request));
+  PrintKey(key, *token, "signed with");
+  return WriteOut(out, pem, "self-signed CA certificate");
+}
+
+// keygen + csr or self-sign in one step.
+Status Init(const common::Args& args) {
   auto self_signed_out = args.Get("self-signed");
   auto csr_out = args.Get("csr");
   if (self_signed_out.has_value() == csr_out.has_value())
-    return Fail(common::UsageError("give exactly one of --self-signed OUT.pem or --csr OUT.csr"));
-  auto token = runtime::OpenToken(*token_config, 2);
-  if (!token.ok()) return Fail(token.error());
-  auto result = setup::InitCa(*token, request, self_signed_out.has_value());
-  if (!result.ok()) return Fail(result.error());
-  const std::string& out = self_signed_out ? *self_signed_out : *csr_out;
-  Status written = pki::WriteFile(out, self_signed_out ? result->cert_pem : result->csr_pem, 0644);
-  if (!written.ok()) return Fail(written.error());
-  std::printf("generated %s key '%s' inside token '%s' (sensitive, not extractable)\n"
-              "key URI: %s\n%s written to %s\n",
-              hsm::KeyAlgorithmName(request.algorithm), request.key_label.c_str(), (*token)->label().c_str(),
-              result->key_uri.c_str(), self_signed_out ? "self-signed CA certificate" : "CSR for your root CA",
-              out.c_str());
-  if (csr_out)
-    std::printf("when the root has signed it: stationctl ca import-cert --config station.conf --cert SIGNED.pem\n");
-  return 0;
+    return common::UsageError("give exactly one of --self-signed OUT.pem or --csr OUT.csr");
+  ST_ASSIGN_OR_RETURN(auto alg, setup::ParseCaKeyAlgorithm(args.Get("key", "ec-p256")));
+  ST_ASSIGN_OR_RETURN(auto request, CertRequestFromArgs(args));
+  std::string label = args.Get("label", "station-ca");
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  if (self_signed_out) {
+    ST_ASSIGN_OR_RETURN(auto made, setup::InitSelfSignedCa(token, alg, label, request));
+    PrintKey(made.key, *token, "generated");
+    return WriteOut(*self_signed_out, made.cert_pem, "self-signed CA certificate");
+  }
+  ST_ASSIGN_OR_RETURN(auto name, pki::ParseName(request.subject));  // before a key is made
+  ST_ASSIGN_OR_RETURN(auto key, setup::GenerateCaKey(token, alg, label));
+  PrintKey(key, *token, "generated");
+  ST_ASSIGN_OR_RETURN(std::string pem, setup::MakeCaCsrPem(*key.key, request.subject));
+  ST_RETURN_IF_ERROR(WriteOut(*csr_out, pem, "CSR for your root CA"));
+  std::printf("when the root has signed it: stationctl ca import-cert --config station.conf --cert SIGNED.pem\n");
+  return {};
 }
 
-int ImportCert(const common::Args& args) {
-  auto config_path = args.Require("config");
-  auto cert_path = args.Require("cert");
-  if (!config_path.ok()) return Fail(config_path.error());
-  if (!cert_path.ok()) return Fail(cert_path.error());
-  auto config = config::LoadStationConfig(*config_path);
-  if (!config.ok()) return Fail(config.error());
-  auto pem = pki::ReadFile(*cert_path);
-  if (!pem.ok()) return Fail(pem.error());
-  auto key = runtime::OpenTokenKey(config->token, config->ca.key_uri, 2);
-  if (!key.ok()) return Fail(key.error());
-  if (Status st = setup::CheckCaCertificate(*pem, **key); !st.ok()) return Fail(st.error());
-  if (Status st = pki::WriteFile(config->ca.certificate, *pem, 0644); !st.ok()) return Fail(st.error());
-  std::printf("CA certificate matches token key '%s'; installed as %s\nrestart station-server to use it\n",
-              (*key)->label().c_str(), config->ca.certificate.c_str());
-  return 0;
+Status ImportCert(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string config_path, args.Require("config"));
+  ST_ASSIGN_OR_RETURN(std::string cert_path, args.Require("cert"));
+  ST_ASSIGN_OR_RETURN(auto config, config::LoadStationConfig(config_path));
+  ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(cert_path));
+  ST_ASSIGN_OR_RETURN(auto key, runtime::OpenTokenKey(config.token, config.ca.key_uri, 2));
+  ST_RETURN_IF_ERROR(hsm::RequireSigningOnlyKey(*key, "CA key"));
+  ST_RETURN_IF_ERROR(setup::CheckCaCertificate(pem, *key, config.ca.root));
+  ST_ASSIGN_OR_RETURN(auto certs, pki::ParseCertsPem(pem, "the CA certificate"));
+  std::string subject = pki::NameText(X509_get_subject_name(certs.front().get()));
+  // AWS IoT finds a device's CA by subject: two CAs with one name confuse it.
+  if (auto old = pki::ReadCertsPem(config.ca.certificate); old.ok()) {
+    X509* previous = old->front().get();
+    if (X509_cmp(previous, certs.front().get()) != 0 &&
+        X509_NAME_cmp(X509_get_subject_name(previous), X509_get_subject_name(certs.front().get())) == 0)
+      std::printf("warning: the certificate it replaces has the same subject (%s); AWS IoT needs CA subjects "
+                  "to be unique per account\n",
+                  subject.c_str());
+  }
+  ST_RETURN_IF_ERROR(pki::WriteFile(config.ca.certificate, pem, 0644));
+  std::printf("CA certificate '%s' holds token key '%s' and chains to %s; installed as %s\n"
+              "restart station-server to use it\n",
+              subject.c_str(), key->label().c_str(), config.ca.root.c_str(), config.ca.certificate.c_str());
+  return {};
 }
+
+int Report(const Status& status) { return status.ok() ? 0 : Fail(status.error()); }
 
 }  // namespace
 
 int CaCommand(int argc, char** argv) {
-  if (argc < 3) return Fail(common::UsageError("ca needs a subcommand: init or import-cert"));
+  if (argc < 3) return Fail(common::UsageError("ca needs a subcommand: keygen, csr, self-sign, init or import-cert"));
   std::string sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3,
-                                  {"config", "module", "token-uri", "pin-file", "pin-env", "subject", "key", "label",
-                                   "validity-days", "self-signed", "csr", "cert"});
+  std::set<std::string> flags = TokenFlags();
+  flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out"});
+  auto args = common::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
-  if (sub == "init") return Init(*args);
-  if (sub == "import-cert") return ImportCert(*args);
-  return Fail(common::UsageError("unknown ca subcommand '" + sub + "' (init, import-cert)"));
+  if (sub == "keygen") return Report(Keygen(*args));
+  if (sub == "csr") return Report(Csr(*args));
+  if (sub == "self-sign") return Report(SelfSign(*args));
+  if (sub == "init") return Report(Init(*args));
+  if (sub == "import-cert") return Report(ImportCert(*args));
+  return Fail(common::UsageError("unknown ca subcommand '" + sub + "' (keygen, csr, self-sign, init, import-cert)"));
 }
 
 }  // namespace station::cli

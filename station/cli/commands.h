@@ -10,6 +10,7 @@ int CaCommand(int argc, char** argv);
 int AuditCommand(int argc, char** argv);
 int ProfileCommand(int argc, char** argv);
 int RegistryCommand(int argc, char** argv);  // lot, codes, device
+int AwsCommand(int argc, char** argv);       // verification-cert
 
 // Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
 int Fail(const Error& error);

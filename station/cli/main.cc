@@ -1,8 +1,8 @@
 // stationctl: the security officer's and operator's tool.
 //
 //   stationctl dev-setup --dir DIR [--listen HOST:PORT] [--ca-key ec-p256|ec-p384|rsa-2048|rsa-3072]
-//   stationctl ca init ...          generate a CA key in a token; self-signed cert or CSR
-//   stationctl ca import-cert ...   install a CA certificate signed by an external root
+//   stationctl ca keygen|csr|self-sign|init|import-cert   the key ceremony, on the token
+//   stationctl aws verification-cert ...                   AWS IoT CA registration material
 //   stationctl audit init-key | verify | prove | check-proof | export
 //   stationctl profile check FILE... | profile list --config FILE
 //   stationctl lot import|close|list, codes mint, device approve-reissue
@@ -23,9 +23,13 @@ int Fail(const Error& error) {
 int main(int argc, char** argv) {
   const char* usage =
       "usage: stationctl dev-setup --dir DIR [--listen HOST:PORT] [--ca-key ec-p256|ec-p384|rsa-2048|rsa-3072]\n"
-      "       stationctl ca init (--config station.conf | --module PATH --token-uri URI --pin-file FILE)\n"
-      "                  --subject DN [--key ec-p256] [--label station-ca] (--self-signed OUT.pem | --csr OUT.csr)\n"
+      "  TOKEN is --config station.conf, or --module PATH --token-uri URI (--pin-file FILE | --pin-env VAR)\n"
+      "       stationctl ca keygen TOKEN --algo ec-p256|ec-p384|rsa-3072|rsa-4096 --label L\n"
+      "       stationctl ca csr TOKEN --label L --subject DN --out L.csr\n"
+      "       stationctl ca self-sign TOKEN --label L --subject DN [--validity-days 3650] [--path-len 0] --out L.pem\n"
+      "       stationctl ca init TOKEN --subject DN [--key ec-p256] [--label station-ca] (--self-signed OUT.pem | --csr OUT.csr)\n"
       "       stationctl ca import-cert --config station.conf --cert FILE\n"
+      "       stationctl aws verification-cert TOKEN --ca LABEL [--ca-cert FILE] --registration-code CODE --out DIR\n"
       "       stationctl audit init-key --config station.conf [--algo ec-p256|ed25519] [--origin NAME]\n"
       "                  [--label station-audit] [--public-key OUT.pem]\n"
       "       stationctl audit verify --config station.conf\n"
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "dev-setup") return station::cli::DevSetupCommand(argc, argv);
   if (command == "ca") return station::cli::CaCommand(argc, argv);
+  if (command == "aws") return station::cli::AwsCommand(argc, argv);
   if (command == "audit") return station::cli::AuditCommand(argc, argv);
   if (command == "profile") return station::cli::ProfileCommand(argc, argv);
   if (command == "lot" || command == "codes" || command == "device") return station::cli::RegistryCommand(argc, argv);

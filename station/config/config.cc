@@ -71,6 +71,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
   Fields fca(*ca, path, "ca");
   ST_RETURN_IF_ERROR(fca.String("key_uri", c.ca.key_uri, true));
   ST_RETURN_IF_ERROR(fca.Path("certificate", c.ca.certificate, true));
+  ST_RETURN_IF_ERROR(fca.Path("root", c.ca.root));
   ST_RETURN_IF_ERROR(fca.NoUnknownKeys());
 
   const toml::table* tls = top.Table("tls");

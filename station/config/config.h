@@ -25,6 +25,9 @@ struct TokenConfig {
 struct CaConfig {
   std::string key_uri;      // the issuing CA's private key, e.g. "pkcs11:token=station;object=station-ca"
   std::string certificate;  // PEM: the issuing CA certificate, then any intermediates up to (not incl.) the root
+  // PEM: the root(s) every issuing CA of this station must chain to. Checked at
+  // start and by `ca import-cert` (which needs it); a lab's self-signed CA is its own root.
+  std::string root;
 };
 
 struct TlsConfig {

@@ -1,6 +1,8 @@
 #include "station/issuance/certificate_authority.h"
 
+#include "hsm/key_attributes.h"
 #include "station/pki/cert_builder.h"
+#include "station/pki/chain.h"
 #include "station/pki/files.h"
 
 namespace station::issuance {
@@ -15,7 +17,8 @@ Status CheckCertMatchesKey(X509* cert, EVP_PKEY* key) {
 }
 
 Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::shared_ptr<hsm::TokenKey> key,
-                                                                         const std::string& cert_pem_path) {
+                                                                         const std::string& cert_pem_path,
+                                                                         const std::string& root_pem_path) {
   if (key->algorithm() == hsm::KeyAlgorithm::kEd25519)
     return MakeError(Code::kFailedPrecondition, "UNSUPPORTED_CA_KEY",
                      "key '" + key->label() + "' is Ed25519, which the station uses for audit checkpoints only");
@@ -25,6 +28,13 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::sh
   if (X509_check_ca(ca) == 0)
     return MakeError(Code::kFailedPrecondition, "CA_CERT_NOT_CA",
                      cert_pem_path + ": the first certificate is not a CA certificate (basicConstraints CA:TRUE)");
+  ST_RETURN_IF_ERROR(hsm::RequireSigningOnlyKey(*key, "CA key"));
+  if (!root_pem_path.empty()) {
+    ST_ASSIGN_OR_RETURN(auto roots, pki::ReadCertsPem(root_pem_path));
+    if (Status st = pki::CheckChainToRoot(chain, roots); !st.ok())
+      return MakeError(st.error().code, st.error().reason,
+                       cert_pem_path + " -> " + root_pem_path + ": " + st.error().message);
+  }
   std::shared_ptr<CertificateAuthority> out(new CertificateAuthority());
   out->key_ = std::move(key);
   for (auto& cert : chain) {

@@ -14,9 +14,12 @@ namespace station::issuance {
 class CertificateAuthority {
  public:
   // Loads the CA certificate (and any intermediates after it) from a PEM file
-  // and checks that it is a CA certificate for exactly this token key.
+  // and checks that it is a CA certificate for exactly this token key, that
+  // the key is fit to be a CA key (hsm/key_attributes.h), and, when
+  // `root_pem_path` is given, that the chain leads to one of its roots.
   static Result<std::shared_ptr<CertificateAuthority>> Load(std::shared_ptr<hsm::TokenKey> key,
-                                                            const std::string& cert_pem_path);
+                                                            const std::string& cert_pem_path,
+                                                            const std::string& root_pem_path = "");
 
   X509* cert() const noexcept { return chain_.front().get(); }
   EVP_PKEY* key() const noexcept { return key_->evp(); }

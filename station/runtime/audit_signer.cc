@@ -1,6 +1,7 @@
 #include "station/runtime/audit_signer.h"
 
 #include "hsm/key.h"
+#include "hsm/key_attributes.h"
 
 namespace station::runtime {
 namespace {
@@ -42,11 +43,7 @@ Result<audit::CheckpointSigner> OpenAuditSigner(std::shared_ptr<hsm::Token> toke
     return MakeError(Code::kFailedPrecondition, "AUDIT_KEY_INVALID",
                      "audit key " + audit.key_uri + " is " + hsm::KeyAlgorithmName(key->algorithm()) +
                          "; checkpoints are signed with ed25519 or ec-p256");
-  ST_ASSIGN_OR_RETURN(bool extractable, key->PrivateBoolAttribute(CKA_EXTRACTABLE));
-  if (extractable)
-    return MakeError(Code::kFailedPrecondition, "AUDIT_KEY_EXTRACTABLE",
-                     "audit key " + audit.key_uri + " can be extracted from the token; make one with "
-                     "`stationctl audit init-key`");
+  ST_RETURN_IF_ERROR(hsm::RequireSigningOnlyKey(*key, "audit key"));
   ST_ASSIGN_OR_RETURN(audit::NoteKey note_key, audit::NoteKey::FromPublicKey(audit.origin, key->evp()));
   ST_ASSIGN_OR_RETURN(audit::NoteKey published, PublishedAuditKey(audit));
   if (published.VerifierKey() != note_key.VerifierKey())

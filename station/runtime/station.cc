@@ -57,7 +57,7 @@ class CaLoader {
     if (!uri.ok()) return where(uri.error());
     auto key = hsm::TokenKey::Find(token_, *uri);
     if (!key.ok()) return where(key.error());
-    auto ca = issuance::CertificateAuthority::Load(std::move(*key), cert);
+    auto ca = issuance::CertificateAuthority::Load(std::move(*key), cert, station_ca_.root);
     if (!ca.ok()) return where(ca.error());
     slot = std::move(*ca);
     return slot;

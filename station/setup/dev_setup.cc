@@ -68,22 +68,21 @@ constexpr const char* kMatterTestVendorId = "FFF1";
 // A lab Matter PKI in the token: a PAA (root) and a PAI under it that issues
 // DACs. Both P-256, as Matter requires; both name the test Vendor ID.
 Status MakeMatterPki(const std::shared_ptr<hsm::Token>& token, const std::string& ca_dir, const std::string& tag) {
-  CaInitRequest paa;
-  paa.key_label = "matter-paa";
+  CaCertRequest paa;
   paa.subject = "CN=Station Dev Matter PAA " + tag + ",1.3.6.1.4.1.37244.2.1=" + kMatterTestVendorId;
   paa.validity_days = 36500;
   paa.path_len = 1;
-  ST_ASSIGN_OR_RETURN(auto root, InitCa(token, paa, true));
+  ST_ASSIGN_OR_RETURN(auto root, InitSelfSignedCa(token, hsm::KeyAlgorithm::kEcP256, "matter-paa", paa));
   ST_ASSIGN_OR_RETURN(auto root_cert, pki::ParseCertsPem(root.cert_pem, "the PAA"));
-  CaInitRequest pai;
-  pai.key_label = "matter-pai";
+  CaCertRequest pai;
   pai.subject = "CN=Station Dev Matter PAI " + tag + ",1.3.6.1.4.1.37244.2.1=" + kMatterTestVendorId;
   pai.validity_days = 36500 - 1;
-  pai.issuer_key = root.key.get();
+  pai.issuer_key = root.key.key.get();
   pai.issuer_cert = root_cert.front().get();
-  ST_ASSIGN_OR_RETURN(auto intermediate, InitCa(token, pai, true));
+  ST_ASSIGN_OR_RETURN(auto intermediate, GenerateCaKey(token, hsm::KeyAlgorithm::kEcP256, "matter-pai"));
+  ST_ASSIGN_OR_RETURN(std::string pai_pem, MakeCaCertPem(*intermediate.key, pai));
   ST_RETURN_IF_ERROR(pki::WriteFile(ca_dir + "/matter-paa.pem", root.cert_pem, 0644));
-  return pki::WriteFile(ca_dir + "/matter-pai.pem", intermediate.cert_pem, 0644);
+  return pki::WriteFile(ca_dir + "/matter-pai.pem", pai_pem, 0644);
 }
 
 }  // namespace
@@ -128,13 +127,15 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   ST_ASSIGN_OR_RETURN(auto token, hsm::Token::Open(module, token_uri, hsm::Secret(user_pin.reveal())));
 
   // The issuing CA: key generated inside the token, self-signed certificate.
-  CaInitRequest ca_request;
-  ca_request.algorithm = ca_alg;
+  CaCertRequest ca_request;
   ca_request.subject = "CN=Station Dev CA " + RandomHex(4) + ",O=Signing Station (development)";
-  ST_ASSIGN_OR_RETURN(auto ca, InitCa(token, ca_request, true));
-  result.key_uri = ca.key_uri;
+  ST_ASSIGN_OR_RETURN(auto ca, InitSelfSignedCa(token, ca_alg, "station-ca", ca_request));
+  result.key_uri = ca.key.key_uri;
   ST_RETURN_IF_ERROR(pki::WriteFile(result.ca_cert, ca.cert_pem, 0644));
   ST_RETURN_IF_ERROR(MakeMatterPki(token, dir + "/ca", RandomHex(4)));
+  // The roots this station trusts: its own self-signed CA and the Matter PAA.
+  ST_ASSIGN_OR_RETURN(std::string paa_pem, pki::ReadFile(dir + "/ca/matter-paa.pem"));
+  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/ca/roots.pem", ca.cert_pem + paa_pem, 0644));
   AuditKeyRequest audit_request;
   audit_request.origin = DefaultAuditOrigin();
   audit_request.public_key_path = dir + "/audit-key.pem";
@@ -188,8 +189,9 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "[token.env]\n"
       "SOFTHSM2_CONF = " + Quote(softhsm_conf) + "\n\n"
       "[ca]\n"
-      "key_uri = " + Quote(ca.key_uri) + "\n"
-      "certificate = \"ca/ca.pem\"\n\n"
+      "key_uri = " + Quote(ca.key.key_uri) + "\n"
+      "certificate = \"ca/ca.pem\"\n"
+      "root = \"ca/roots.pem\"   # every issuing CA must chain to one of these\n\n"
       "[tls]\n"
       "cert = \"tls/server.pem\"\n"
       "key = \"tls/server.key\"\n"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
@@ -116,6 +117,111 @@ TEST_F(CliTest, CaInitAndImportCertCheckTheTokenKey) {
   // ...but its own certificate does.
   auto match = Ctl({"ca", "import-cert", "--config", conf, "--cert", Dir() + "/ca/ca.pem"});
   EXPECT_EQ(match.exit_code, 0) << match.output;
+}
+
+// The factory hierarchy: an offline root (software, as on an air-gapped
+// machine) certifies an issuing CA whose key is generated in the station's
+// token; devices get certificates that chain through it to the root.
+TEST_F(CliTest, OfflineRootCeremonyIssuesDevicesThatChainToTheRoot) {
+  DevSetup();
+  std::string conf = Dir() + "/station.conf", t = tmp_.path();
+  auto openssl = [](std::vector<std::string> args) {
+    args.insert(args.begin(), "/usr/bin/openssl");
+    return RunCommand(args);
+  };
+  for (const char* root : {"root", "other-root"}) {
+    auto made = openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout",
+                         t + "/" + root + ".key", "-out", t + "/" + root + ".pem", "-subj",
+                         std::string("/CN=Acme Offline ") + root, "-days", "3650", "-addext",
+                         "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  auto keygen = Ctl({"ca", "keygen", "--config", conf, "--algo", "ec-p384", "--label", "line-ca-2"});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
+  for (const char* attr : {"CKA_LOCAL=true", "CKA_EXTRACTABLE=false", "CKA_NEVER_EXTRACTABLE=true",
+                           "CKA_SENSITIVE=true", "CKA_DECRYPT=false", "CKA_UNWRAP=false", "CKA_DERIVE=false"})
+    EXPECT_NE(keygen.output.find(attr), std::string::npos) << attr << "\n" << keygen.output;
+  auto csr = Ctl({"ca", "csr", "--config", conf, "--label", "line-ca-2", "--subject", "CN=Acme Line CA 2,O=Acme",
+                  "--out", t + "/line-ca-2.csr"});
+  ASSERT_EQ(csr.exit_code, 0) << csr.output;
+  ASSERT_TRUE(pki::WriteFile(t + "/ca.ext", "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+                                            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature\n"
+                                            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n").ok());
+  ASSERT_TRUE(pki::WriteFile(t + "/leaf.ext", "basicConstraints=critical,CA:FALSE\n").ok());
+  for (auto [out, ext] : {std::pair<std::string, std::string>{"line-ca-2.pem", "ca.ext"}, {"not-ca.pem", "leaf.ext"}}) {
+    auto signed_by_root = openssl({"x509", "-req", "-in", t + "/line-ca-2.csr", "-CA", t + "/root.pem", "-CAkey",
+                                   t + "/root.key", "-days", "1825", "-extfile", t + "/" + ext, "-out", t + "/" + out});
+    ASSERT_EQ(signed_by_root.exit_code, 0) << signed_by_root.output;
+  }
+
+  // The officer points [ca] at the new key and names the roots the station trusts.
+  auto text = pki::ReadFile(conf);
+  ASSERT_TRUE(text.ok());
+  std::string station_conf = *text;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    size_t at = station_conf.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    station_conf.replace(at, from.size(), to);
+  };
+  replace("object=station-ca;", "object=line-ca-2;");
+  replace("root = \"ca/roots.pem\"", "root = \"roots.pem\"");
+  ASSERT_TRUE(pki::WriteFile(conf, station_conf).ok());
+  auto import = [&](const std::string& roots, const std::string& cert) {
+    auto dev_roots = pki::ReadFile(Dir() + "/ca/roots.pem");
+    EXPECT_TRUE(dev_roots.ok());
+    EXPECT_TRUE(pki::WriteFile(Dir() + "/roots.pem", *pki::ReadFile(t + "/" + roots) + *dev_roots).ok());
+    return Ctl({"ca", "import-cert", "--config", conf, "--cert", t + "/" + cert});
+  };
+  auto wrong_root = import("other-root.pem", "line-ca-2.pem");
+  EXPECT_EQ(wrong_root.exit_code, 1);
+  EXPECT_NE(wrong_root.output.find("CA_CHAIN_INVALID"), std::string::npos) << wrong_root.output;
+  auto not_ca = import("root.pem", "not-ca.pem");
+  EXPECT_EQ(not_ca.exit_code, 1);
+  EXPECT_NE(not_ca.output.find("CA_CERT_NOT_CA"), std::string::npos) << not_ca.output;
+  auto imported = import("root.pem", "line-ca-2.pem");
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+
+  testing::Background server({ProgramPath("station-server"), "--config", conf});
+  std::string address = StartServer(server);
+  auto device = openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                         t + "/dev.key", "-subj", "/CN=device-0001", "-out", t + "/dev.csr"});
+  ASSERT_EQ(device.exit_code, 0) << device.output;
+  auto sign = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "sign",
+                          t + "/dev.csr", "--out", t + "/out"});
+  ASSERT_EQ(sign.exit_code, 0) << sign.output;
+  // The device gets its certificate and the issuing CA; the root it already trusts.
+  auto chain = pki::ReadCertsPem(t + "/out/dev.chain.pem");
+  ASSERT_TRUE(chain.ok());
+  ASSERT_EQ(chain->size(), 1u);
+  EXPECT_EQ(pki::NameText(X509_get_subject_name(chain->front().get())), "O=Acme,CN=Acme Line CA 2");  // RFC 2253 order
+  auto verify = openssl({"verify", "-x509_strict", "-CAfile", t + "/root.pem", "-untrusted", t + "/out/dev.chain.pem",
+                         t + "/out/dev.pem"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  auto other = openssl({"verify", "-CAfile", t + "/other-root.pem", "-untrusted", t + "/out/dev.chain.pem",
+                        t + "/out/dev.pem"});
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+
+  // Registering the issuing CA with AWS IoT.
+  const std::string code = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  auto reg = Ctl({"aws", "verification-cert", "--config", conf, "--ca", "line-ca-2", "--registration-code", code,
+                  "--out", t + "/aws"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.output;
+  EXPECT_NE(reg.output.find("aws iot register-ca-certificate --ca-certificate file://" + t + "/aws/ca.pem "
+                            "--verification-cert file://" + t + "/aws/verification.pem --set-as-active "
+                            "--allow-auto-registration"),
+            std::string::npos)
+      << reg.output;
+  auto v = openssl({"verify", "-partial_chain", "-CAfile", t + "/aws/ca.pem", t + "/aws/verification.pem"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  auto subject = openssl({"x509", "-in", t + "/aws/verification.pem", "-noout", "-subject", "-nameopt", "RFC2253"});
+  EXPECT_EQ(subject.output, "subject=CN=" + code + "\n");
+  auto json = RunCommand({"/usr/bin/python3", "-m", "json.tool", t + "/aws/registration-config.json"});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  auto bad = Ctl({"aws", "verification-cert", "--config", conf, "--ca", "line-ca-2", "--registration-code", "a b",
+                  "--out", t + "/aws2"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("REGISTRATION_CODE_INVALID"), std::string::npos) << bad.output;
 }
 
 TEST_F(CliTest, PinsAreNeverTakenOnTheCommandLine) {

@@ -1,0 +1,82 @@
+// stationctl aws verification-cert: the material `aws iot
+// register-ca-certificate` needs, signed in the token.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "station/cli/commands.h"
+#include "station/cli/token_args.h"
+#include "station/issuance/certificate_authority.h"
+#include "station/pki/cert_builder.h"
+#include "station/pki/files.h"
+#include "station/runtime/station.h"
+#include "station/setup/aws_ca_registration.h"
+#include "station/setup/ca_init.h"
+
+namespace station::cli {
+namespace {
+
+// The certificate of the CA key: --ca-cert, else whichever certificate the
+// station config uses ([ca] or a profile's CA) holds that key.
+Result<X509Ptr> CaCertificateFor(const common::Args& args, hsm::TokenKey& key) {
+  std::vector<std::string> candidates;
+  if (auto file = args.Get("ca-cert")) {
+    candidates.push_back(*file);
+  } else if (auto path = args.Get("config")) {
+    ST_ASSIGN_OR_RETURN(auto config, config::LoadStationConfig(*path));
+    candidates.push_back(config.ca.certificate);
+    ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
+    for (const auto& profile : profiles)
+      if (!profile.ca_certificate.empty()) candidates.push_back(profile.ca_certificate);
+  } else {
+    return common::UsageError("name the CA certificate with --ca-cert FILE (or give --config station.conf)");
+  }
+  for (const auto& file : candidates) {
+    ST_ASSIGN_OR_RETURN(auto certs, pki::ReadCertsPem(file));
+    if (issuance::CheckCertMatchesKey(certs.front().get(), key.evp()).ok()) return std::move(certs.front());
+  }
+  return MakeError(Code::kNotFound, "CA_CERT_NOT_FOUND",
+                   "no CA certificate for key '" + key.label() + "' in " +
+                       (args.Has("ca-cert") ? *args.Get("ca-cert") : "the station's config") +
+                       (args.Has("ca-cert") ? "" : "; name it with --ca-cert FILE"));
+}
+
+Status VerificationCert(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string label, args.Require("ca"));
+  ST_ASSIGN_OR_RETURN(std::string code, args.Require("registration-code"));
+  ST_ASSIGN_OR_RETURN(std::string dir, args.Require("out"));
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  ST_ASSIGN_OR_RETURN(auto ca_key, setup::OpenCaKey(token, label));
+  ST_ASSIGN_OR_RETURN(auto ca_cert, CaCertificateFor(args, *ca_key.key));
+  ST_ASSIGN_OR_RETURN(auto made, setup::MakeCaRegistration(*ca_key.key, ca_cert.get(), code));
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return MakeError(Code::kInvalidArgument, "OUT_DIR_INVALID", "cannot create " + dir + ": " + std::strerror(errno));
+  auto files = setup::CaRegistrationPaths(dir);
+  ST_RETURN_IF_ERROR(pki::WriteFile(files.ca, made.ca_pem, 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(files.verification, made.verification_pem, 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(files.registration_config, made.registration_config_json, 0644));
+  std::printf("CA '%s' (key '%s') signed a verification certificate for registration code %s\n"
+              "  %s\n  %s\n  %s (a JITP template; not needed with the JITR function in ops/aws)\n"
+              "register the CA with AWS IoT (CA subjects must be unique in the account):\n  %s\n",
+              pki::NameText(X509_get_subject_name(ca_cert.get())).c_str(), label.c_str(), code.c_str(),
+              files.ca.c_str(), files.verification.c_str(), files.registration_config.c_str(),
+              setup::RegisterCaCommand(files).c_str());
+  return {};
+}
+
+}  // namespace
+
+int AwsCommand(int argc, char** argv) {
+  if (argc < 3 || std::strcmp(argv[2], "verification-cert") != 0)
+    return Fail(common::UsageError("aws needs a subcommand: verification-cert"));
+  std::set<std::string> flags = TokenFlags();
+  flags.insert({"ca", "ca-cert", "registration-code", "out"});
+  auto args = common::Args::Parse(argc, argv, 3, flags);
+  if (!args.ok()) return Fail(args.error());
+  Status st = VerificationCert(*args);
+  return st.ok() ? 0 : Fail(st.error());
+}
+
+}  // namespace station::cli
