@@ -38,7 +38,8 @@ struct Fixture {
     auto key = runtime::OpenTokenKey(config->token, config->ca.key_uri, 32);
     if (!key.ok()) std::abort();
     ca = *issuance::CertificateAuthority::Load(*key, config->ca.certificate);
-    profile = std::move(issuance::CertificateProfile::Create(policy::BuiltInDefaultProfile(), ca).value());
+    profile = std::move(issuance::CertificateProfile::Create(policy::BuiltInDefaultProfile(),
+                                                                   std::make_shared<issuance::Issuer>("bench", ca)).value());
     auto device = pki::GenerateSoftwareKey("ec-p256");
     auto req = pki::MakeCaCsr("CN=bench-device", device->get());
     csr = CsrDer(req->get());
@@ -68,7 +69,7 @@ void BM_BuildCertificate(benchmark::State& state) {
   auto csr = issuance::CheckCsr(F().csr, 16384);
   for (auto _ : state) {
     auto serial = pki::RandomSerial();
-    benchmark::DoNotOptimize(F().profile->Build(*csr, Input(), serial->get()));
+    benchmark::DoNotOptimize(F().profile->Build(*csr, Input(), serial->get(), *F().ca));
   }
 }
 BENCHMARK(BM_BuildCertificate);
@@ -88,7 +89,7 @@ void BM_CsrToSignedCertificate(benchmark::State& state) {
   for (auto _ : state) {
     auto csr = issuance::CheckCsr(F().csr, 16384);
     auto serial = pki::RandomSerial();
-    auto cert = F().profile->Build(*csr, Input(), serial->get());
+    auto cert = F().profile->Build(*csr, Input(), serial->get(), *F().ca);
     if (!pki::SignCert(cert->get(), F().ca->key(), F().ca->digest()).ok()) state.SkipWithError("sign failed");
     benchmark::DoNotOptimize(CertDer(cert->get()));
   }

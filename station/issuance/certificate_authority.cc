@@ -1,5 +1,7 @@
 #include "station/issuance/certificate_authority.h"
 
+#include <openssl/x509v3.h>
+
 #include "hsm/key_attributes.h"
 #include "station/pki/cert_builder.h"
 #include "station/pki/chain.h"
@@ -47,6 +49,14 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::sh
   } else {
     out->key_id_ = pki::KeyIdentifier(X509_get_X509_PUBKEY(ca));
   }
+  OsslPtr<AUTHORITY_KEYID, AUTHORITY_KEYID_free> akid(AUTHORITY_KEYID_new());
+  if (akid) akid->keyid = ASN1_OCTET_STRING_new();
+  if (!akid || akid->keyid == nullptr ||
+      ASN1_OCTET_STRING_set(akid->keyid, out->key_id_.data(), static_cast<int>(out->key_id_.size())) != 1)
+    return MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode the authorityKeyIdentifier");
+  out->authority_key_id_.reset(X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid.get()));
+  if (!out->authority_key_id_)
+    return MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode the authorityKeyIdentifier");
   return out;
 }
 

@@ -27,6 +27,9 @@ class CertificateAuthority {
   const std::vector<Bytes>& chain_der() const noexcept { return chain_der_; }
   const Bytes& key_id() const noexcept { return key_id_; }  // the CA's subjectKeyIdentifier
   std::string key_id_hex() const { return Hex(key_id_); }
+  // The authorityKeyIdentifier every certificate it issues carries (RFC 5280
+  // 4.2.1.1: keyIdentifier = this CA's subjectKeyIdentifier).
+  X509_EXTENSION* authority_key_id() const noexcept { return authority_key_id_.get(); }
   hsm::TokenKey& token_key() const noexcept { return *key_; }
 
  private:
@@ -36,6 +39,7 @@ class CertificateAuthority {
   std::vector<X509Ptr> chain_;  // issuing CA first
   std::vector<Bytes> chain_der_;
   Bytes key_id_;
+  X509ExtPtr authority_key_id_;
 };
 
 // Checks that a certificate holds the public key of a token key.

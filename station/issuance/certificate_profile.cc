@@ -116,8 +116,8 @@ Result<X509ExtPtr> ExtensionFromDer(const std::string& oid, bool critical, const
 }  // namespace
 
 Result<std::unique_ptr<CertificateProfile>> CertificateProfile::Create(policy::Profile profile,
-                                                                       std::shared_ptr<CertificateAuthority> ca) {
-  std::unique_ptr<CertificateProfile> p(new CertificateProfile(std::move(profile), std::move(ca)));
+                                                                       std::shared_ptr<Issuer> issuer) {
+  std::unique_ptr<CertificateProfile> p(new CertificateProfile(std::move(profile), std::move(issuer)));
   const policy::Profile& spec = p->profile_;
   auto refuse = [&](const std::string& what) {
     return MakeError(Code::kFailedPrecondition, "BAD_PROFILE",
@@ -140,14 +140,6 @@ Result<std::unique_ptr<CertificateProfile>> CertificateProfile::Create(policy::P
     if (!eku.ok()) return refuse("usage.extended_key_usage");
     p->ext_key_usage_ = std::move(*eku);
   }
-  // RFC 5280 4.2.1.1: keyIdentifier from the CA's own subjectKeyIdentifier.
-  OsslPtr<AUTHORITY_KEYID, AUTHORITY_KEYID_free> akid(AUTHORITY_KEYID_new());
-  akid->keyid = ASN1_OCTET_STRING_new();
-  const Bytes& ca_key_id = p->ca_->key_id();
-  if (ASN1_OCTET_STRING_set(akid->keyid, ca_key_id.data(), static_cast<int>(ca_key_id.size())) != 1)
-    return BuildError("authorityKeyIdentifier");
-  p->authority_key_id_.reset(X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid.get()));
-  if (!p->authority_key_id_) return BuildError("authorityKeyIdentifier");
   for (const auto& ext : spec.extensions) {
     X509ExtPtr fixed;
     if (!ext.der.empty()) {
@@ -158,9 +150,10 @@ Result<std::unique_ptr<CertificateProfile>> CertificateProfile::Create(policy::P
   return p;
 }
 
-Result<X509NamePtr> CertificateProfile::Subject(const CheckedCsr& csr, const policy::TemplateInput& input) const {
+Result<X509NamePtr> CertificateProfile::Subject(const CheckedCsr& csr, const policy::TemplateInput& input,
+                                                const CertificateAuthority& ca) const {
   X509NamePtr subject(X509_NAME_new());
-  const X509_NAME* issuer = X509_get_subject_name(ca_->cert());
+  const X509_NAME* issuer = X509_get_subject_name(ca.cert());
   for (size_t i = 0; i < profile_.subject.size(); ++i) {
     const policy::SubjectField& field = profile_.subject[i];
     std::string missing;
@@ -198,7 +191,7 @@ Result<X509NamePtr> CertificateProfile::Subject(const CheckedCsr& csr, const pol
                                         (profile_.csr_subject_when_empty ? " or a CSR with a subject" : ""));
 }
 
-void CertificateProfile::SetValidity(X509* cert) const {
+void CertificateProfile::SetValidity(X509* cert, const CertificateAuthority& ca) const {
   const policy::Validity& v = profile_.validity;
   time_t now = time(nullptr);
   time_t not_before = now - v.backdate_seconds;
@@ -209,7 +202,7 @@ void CertificateProfile::SetValidity(X509* cert) const {
   }
   time_t not_after = now + v.duration_seconds;
   // A chain that expires before its leaf is a trap for the device.
-  const ASN1_TIME* ca_not_after = X509_get0_notAfter(ca_->cert());
+  const ASN1_TIME* ca_not_after = X509_get0_notAfter(ca.cert());
   if (v.clamp_to_ca && X509_cmp_time(ca_not_after, &not_after) < 0) {
     struct tm tm {};
     if (ASN1_TIME_to_tm(ca_not_after, &tm) == 1) not_after = timegm(&tm);
@@ -267,16 +260,16 @@ Status CertificateProfile::AddExtraExtensions(X509* cert, const policy::Template
 }
 
 Result<X509Ptr> CertificateProfile::Build(const CheckedCsr& csr, const policy::TemplateInput& input,
-                                          const ASN1_INTEGER* serial) const {
+                                          const ASN1_INTEGER* serial, const CertificateAuthority& ca) const {
   X509Ptr cert(X509_new());
-  ST_ASSIGN_OR_RETURN(X509NamePtr subject, Subject(csr, input));
+  ST_ASSIGN_OR_RETURN(X509NamePtr subject, Subject(csr, input, ca));
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
       X509_set_serialNumber(cert.get(), const_cast<ASN1_INTEGER*>(serial)) != 1 ||
       X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_->cert())) != 1 ||
+      X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.cert())) != 1 ||
       X509_set_pubkey(cert.get(), csr.public_key.get()) != 1)
     return BuildError("certificate fields");
-  SetValidity(cert.get());
+  SetValidity(cert.get(), ca);
   bool rsa = EVP_PKEY_get_base_id(csr.public_key.get()) == EVP_PKEY_RSA;
   Bytes ski = pki::KeyIdentifier(X509_get_X509_PUBKEY(cert.get()));
   Asn1OctetStringPtr ski_octets(ASN1_OCTET_STRING_new());
@@ -285,7 +278,7 @@ Result<X509Ptr> CertificateProfile::Build(const CheckedCsr& csr, const policy::T
       X509_add_ext(cert.get(), rsa ? rsa_key_usage_.get() : key_usage_.get(), -1) != 1 ||
       (ext_key_usage_ && X509_add_ext(cert.get(), ext_key_usage_.get(), -1) != 1) ||
       X509_add1_ext_i2d(cert.get(), NID_subject_key_identifier, ski_octets.get(), 0, X509V3_ADD_DEFAULT) != 1 ||
-      X509_add_ext(cert.get(), authority_key_id_.get(), -1) != 1)
+      X509_add_ext(cert.get(), ca.authority_key_id(), -1) != 1)
     return BuildError("certificate extensions");
   ST_RETURN_IF_ERROR(AddSan(cert.get(), input));
   ST_RETURN_IF_ERROR(AddExtraExtensions(cert.get(), input));

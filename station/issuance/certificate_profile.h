@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "station/issuance/certificate_authority.h"
+#include "station/issuance/issuer.h"
 #include "station/issuance/csr.h"
 #include "station/policy/profile.h"
 
@@ -22,31 +22,32 @@ namespace station::issuance {
 class CertificateProfile {
  public:
   // Refuses a profile whose extensions OpenSSL cannot build (BAD_PROFILE).
-  static Result<std::unique_ptr<CertificateProfile>> Create(policy::Profile profile,
-                                                            std::shared_ptr<CertificateAuthority> ca);
+  static Result<std::unique_ptr<CertificateProfile>> Create(policy::Profile profile, std::shared_ptr<Issuer> issuer);
 
   // The unsigned certificate. INVALID_ARGUMENT for a request the templates
   // cannot be filled from: DEVICE_ID_REQUIRED, ATTRIBUTE_MISSING,
   // SUBJECT_MISSING, SUBJECT_INVALID, SUBJECT_ISSUER_MISMATCH, SAN_INVALID.
-  Result<X509Ptr> Build(const CheckedCsr& csr, const policy::TemplateInput& input, const ASN1_INTEGER* serial) const;
+  // `ca` is the CA the caller holds a lease on and will sign with.
+  Result<X509Ptr> Build(const CheckedCsr& csr, const policy::TemplateInput& input, const ASN1_INTEGER* serial,
+                        const CertificateAuthority& ca) const;
 
   const policy::Profile& profile() const noexcept { return profile_; }
-  const CertificateAuthority& ca() const noexcept { return *ca_; }
-  const std::shared_ptr<CertificateAuthority>& ca_ptr() const noexcept { return ca_; }
+  Issuer& issuer() const noexcept { return *issuer_; }
 
  private:
-  CertificateProfile(policy::Profile profile, std::shared_ptr<CertificateAuthority> ca)
-      : profile_(std::move(profile)), ca_(std::move(ca)) {}
+  CertificateProfile(policy::Profile profile, std::shared_ptr<Issuer> issuer)
+      : profile_(std::move(profile)), issuer_(std::move(issuer)) {}
 
-  Result<X509NamePtr> Subject(const CheckedCsr& csr, const policy::TemplateInput& input) const;
+  Result<X509NamePtr> Subject(const CheckedCsr& csr, const policy::TemplateInput& input,
+                              const CertificateAuthority& ca) const;
   Status AddSan(X509* cert, const policy::TemplateInput& input) const;
   Status AddExtraExtensions(X509* cert, const policy::TemplateInput& input) const;
-  void SetValidity(X509* cert) const;
+  void SetValidity(X509* cert, const CertificateAuthority& ca) const;
 
   policy::Profile profile_;
-  std::shared_ptr<CertificateAuthority> ca_;
+  std::shared_ptr<Issuer> issuer_;
   std::vector<OsslPtr<ASN1_OBJECT, ASN1_OBJECT_free>> subject_types_;  // one per profile_.subject
-  X509ExtPtr basic_constraints_, key_usage_, rsa_key_usage_, ext_key_usage_, authority_key_id_;
+  X509ExtPtr basic_constraints_, key_usage_, rsa_key_usage_, ext_key_usage_;
   std::vector<X509ExtPtr> fixed_extensions_;  // [[extension]] with der, in order; null where utf8
 };
 

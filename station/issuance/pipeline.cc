@@ -1,5 +1,7 @@
 #include "station/issuance/pipeline.h"
 
+#include <algorithm>
+
 #include "station/issuance/csr.h"
 #include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
@@ -101,10 +103,19 @@ Result<const CertificateProfile*> Pipeline::FindProfile(const std::string& name)
                    "profile '" + name + "' does not exist on this station (known: " + known + ")");
 }
 
-Issued Pipeline::FromRecord(const CertificateProfile& profile, const audit::AuditRecord& record, bool replayed) {
+std::vector<Issuer*> Pipeline::issuers() const {
+  std::vector<Issuer*> out;
+  for (const auto& [name, profile] : profiles_)
+    if (std::find(out.begin(), out.end(), &profile->issuer()) == out.end()) out.push_back(&profile->issuer());
+  return out;
+}
+
+Issued Pipeline::FromRecord(const CertificateProfile& profile, const audit::AuditRecord& record, bool replayed,
+                            std::shared_ptr<const CertificateAuthority> ca) {
   Issued out;
   out.certificate_der = record.certificate_der;
-  out.chain_der = profile.ca().chain_der();
+  if (!ca) ca = profile.issuer().Find(record.issuer_key_id);
+  if (ca) out.chain_der = ca->chain_der();  // a CA this station no longer has: the certificate alone
   out.serial_hex = record.serial_hex;
   out.certificate_id = record.certificate_id;
   out.audit_seq = record.seq;
@@ -161,9 +172,12 @@ void Pipeline::Process(Job& job) {
   policy::TemplateInput input{req.device_id, thing_name, req.thing_type, req.attributes};
   auto serial = pki::RandomSerial();
   if (!serial.ok()) return Finish(job.done, serial.error());
-  auto cert = profile.Build(*csr, input, serial->get());
+  // The lease keeps the CA from being retired between building and signing.
+  auto lease = profile.issuer().Acquire();
+  if (!lease.ok()) return Finish(job.done, lease.error());
+  const CertificateAuthority& ca = lease->ca();
+  auto cert = profile.Build(*csr, input, serial->get(), ca);
   if (!cert.ok()) return Finish(job.done, cert.error());
-  const CertificateAuthority& ca = profile.ca();
   if (Status st = pki::SignCert(cert->get(), ca.key(), ca.digest()); !st.ok()) return Finish(job.done, st.error());
 
   audit::AuditRecord draft;
@@ -184,10 +198,14 @@ void Pipeline::Process(Job& job) {
   if (draft.certificate_der.empty())
     return Finish(job.done, MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode certificate"));
 
+  std::shared_ptr<const CertificateAuthority> signer = lease->ca_ptr();
+  { auto released = std::move(*lease); }  // signed: the CA may be retired now
   writer_->Append(std::move(draft), std::move(claims),
-                  [this, &profile, done = std::move(job.done)](Result<audit::AppendOutcome> outcome) {
+                  [this, &profile, signer, done = std::move(job.done)](Result<audit::AppendOutcome> outcome) {
                     if (!outcome.ok()) return Finish(done, outcome.error());
-                    Finish(done, FromRecord(profile, outcome->record, outcome->replayed));
+                    // A replayed outcome is an earlier record, perhaps of another CA.
+                    Finish(done, FromRecord(profile, outcome->record, outcome->replayed,
+                                            outcome->replayed ? nullptr : signer));
                   });
 }
 

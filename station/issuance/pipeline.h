@@ -60,8 +60,10 @@ class Pipeline {
   void Shutdown();
 
   PipelineStats stats() const;
-  // The default profile's CA: what GetCaChain answers.
-  const CertificateAuthority& ca() const noexcept { return default_->ca(); }
+  // The default profile's issuer; its active CA is what GetCaChain answers.
+  Issuer& issuer() const noexcept { return default_->issuer(); }
+  // Every distinct issuer of the profiles, by name.
+  std::vector<Issuer*> issuers() const;
   std::vector<std::string> profile_names() const;
 
  private:
@@ -76,7 +78,10 @@ class Pipeline {
   void WorkerLoop();
   void Process(Job& job);
   Result<const CertificateProfile*> FindProfile(const std::string& name) const;
-  static Issued FromRecord(const CertificateProfile& profile, const audit::AuditRecord& record, bool replayed);
+  // The answer for a record; `ca` is the CA that signed it, when known (else
+  // it is looked up by the record's issuer key id).
+  static Issued FromRecord(const CertificateProfile& profile, const audit::AuditRecord& record, bool replayed,
+                           std::shared_ptr<const CertificateAuthority> ca = nullptr);
   void Finish(const Done& done, Result<Issued> result);
 
   const PipelineOptions options_;

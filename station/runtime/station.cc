@@ -35,14 +35,15 @@ Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& c
 
 namespace {
 
-// One CertificateAuthority per (key, certificate) pair, shared by the profiles
-// that issue under it. Every key lives in the station's token.
-class CaLoader {
+// One issuer per (key, certificate) pair, shared by the profiles that issue
+// under it; named by the label of its first CA's key. Every key lives in the
+// station's token, and every CA chains to [ca] root when that is set.
+class IssuerLoader {
  public:
-  CaLoader(std::shared_ptr<hsm::Token> token, const config::CaConfig& station_ca)
+  IssuerLoader(std::shared_ptr<hsm::Token> token, const config::CaConfig& station_ca)
       : token_(std::move(token)), station_ca_(station_ca) {}
 
-  Result<std::shared_ptr<issuance::CertificateAuthority>> For(const policy::Profile& profile) {
+  Result<std::shared_ptr<issuance::Issuer>> For(const policy::Profile& profile) {
     std::string key_uri = profile.ca_key_uri.empty() ? station_ca_.key_uri : profile.ca_key_uri;
     std::string cert = profile.ca_certificate.empty() ? station_ca_.certificate : profile.ca_certificate;
     auto& slot = loaded_[key_uri + "\n" + cert];
@@ -57,16 +58,17 @@ class CaLoader {
     if (!uri.ok()) return where(uri.error());
     auto key = hsm::TokenKey::Find(token_, *uri);
     if (!key.ok()) return where(key.error());
+    std::string label = (*key)->label();
     auto ca = issuance::CertificateAuthority::Load(std::move(*key), cert, station_ca_.root);
     if (!ca.ok()) return where(ca.error());
-    slot = std::move(*ca);
+    slot = std::make_shared<issuance::Issuer>(label, std::move(*ca));
     return slot;
   }
 
  private:
   std::shared_ptr<hsm::Token> token_;
   const config::CaConfig& station_ca_;
-  std::map<std::string, std::shared_ptr<issuance::CertificateAuthority>> loaded_;
+  std::map<std::string, std::shared_ptr<issuance::Issuer>> loaded_;
 };
 
 }  // namespace
@@ -78,11 +80,11 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   ST_ASSIGN_OR_RETURN(std::vector<policy::Profile> profiles, LoadProfiles(config));
   std::unique_ptr<Station> s(new Station());
   ST_ASSIGN_OR_RETURN(auto token, OpenToken(config.token, config.session_count()));
-  CaLoader cas(token, config.ca);
+  IssuerLoader issuers(token, config.ca);
   std::vector<std::unique_ptr<issuance::CertificateProfile>> ready;
   for (auto& profile : profiles) {
-    ST_ASSIGN_OR_RETURN(auto ca, cas.For(profile));
-    ST_ASSIGN_OR_RETURN(auto compiled, issuance::CertificateProfile::Create(std::move(profile), std::move(ca)));
+    ST_ASSIGN_OR_RETURN(auto issuer, issuers.For(profile));
+    ST_ASSIGN_OR_RETURN(auto compiled, issuance::CertificateProfile::Create(std::move(profile), std::move(issuer)));
     ready.push_back(std::move(compiled));
   }
   audit::WriterOptions audit_options;

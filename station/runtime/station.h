@@ -33,8 +33,9 @@ class Station {
   ~Station();  // Shutdown()s
 
   issuance::Pipeline& pipeline() noexcept { return *pipeline_; }
-  // The default profile's issuing CA.
-  const issuance::CertificateAuthority& ca() const noexcept { return pipeline_->ca(); }
+  // The default profile's issuer, and its active CA (null once retired with no successor).
+  issuance::Issuer& issuer() const noexcept { return pipeline_->issuer(); }
+  std::shared_ptr<const issuance::CertificateAuthority> ca() const { return pipeline_->issuer().Active(); }
   audit::AuditReader& audit_reader() noexcept { return *reader_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
 

@@ -139,7 +139,11 @@ grpc::Status LineService::GetCaChain(grpc::ServerContext* context, const v1::Get
                                      v1::GetCaChainResponse* response) {
   auto caller = CallerFromContext(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.error());
-  for (const Bytes& der : pipeline_.ca().chain_der()) response->add_chain_der(der.data(), der.size());
+  auto ca = pipeline_.issuer().Active();
+  if (!ca)
+    return ToGrpcStatus(MakeError(Code::kFailedPrecondition, "CA_RETIRED",
+                                  "the default profile's issuing CA is retired and no successor is active"));
+  for (const Bytes& der : ca->chain_der()) response->add_chain_der(der.data(), der.size());
   return grpc::Status::OK;
 }
 

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.error());
   auto server = server::StationServer::Start(*config, args->Get("listen", ""));
   if (!server.ok()) return Fail(server.error());
-  const auto& ca = (*server)->station().ca();
+  const auto& ca = *(*server)->station().ca();  // a station starts with an active CA
   common::LogInfo("issuing CA '" + pki::NameText(X509_get_subject_name(ca.cert())) + "' (" +
                   hsm::KeyAlgorithmName(ca.token_key().algorithm()) + ", key '" + ca.token_key().label() +
                   "' on token '" + ca.token_key().token().label() + "'); " + std::to_string(config->worker_count()) +

@@ -56,7 +56,7 @@ class PipelineTest : public ::testing::TestWithParam<std::string> {
     station_ = std::move(*station);
   }
   Pipeline& pipeline() { return station_->pipeline(); }
-  X509* ca() { return station_->ca().cert(); }
+  X509* ca() { return station_->ca()->cert(); }
 
   std::unique_ptr<testing::DevStation> dev_;
   std::unique_ptr<runtime::Station> station_;

@@ -128,7 +128,7 @@ TEST_F(ProfilesTest, AwsIotDeviceCertificate) {
   auto issued = Issue(req);
   ASSERT_TRUE(issued.ok()) << issued.error().ToString();
   auto cert = Parse(issued->certificate_der);
-  X509* ca = station_->ca().cert();
+  X509* ca = station_->ca()->cert();
   ExpectCommonFields(cert.get(), ca);
   // CN = the thing name, the MQTT client id the IoT policy matches.
   EXPECT_EQ(SubjectEntries(cert.get()), std::vector<std::string>({"2.5.4.3=Sensor_0001/UTF8STRING"}));
@@ -175,7 +175,7 @@ TEST_F(ProfilesTest, Ieee8021arIdevid) {
   auto issued = Issue(req);
   ASSERT_TRUE(issued.ok()) << issued.error().ToString();
   auto cert = Parse(issued->certificate_der);
-  ExpectCommonFields(cert.get(), station_->ca().cert());
+  ExpectCommonFields(cert.get(), station_->ca()->cert());
   // 802.1AR 8.6: the device serial number in the subject's serialNumber (PrintableString).
   EXPECT_EQ(SubjectEntries(cert.get()), std::vector<std::string>({"2.5.4.10=Example Manufacturing/UTF8STRING",
                                                                    "2.5.4.5=SN-000123/PRINTABLESTRING"}));
@@ -265,7 +265,7 @@ TEST_F(ProfilesTest, FleetClaimIsShortLivedAndTakesOneCodeEach) {
   auto issued = Issue(req);
   ASSERT_TRUE(issued.ok()) << issued.error().ToString();
   auto cert = Parse(issued->certificate_der);
-  ExpectCommonFields(cert.get(), station_->ca().cert());
+  ExpectCommonFields(cert.get(), station_->ca()->cert());
   EXPECT_EQ(SubjectEntries(cert.get()), std::vector<std::string>({"2.5.4.3=claim-installer-7/UTF8STRING"}));
   int days = 0, seconds = 0;
   ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())), 1);
