@@ -81,9 +81,25 @@ Status CheckSigningOnlyKey(const KeyAttributes& a, const std::string& role, cons
   if (!a.token) return refuse("KEY_NOT_ON_TOKEN", "is a session object (CKA_TOKEN=false)");
   if (!a.sign) return refuse("KEY_CANNOT_SIGN", "may not sign (CKA_SIGN=false)");
   if (a.decrypt || a.unwrap || a.derive)
-    return refuse("KEY_USAGE_TOO_BROAD", std::string("may also ") +
-                                             (a.decrypt ? "decrypt" : a.unwrap ? "unwrap keys" : "derive keys") +
-                                             ": a signing key must do nothing else");
+    return MakeError(Code::kFailedPrecondition, "KEY_USAGE_TOO_BROAD",
+                     role + " '" + key_name + "' may also " +
+                         (a.decrypt ? "decrypt" : a.unwrap ? "unwrap keys" : "derive keys") +
+                         ": a signing key must do nothing else; turn that off with `stationctl ca restrict --label " +
+                         key_name + "`");
+  return {};
+}
+
+Status RestrictToSigning(TokenKey& key) {
+  CK_BBOOL no = CK_FALSE;
+  Token& token = key.token();
+  CK_OBJECT_HANDLE handle = key.private_handle();
+  for (CK_ATTRIBUTE_TYPE type : {CKA_DECRYPT, CKA_UNWRAP, CKA_DERIVE, CKA_SIGN_RECOVER}) {
+    ST_RETURN_IF_ERROR(token.Run("C_SetAttributeValue", [&](CK_SESSION_HANDLE session) {
+      CK_ATTRIBUTE attr{type, &no, sizeof no};
+      CK_RV rv = token.fn()->C_SetAttributeValue(session, handle, &attr, 1);
+      return rv == CKR_ATTRIBUTE_TYPE_INVALID ? CKR_OK : rv;  // the key type has no such usage
+    }));
+  }
   return {};
 }
 

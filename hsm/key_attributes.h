@@ -41,6 +41,12 @@ std::string DescribeKeyAttributes(const KeyAttributes& attrs);
 // `role` says what it was meant to be ("CA key", "audit key").
 Status CheckSigningOnlyKey(const KeyAttributes& attrs, const std::string& role, const std::string& key_name);
 
+// Turns off decrypt, unwrap, derive and sign-recover on the private key
+// (C_SetAttributeValue; a token may refuse if the key is not CKA_MODIFIABLE).
+// For keys made before the station asked for them off: SoftHSM's default for
+// CKA_UNWRAP is true. Extractable or imported keys cannot be repaired.
+Status RestrictToSigning(TokenKey& key);
+
 // ReadKeyAttributes, then CheckSigningOnlyKey.
 Status RequireSigningOnlyKey(TokenKey& key, const std::string& role);
 

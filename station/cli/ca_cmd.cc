@@ -1,6 +1,6 @@
 // stationctl ca: the key ceremony. Every command works on the token directly
 // (no server needed): keygen, csr, self-sign, init (keygen + one of those),
-// import-cert.
+// import-cert, restrict.
 #include <cstdio>
 
 #include "station/cli/commands.h"
@@ -122,12 +122,28 @@ Status ImportCert(const common::Args& args) {
   return {};
 }
 
+// Turns off the usages a key made by an older station (or another tool) may
+// still allow; refuses what cannot be repaired.
+Status Restrict(const common::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  hsm::Pkcs11Uri uri;
+  uri.object = label;
+  uri.type = "private";
+  ST_ASSIGN_OR_RETURN(auto key, hsm::TokenKey::Find(token, uri));
+  ST_RETURN_IF_ERROR(hsm::RestrictToSigning(*key));
+  ST_ASSIGN_OR_RETURN(auto attributes, hsm::ReadKeyAttributes(*key));
+  std::printf("key '%s': %s\n", label.c_str(), hsm::DescribeKeyAttributes(attributes).c_str());
+  return hsm::CheckSigningOnlyKey(attributes, "key", label);
+}
+
 int Report(const Status& status) { return status.ok() ? 0 : Fail(status.error()); }
 
 }  // namespace
 
 int CaCommand(int argc, char** argv) {
-  if (argc < 3) return Fail(common::UsageError("ca needs a subcommand: keygen, csr, self-sign, init or import-cert"));
+  if (argc < 3)
+    return Fail(common::UsageError("ca needs a subcommand: keygen, csr, self-sign, init, import-cert or restrict"));
   std::string sub = argv[2];
   std::set<std::string> flags = TokenFlags();
   flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out"});
@@ -138,7 +154,9 @@ int CaCommand(int argc, char** argv) {
   if (sub == "self-sign") return Report(SelfSign(*args));
   if (sub == "init") return Report(Init(*args));
   if (sub == "import-cert") return Report(ImportCert(*args));
-  return Fail(common::UsageError("unknown ca subcommand '" + sub + "' (keygen, csr, self-sign, init, import-cert)"));
+  if (sub == "restrict") return Report(Restrict(*args));
+  return Fail(
+      common::UsageError("unknown ca subcommand '" + sub + "' (keygen, csr, self-sign, init, import-cert, restrict)"));
 }
 
 }  // namespace station::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       "       stationctl ca self-sign TOKEN --label L --subject DN [--validity-days 3650] [--path-len 0] --out L.pem\n"
       "       stationctl ca init TOKEN --subject DN [--key ec-p256] [--label station-ca] (--self-signed OUT.pem | --csr OUT.csr)\n"
       "       stationctl ca import-cert --config station.conf --cert FILE\n"
+      "       stationctl ca restrict TOKEN --label L   (turn off decrypt/unwrap/derive on an older key)\n"
       "       stationctl aws verification-cert TOKEN --ca LABEL [--ca-cert FILE] --registration-code CODE --out DIR\n"
       "       stationctl audit init-key --config station.conf [--algo ec-p256|ed25519] [--origin NAME]\n"
       "                  [--label station-audit] [--public-key OUT.pem]\n"

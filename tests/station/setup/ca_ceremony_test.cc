@@ -192,9 +192,21 @@ TEST_F(CaCeremonyTest, RefusesAKeyImportedIntoTheToken) {
   ExpectRefused("imported", "KEY_NOT_LOCAL");
 }
 
-TEST_F(CaCeremonyTest, RefusesAKeyThatMayAlsoDerive) {
+TEST_F(CaCeremonyTest, RefusesAKeyThatMayAlsoDeriveUntilRestricted) {
   GenerateLoose("ecdh-too", /*extractable=*/false, /*derive=*/true);
   ExpectRefused("ecdh-too", "KEY_USAGE_TOO_BROAD");
+  // `ca restrict` repairs that (a key an older station made may still allow unwrap)...
+  auto key = FindByLabel("ecdh-too");
+  ASSERT_TRUE(key);
+  ASSERT_TRUE(hsm::RestrictToSigning(*key).ok());
+  auto opened = OpenCaKey(token_, "ecdh-too");
+  EXPECT_TRUE(opened.ok()) << opened.error().ToString();
+  // ...but not an extractable key.
+  GenerateLoose("loose", /*extractable=*/true, /*derive=*/false);
+  auto loose = FindByLabel("loose");
+  ASSERT_TRUE(loose);
+  ASSERT_TRUE(hsm::RestrictToSigning(*loose).ok());
+  ExpectRefused("loose", "KEY_EXTRACTABLE");
 }
 
 TEST_F(CaCeremonyTest, CaCertificateMustChainToTheConfiguredRoot) {
