@@ -142,4 +142,12 @@ std::string Pkcs11Uri::ToString() const {
   return out;
 }
 
+Pkcs11Uri PrivateKeyUri(const std::string& token_label, const std::string& key_label) {
+  Pkcs11Uri uri;
+  uri.token = token_label;
+  uri.object = key_label;
+  uri.type = "private";
+  return uri;
+}
+
 }  // namespace station::hsm

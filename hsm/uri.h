@@ -33,6 +33,10 @@ struct Pkcs11Uri {
 // Parses a "pkcs11:" URI. Unknown path attributes are refused (RFC 7512 says a
 // consumer must not ignore attributes that narrow the match); unknown query
 // attributes are ignored.
+// "pkcs11:token=TOKEN;object=KEY;type=private": how the station names a
+// private key by its label (token left out when empty).
+Pkcs11Uri PrivateKeyUri(const std::string& token_label, const std::string& key_label);
+
 Result<Pkcs11Uri> ParsePkcs11Uri(std::string_view text);
 
 }  // namespace station::hsm

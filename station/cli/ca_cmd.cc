@@ -87,7 +87,7 @@ Status Init(const common::Args& args) {
     PrintKey(made.key, *token, "generated");
     return WriteOut(*self_signed_out, made.cert_pem, "self-signed CA certificate");
   }
-  ST_ASSIGN_OR_RETURN(auto name, pki::ParseName(request.subject));  // before a key is made
+  ST_RETURN_IF_ERROR(setup::CheckCaSubject(request.subject));  // before a key is made
   ST_ASSIGN_OR_RETURN(auto key, setup::GenerateCaKey(token, alg, label));
   PrintKey(key, *token, "generated");
   ST_ASSIGN_OR_RETURN(std::string pem, setup::MakeCaCsrPem(*key.key, request.subject));
@@ -103,8 +103,7 @@ Status ImportCert(const common::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(cert_path));
   ST_ASSIGN_OR_RETURN(auto key, runtime::OpenTokenKey(config.token, config.ca.key_uri, 2));
   ST_RETURN_IF_ERROR(hsm::RequireSigningOnlyKey(*key, "CA key"));
-  ST_RETURN_IF_ERROR(setup::CheckCaCertificate(pem, *key, config.ca.root));
-  ST_ASSIGN_OR_RETURN(auto certs, pki::ParseCertsPem(pem, "the CA certificate"));
+  ST_ASSIGN_OR_RETURN(auto certs, setup::CheckCaCertificate(pem, *key, config.ca.root));
   std::string subject = pki::NameText(X509_get_subject_name(certs.front().get()));
   // AWS IoT finds a device's CA by subject: two CAs with one name confuse it.
   if (auto old = pki::ReadCertsPem(config.ca.certificate); old.ok()) {
@@ -127,10 +126,7 @@ Status ImportCert(const common::Args& args) {
 Status Restrict(const common::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
   ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
-  hsm::Pkcs11Uri uri;
-  uri.object = label;
-  uri.type = "private";
-  ST_ASSIGN_OR_RETURN(auto key, hsm::TokenKey::Find(token, uri));
+  ST_ASSIGN_OR_RETURN(auto key, hsm::TokenKey::Find(token, hsm::PrivateKeyUri("", label)));
   ST_RETURN_IF_ERROR(hsm::RestrictToSigning(*key));
   ST_ASSIGN_OR_RETURN(auto attributes, hsm::ReadKeyAttributes(*key));
   std::printf("key '%s': %s\n", label.c_str(), hsm::DescribeKeyAttributes(attributes).c_str());

@@ -24,11 +24,7 @@ Result<AuditKeyResult> InitAuditKey(std::shared_ptr<hsm::Token> token, const Aud
   ST_ASSIGN_OR_RETURN(auto key, hsm::GenerateKeyPair(token, keygen));
   ST_ASSIGN_OR_RETURN(audit::NoteKey note_key, audit::NoteKey::FromPublicKey(request.origin, key->evp()));
   ST_RETURN_IF_ERROR(pki::WriteFile(request.public_key_path, pki::PublicKeyPem(key->evp()), 0644));
-  hsm::Pkcs11Uri uri;
-  uri.token = token->label();
-  uri.object = key->label();
-  uri.type = "private";
-  return AuditKeyResult{uri.ToString(), std::move(note_key)};
+  return AuditKeyResult{hsm::PrivateKeyUri(token->label(), key->label()).ToString(), std::move(note_key)};
 }
 
 std::string DefaultAuditOrigin() {

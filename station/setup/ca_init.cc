@@ -9,22 +9,18 @@ namespace station::setup {
 namespace {
 
 std::string KeyUri(const hsm::Token& token, const hsm::TokenKey& key) {
-  hsm::Pkcs11Uri uri;
-  uri.token = token.label();
-  uri.object = key.label();
-  uri.type = "private";
-  return uri.ToString();
+  return hsm::PrivateKeyUri(token.label(), key.label()).ToString();
 }
 
-Status CheckSubject(const std::string& subject) {
+}  // namespace
+
+Status CheckCaSubject(const std::string& subject) {
   if (subject.empty())
     return MakeError(Code::kInvalidArgument, "BAD_NAME", "the CA needs a subject, e.g. \"CN=Acme Line CA 1,O=Acme\"");
   auto name = pki::ParseName(subject);
   if (!name.ok()) return name.error();
   return {};
 }
-
-}  // namespace
 
 Result<hsm::KeyAlgorithm> ParseCaKeyAlgorithm(const std::string& name) {
   auto alg = hsm::ParseKeyAlgorithm(name);
@@ -48,11 +44,8 @@ Result<CaKey> GenerateCaKey(std::shared_ptr<hsm::Token> token, hsm::KeyAlgorithm
 
 Result<CaKey> OpenCaKey(std::shared_ptr<hsm::Token> token, const std::string& label) {
   if (label.empty()) return MakeError(Code::kInvalidArgument, "BAD_KEY_LABEL", "name the CA key by its label");
-  hsm::Pkcs11Uri uri;
-  uri.object = label;
-  uri.type = "private";
   CaKey out;
-  ST_ASSIGN_OR_RETURN(out.key, hsm::TokenKey::Find(token, uri));
+  ST_ASSIGN_OR_RETURN(out.key, hsm::TokenKey::Find(token, hsm::PrivateKeyUri("", label)));
   ST_ASSIGN_OR_RETURN(out.attributes, hsm::ReadKeyAttributes(*out.key));
   ST_RETURN_IF_ERROR(hsm::CheckSigningOnlyKey(out.attributes, "CA key", label));
   if (out.key->algorithm() == hsm::KeyAlgorithm::kEd25519)
@@ -63,7 +56,7 @@ Result<CaKey> OpenCaKey(std::shared_ptr<hsm::Token> token, const std::string& la
 }
 
 Result<std::string> MakeCaCertPem(hsm::TokenKey& key, const CaCertRequest& request) {
-  ST_RETURN_IF_ERROR(CheckSubject(request.subject));
+  ST_RETURN_IF_ERROR(CheckCaSubject(request.subject));
   pki::CertSpec spec;
   spec.subject = request.subject;
   spec.validity_days = request.validity_days;
@@ -75,21 +68,22 @@ Result<std::string> MakeCaCertPem(hsm::TokenKey& key, const CaCertRequest& reque
 }
 
 Result<std::string> MakeCaCsrPem(hsm::TokenKey& key, const std::string& subject) {
-  ST_RETURN_IF_ERROR(CheckSubject(subject));
+  ST_RETURN_IF_ERROR(CheckCaSubject(subject));
   ST_ASSIGN_OR_RETURN(auto csr, pki::MakeCaCsr(subject, key.evp()));
   return pki::CsrPem(csr.get());
 }
 
 Result<CaInitResult> InitSelfSignedCa(std::shared_ptr<hsm::Token> token, hsm::KeyAlgorithm algorithm,
                                       const std::string& label, const CaCertRequest& request) {
-  ST_RETURN_IF_ERROR(CheckSubject(request.subject));  // before a key is made
+  ST_RETURN_IF_ERROR(CheckCaSubject(request.subject));  // before a key is made
   CaInitResult out;
   ST_ASSIGN_OR_RETURN(out.key, GenerateCaKey(std::move(token), algorithm, label));
   ST_ASSIGN_OR_RETURN(out.cert_pem, MakeCaCertPem(*out.key.key, request));
   return out;
 }
 
-Status CheckCaCertificate(const std::string& cert_pem, hsm::TokenKey& key, const std::string& roots_pem_path) {
+Result<std::vector<X509Ptr>> CheckCaCertificate(const std::string& cert_pem, hsm::TokenKey& key,
+                                                const std::string& roots_pem_path) {
   ST_ASSIGN_OR_RETURN(auto certs, pki::ParseCertsPem(cert_pem, "the CA certificate"));
   X509* ca = certs.front().get();
   ST_RETURN_IF_ERROR(issuance::CheckCertMatchesKey(ca, key.evp()));
@@ -103,7 +97,8 @@ Status CheckCaCertificate(const std::string& cert_pem, hsm::TokenKey& key, const
                      "set [ca] root to the PEM file of the root(s) this station's CAs must chain to (for a lab's "
                      "self-signed CA, the CA certificate itself)");
   ST_ASSIGN_OR_RETURN(auto roots, pki::ReadCertsPem(roots_pem_path));
-  return pki::CheckChainToRoot(certs, roots);
+  ST_RETURN_IF_ERROR(pki::CheckChainToRoot(certs, roots));
+  return certs;
 }
 
 }  // namespace station::setup

@@ -14,6 +14,9 @@
 
 namespace station::setup {
 
+// INVALID_ARGUMENT BAD_NAME unless `subject` is a usable CA name ("CN=...,O=...").
+Status CheckCaSubject(const std::string& subject);
+
 // The algorithms a CA key may have; `ca keygen` offers these.
 Result<hsm::KeyAlgorithm> ParseCaKeyAlgorithm(const std::string& name);
 
@@ -58,7 +61,9 @@ Result<CaInitResult> InitSelfSignedCa(std::shared_ptr<hsm::Token> token, hsm::Ke
 // Checks a CA certificate (PEM: the CA first, then any intermediates) before
 // it is installed for `key`: it holds the key's public key, is a CA
 // certificate, is in its validity period, and chains to one of the roots in
-// `roots_pem_path` (CA_ROOT_NOT_CONFIGURED when that is empty).
-Status CheckCaCertificate(const std::string& cert_pem, hsm::TokenKey& key, const std::string& roots_pem_path);
+// `roots_pem_path` (CA_ROOT_NOT_CONFIGURED when that is empty). Returns the
+// certificates it checked.
+Result<std::vector<X509Ptr>> CheckCaCertificate(const std::string& cert_pem, hsm::TokenKey& key,
+                                                const std::string& roots_pem_path);
 
 }  // namespace station::setup

@@ -95,10 +95,7 @@ class CaCeremonyTest : public ::testing::Test {
   }
 
   std::shared_ptr<hsm::TokenKey> FindByLabel(const std::string& label) {
-    hsm::Pkcs11Uri uri;
-    uri.object = label;
-    uri.type = "private";
-    auto key = hsm::TokenKey::Find(token_, uri);
+    auto key = hsm::TokenKey::Find(token_, hsm::PrivateKeyUri("", label));
     EXPECT_TRUE(key.ok()) << key.error().ToString();
     return key.ok() ? *key : nullptr;
   }
