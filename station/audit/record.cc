@@ -27,9 +27,27 @@ const std::string kGenesisHash(64, '0');
 
 namespace {
 constexpr std::string_view kCanonicalTag = "station-audit-v2";
+constexpr std::string_view kOfficerTag = "station-officer-v1";
+
+std::string CanonicalOfficerRecord(const AuditRecord& r) {
+  std::string buf(kOfficerTag);
+  Put(buf, std::to_string(r.seq));
+  Put(buf, std::to_string(r.time_unix_ms));
+  Put(buf, r.request_id);
+  Put(buf, r.caller);
+  Put(buf, r.action);
+  Put(buf, r.profile);
+  Put(buf, r.device_id);
+  Put(buf, r.issuer_key_id);
+  Put(buf, r.detail);
+  Put(buf, r.prev_hash);
+  return buf;
+}
+
 }  // namespace
 
 std::string CanonicalRecord(const AuditRecord& r) {
+  if (r.kind == RecordKind::kOfficer) return CanonicalOfficerRecord(r);
   std::string buf(kCanonicalTag);
   Put(buf, std::to_string(r.seq));
   Put(buf, std::to_string(r.time_unix_ms));
@@ -56,8 +74,9 @@ Result<AuditRecord> ParseCanonicalRecord(std::string_view data) {
   auto bad = [](const std::string& why) {
     return MakeError(Code::kInvalidArgument, "BAD_AUDIT_RECORD", "not a canonical audit record: " + why);
   };
-  if (data.substr(0, kCanonicalTag.size()) != kCanonicalTag) return bad("wrong version tag");
-  data.remove_prefix(kCanonicalTag.size());
+  const bool officer = data.substr(0, kOfficerTag.size()) == kOfficerTag;
+  if (!officer && data.substr(0, kCanonicalTag.size()) != kCanonicalTag) return bad("wrong version tag");
+  data.remove_prefix(officer ? kOfficerTag.size() : kCanonicalTag.size());
   std::vector<std::string> fields;
   while (!data.empty()) {
     if (data.size() < 8) return bad("truncated length");
@@ -68,7 +87,9 @@ Result<AuditRecord> ParseCanonicalRecord(std::string_view data) {
     fields.emplace_back(data.substr(0, len));
     data.remove_prefix(len);
   }
-  if (fields.size() != 18) return bad("expected 18 fields, found " + std::to_string(fields.size()));
+  const size_t expected = officer ? 10 : 18;
+  if (fields.size() != expected)
+    return bad("expected " + std::to_string(expected) + " fields, found " + std::to_string(fields.size()));
   AuditRecord r;
   auto number = [](const std::string& s, auto& out) {
     if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return false;
@@ -76,6 +97,14 @@ Result<AuditRecord> ParseCanonicalRecord(std::string_view data) {
     return true;
   };
   if (!number(fields[0], r.seq) || !number(fields[1], r.time_unix_ms)) return bad("seq or time is not a number");
+  if (officer) {
+    r.kind = RecordKind::kOfficer;
+    std::string* text[] = {&r.request_id, &r.caller, &r.action, &r.profile, &r.device_id, &r.issuer_key_id, &r.detail,
+                           &r.prev_hash};
+    for (size_t i = 0; i < std::size(text); ++i) *text[i] = std::move(fields[2 + i]);
+    r.record_hash = ComputeRecordHash(r);
+    return r;
+  }
   std::string* text[] = {&r.request_id,  &r.caller,     &r.device_id,       &r.profile,      &r.serial_hex,
                          &r.certificate_id, &r.spki_sha256, &r.subject,       &r.issuer_key_id, &r.csr_sha256,
                          &r.thing_name,  &r.thing_type, &r.thing_attributes, &r.authorization};
@@ -127,6 +156,18 @@ std::string RecordJson(const AuditRecord& r) {
     return std::string("\"") + name + "\":\"" + JsonEscape(value) + "\"";
   };
   std::string out = "{\"seq\":" + std::to_string(r.seq) + ",\"time_unix_ms\":" + std::to_string(r.time_unix_ms);
+  if (r.kind == RecordKind::kOfficer) {
+    out += ",\"kind\":\"officer\"," + field("action_id", r.request_id);
+    out += "," + field("officer", r.caller);
+    out += "," + field("action", r.action);
+    out += "," + field("profile", r.profile);
+    out += "," + field("device_id", r.device_id);
+    out += "," + field("issuer_key_id", r.issuer_key_id);
+    out += ",\"detail\":" + (r.detail.empty() ? std::string("{}") : r.detail);
+    out += "," + field("prev_hash", r.prev_hash);
+    out += "," + field("record_hash", r.record_hash);
+    return out + "}";
+  }
   out += "," + field("request_id", r.request_id);
   out += "," + field("caller", r.caller);
   out += "," + field("device_id", r.device_id);

@@ -1,7 +1,9 @@
-// One issuance in the audit log, and the hash chain that links the records.
+// One record of the audit log (an issuance, or an officer's action), and the
+// hash chain that links the records.
 //
-// Every record has one canonical encoding: a version tag, then each field
-// (prev_hash included) as an 8-byte big-endian length and its bytes.
+// Every record has one canonical encoding: a version tag (one per kind), then
+// each field of its kind (prev_hash included) as an 8-byte big-endian length
+// and its bytes.
 // record_hash = SHA-256(canonical), so changing, removing or reordering any
 // record breaks the chain at that record; the Merkle tree's leaf for the
 // record is RFC 6962's LeafHash(canonical) (merkle.h).
@@ -17,7 +19,12 @@
 
 namespace station::audit {
 
+// Issuances and officer actions share one sequence, one hash chain and one
+// Merkle tree, so a checkpoint vouches for both.
+enum class RecordKind { kIssuance, kOfficer };
+
 struct AuditRecord {
+  RecordKind kind = RecordKind::kIssuance;
   uint64_t seq = 0;          // 1, 2, 3, ... with no gaps
   int64_t time_unix_ms = 0;  // when the record was appended
   std::string request_id;
@@ -35,6 +42,11 @@ struct AuditRecord {
   std::string thing_attributes;  // AWS IoT thing attributes, a JSON object with sorted keys
   std::string authorization;   // how the device was authorized: "", "lot:NAME", "code:HASH16", "+reissue"
   Bytes certificate_der;
+  // Officer records use seq, time, request_id (the action's id), caller (the
+  // officer), profile (the issuer or profile acted on), device_id,
+  // issuer_key_id (the CA acted on), these two, and the hashes.
+  std::string action;          // "ca.stage", "ca.activate", "approval", ...
+  std::string detail;          // a JSON object with the rest of what was done
   std::string prev_hash;       // record_hash of seq-1; 64 zeros for seq 1
   std::string record_hash;
 };

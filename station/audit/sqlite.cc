@@ -75,13 +75,64 @@ CREATE TABLE IF NOT EXISTS checkpoint (
   tree_edge     BLOB NOT NULL
 );
 
+-- Officers' actions: records of the same log as issuance (one seq, one hash
+-- chain, one Merkle tree); record.h says which fields they use.
+CREATE TABLE IF NOT EXISTS officer_action (
+  seq            INTEGER PRIMARY KEY,
+  time_unix_ms   INTEGER NOT NULL,
+  action_id      TEXT NOT NULL UNIQUE,
+  caller         TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  profile        TEXT NOT NULL,
+  device_id      TEXT NOT NULL,
+  issuer_key_id  TEXT NOT NULL,
+  detail         TEXT NOT NULL,
+  prev_hash      TEXT NOT NULL,
+  record_hash    TEXT NOT NULL
+);
+
+-- The CAs officers staged, activated and retired (officer/ca_set.h): what a
+-- restart brings back. The config's [ca] only seeds an issuer never rotated.
+CREATE TABLE IF NOT EXISTS ca_state (
+  issuer               TEXT NOT NULL,
+  key_id               TEXT NOT NULL,  -- the CA's subjectKeyIdentifier, hex
+  key_uri              TEXT NOT NULL,
+  certificate_pem      TEXT NOT NULL,  -- the CA certificate and its intermediates
+  state                TEXT NOT NULL CHECK (state IN ('staged', 'active', 'previous', 'retired')),
+  activate_at_unix_ms  INTEGER NOT NULL,
+  changed_seq          INTEGER NOT NULL,  -- the officer record that set this state
+  PRIMARY KEY (issuer, key_id)
+);
+
+-- Officers' approvals of an action that needs k of them (officer/approvals.h).
+CREATE TABLE IF NOT EXISTS approval (
+  action_key       TEXT NOT NULL,  -- the action approved, in canonical text
+  officer          TEXT NOT NULL,
+  created_unix_ms  INTEGER NOT NULL,
+  expires_unix_ms  INTEGER NOT NULL,
+  seq              INTEGER NOT NULL,  -- the approval's audit record
+  used_seq         INTEGER            -- the record of the action it let happen
+);
+CREATE INDEX IF NOT EXISTS approval_by_action ON approval (action_key);
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');
--- Schema 2 lacked only the checkpoint table, made above.
-UPDATE meta SET value = '3' WHERE key = 'schema_version' AND value = '2';
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');
+-- Schemas 2 and 3 lack only tables made above (checkpoint; officer_action,
+-- ca_state, approval).
+UPDATE meta SET value = '4' WHERE key = 'schema_version' AND value IN ('2', '3');
 )sql";
 
-constexpr const char* kSchemaVersion = "3";
+constexpr const char* kSchemaVersion = "4";
+
+// Both kinds of record in seq order, in the columns ReadRecord reads.
+constexpr const char* kLogAfterSql =
+    "SELECT seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, certificate_id, spki_sha256, "
+    "subject, issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, authorization, certificate_der, "
+    "prev_hash, record_hash, 0, '', '' FROM issuance WHERE seq > ?1 "
+    "UNION ALL "
+    "SELECT seq, time_unix_ms, action_id, caller, device_id, profile, '', '', '', '', issuer_key_id, '', '', '', '', "
+    "'', X'', prev_hash, record_hash, 1, action, detail FROM officer_action WHERE seq > ?1 "
+    "ORDER BY seq";
 
 }  // namespace
 
@@ -178,6 +229,10 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql) {
   return Stmt(stmt);
 }
 
+const char* LogSizeSql() {
+  return "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM issuance), (SELECT COALESCE(MAX(seq), 0) FROM officer_action))";
+}
+
 const char* SelectColumns() {
   return "seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, certificate_id, spki_sha256, "
          "subject, issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, authorization, "
@@ -212,12 +267,16 @@ AuditRecord ReadRecord(sqlite3_stmt* stmt) {
   r.certificate_der.assign(blob, blob + sqlite3_column_bytes(stmt, 16));
   r.prev_hash = ColumnText(stmt, 17);
   r.record_hash = ColumnText(stmt, 18);
+  if (sqlite3_column_count(stmt) > 21 && sqlite3_column_int(stmt, 19) == 1) {
+    r.kind = RecordKind::kOfficer;
+    r.action = ColumnText(stmt, 20);
+    r.detail = ColumnText(stmt, 21);
+  }
   return r;
 }
 
 Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) {
-  std::string sql = std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE seq > ?1 ORDER BY seq";
-  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, sql.c_str()));
+  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, kLogAfterSql));
   sqlite3_bind_int64(stmt.get(), 1, static_cast<sqlite3_int64>(after_seq));
   int rc;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
@@ -228,7 +287,8 @@ Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(c
 }
 
 Result<std::optional<uint64_t>> FindSeqByHash(sqlite3* db, const std::string& hash) {
-  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, "SELECT seq FROM issuance WHERE record_hash = ?1 LIMIT 1"));
+  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, "SELECT seq FROM issuance WHERE record_hash = ?1 UNION ALL "
+                                             "SELECT seq FROM officer_action WHERE record_hash = ?1 LIMIT 1"));
   BindText(stmt.get(), 1, hash);
   int rc = sqlite3_step(stmt.get());
   if (rc == SQLITE_ROW) return std::optional<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(stmt.get(), 0)));

@@ -82,11 +82,14 @@ class ReadPool {
 const char* SelectColumns();
 AuditRecord ReadRecord(sqlite3_stmt* stmt);
 
+// SELECT of the highest seq of either kind of record (0 for an empty log).
+const char* LogSizeSql();
+
 // SELECT of the record a caller's request_id produced (?1 caller, ?2 request_id).
 const char* FindByRequestSql();
 
-// Calls `fn` for each record with seq > after_seq, in seq order, until it
-// returns false.
+// Calls `fn` for each record (issuances and officer actions) with
+// seq > after_seq, in seq order, until it returns false.
 Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn);
 
 // The seq of the record whose record_hash is `hash`, if one is stored (a full

@@ -48,7 +48,7 @@ Result<std::optional<LogProblem>> ChainChecker::Next(const AuditRecord& r) {
                                                std::to_string(k - 1) + " to record " + std::to_string(r.seq)});
   const bool own_ok = ComputeRecordHash(r) == r.record_hash;
   if (own_ok && r.prev_hash == prev_hash_) {
-    if (Hex(Sha256(r.certificate_der)) != r.certificate_id)
+    if (r.kind == RecordKind::kIssuance && Hex(Sha256(r.certificate_der)) != r.certificate_id)
       return std::optional<LogProblem>(LogProblem{
           Tampering::kChanged, k, "record " + std::to_string(k) + " changed: its certificate_id is not the SHA-256 "
                                   "of its certificate"});
@@ -244,7 +244,7 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
       return false;
     }));
     if (!last || last->seq != cp.size) {
-      ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, "SELECT COALESCE(MAX(seq), 0) FROM issuance"));
+      ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, LogSizeSql()));
       sqlite3_step(count.get());
       uint64_t present = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 0));
       if (present < cp.size)

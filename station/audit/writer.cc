@@ -24,6 +24,10 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
                                                "issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, "
                                                "authorization, certificate_der, prev_hash, record_hash) VALUES "
                                                "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"));
+  ST_ASSIGN_OR_RETURN(w->insert_officer_, Prepare(raw, "INSERT INTO officer_action (seq, time_unix_ms, action_id, "
+                                                       "caller, action, profile, device_id, issuer_key_id, detail, "
+                                                       "prev_hash, record_hash) VALUES "
+                                                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"));
   ST_ASSIGN_OR_RETURN(w->find_, Prepare(raw, FindByRequestSql()));
   ST_ASSIGN_OR_RETURN(w->savepoint_, Prepare(raw, "SAVEPOINT record"));
   ST_ASSIGN_OR_RETURN(w->rollback_to_, Prepare(raw, "ROLLBACK TO record"));
@@ -47,15 +51,25 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
 AuditWriter::~AuditWriter() { Stop(); }
 
 void AuditWriter::Append(AuditRecord draft, Claims claims, Done done) {
+  draft.kind = RecordKind::kIssuance;
+  Enqueue(Pending{std::move(draft), std::move(claims), std::move(done), nullptr});
+}
+
+void AuditWriter::AppendAction(AuditRecord draft, Effect effect, Done done) {
+  draft.kind = RecordKind::kOfficer;
+  Enqueue(Pending{std::move(draft), Claims{}, std::move(done), std::move(effect)});
+}
+
+void AuditWriter::Enqueue(Pending pending) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Pending{std::move(draft), std::move(claims), std::move(done)});
+      queue_.push_back(std::move(pending));
       cv_.notify_one();
       return;
     }
   }
-  done(MakeError(Code::kUnavailable, "SHUTTING_DOWN", "the station is shutting down; retry on another station or later"));
+  pending.done(MakeError(Code::kUnavailable, "SHUTTING_DOWN", "the station is shutting down; retry on another station or later"));
 }
 
 void AuditWriter::Stop() {
@@ -205,18 +219,20 @@ int StepOnce(sqlite3_stmt* stmt) {
 Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
   sqlite3* db = db_.get();
   AuditRecord& r = pending.record;
-  // The authoritative retry check: it also sees this batch's own rows.
-  sqlite3_stmt* find = find_.get();
-  BindText(find, 1, r.caller);
-  BindText(find, 2, r.request_id);
-  int rc = sqlite3_step(find);
-  std::optional<AuditRecord> earlier;
-  if (rc == SQLITE_ROW) earlier = ReadRecord(find);
-  sqlite3_reset(find);
-  sqlite3_clear_bindings(find);
-  if (earlier) {
-    if (earlier->csr_sha256 != r.csr_sha256) return RequestIdReused(r.request_id);
-    return AppendOutcome{std::move(*earlier), true};
+  const bool officer = r.kind == RecordKind::kOfficer;
+  if (!officer) {
+    // The authoritative retry check: it also sees this batch's own rows.
+    sqlite3_stmt* find = find_.get();
+    BindText(find, 1, r.caller);
+    BindText(find, 2, r.request_id);
+    std::optional<AuditRecord> earlier;
+    if (sqlite3_step(find) == SQLITE_ROW) earlier = ReadRecord(find);
+    sqlite3_reset(find);
+    sqlite3_clear_bindings(find);
+    if (earlier) {
+      if (earlier->csr_sha256 != r.csr_sha256) return RequestIdReused(r.request_id);
+      return AppendOutcome{std::move(*earlier), true};
+    }
   }
   if (StepOnce(savepoint_.get()) != SQLITE_DONE) return StorageError(db, "SAVEPOINT");
   auto undo = [&](Error e) -> Result<AppendOutcome> {
@@ -226,30 +242,24 @@ Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
   };
   r.seq = head_seq_ + 1;
   r.time_unix_ms = NowUnixMs();
-  auto authorization = CheckClaims([this](const char* sql) { return Statement(sql); }, db, pending.claims,
-                                   r.time_unix_ms, r.seq);
-  // No statement may stay mid-step: an open read would pin the WAL.
-  for (auto& [sql, stmt] : claim_statements_) sqlite3_reset(stmt.get());
-  if (!authorization.ok()) return undo(authorization.error());
-  r.authorization = std::move(*authorization);
+  if (officer) {
+    Status effect = pending.effect ? pending.effect(db, r) : Status();
+    if (!effect.ok()) return undo(effect.error());
+  } else {
+    auto authorization = CheckClaims([this](const char* sql) { return Statement(sql); }, db, pending.claims,
+                                     r.time_unix_ms, r.seq);
+    // No statement may stay mid-step: an open read would pin the WAL.
+    for (auto& [sql, stmt] : claim_statements_) sqlite3_reset(stmt.get());
+    if (!authorization.ok()) return undo(authorization.error());
+    r.authorization = std::move(*authorization);
+  }
   r.prev_hash = head_hash_;
   const std::string canonical = CanonicalRecord(r);
   r.record_hash = Hex(Sha256(canonical));
-  sqlite3_stmt* ins = insert_.get();
-  sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(r.seq));
-  sqlite3_bind_int64(ins, 2, r.time_unix_ms);
-  const std::string* text[] = {&r.request_id,  &r.caller,        &r.device_id,  &r.profile,          &r.serial_hex,
-                               &r.certificate_id, &r.spki_sha256, &r.subject,    &r.issuer_key_id,    &r.csr_sha256,
-                               &r.thing_name,  &r.thing_type,    &r.thing_attributes, &r.authorization};
-  int idx = 3;
-  for (const std::string* field : text) BindText(ins, idx++, *field);
-  sqlite3_bind_blob(ins, idx++, r.certificate_der.data(), static_cast<int>(r.certificate_der.size()), SQLITE_STATIC);
-  BindText(ins, idx++, r.prev_hash);
-  BindText(ins, idx++, r.record_hash);
-  rc = StepOnce(ins);
+  const int rc = InsertRecord(r);
   if (rc != SQLITE_DONE) {
     // Only the serial can collide here (request ids and keys were checked above).
-    if (rc == SQLITE_CONSTRAINT)
+    if (rc == SQLITE_CONSTRAINT && !officer)
       return undo(MakeError(Code::kInternal, "SERIAL_COLLISION", "serial " + r.serial_hex + " was issued before; retry the request"));
     return undo(StorageError(db, "appending audit record"));
   }
@@ -258,6 +268,28 @@ Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
   head_hash_ = r.record_hash;
   tree_.Append(LeafHash(canonical));
   return AppendOutcome{r, false};
+}
+
+int AuditWriter::InsertRecord(const AuditRecord& r) {
+  const bool officer = r.kind == RecordKind::kOfficer;
+  sqlite3_stmt* ins = officer ? insert_officer_.get() : insert_.get();
+  sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(r.seq));
+  sqlite3_bind_int64(ins, 2, r.time_unix_ms);
+  int idx = 3;
+  if (officer) {
+    for (const std::string* field : {&r.request_id, &r.caller, &r.action, &r.profile, &r.device_id, &r.issuer_key_id,
+                                     &r.detail})
+      BindText(ins, idx++, *field);
+  } else {
+    for (const std::string* field : {&r.request_id, &r.caller, &r.device_id, &r.profile, &r.serial_hex,
+                                     &r.certificate_id, &r.spki_sha256, &r.subject, &r.issuer_key_id, &r.csr_sha256,
+                                     &r.thing_name, &r.thing_type, &r.thing_attributes, &r.authorization})
+      BindText(ins, idx++, *field);
+    sqlite3_bind_blob(ins, idx++, r.certificate_der.data(), static_cast<int>(r.certificate_der.size()), SQLITE_STATIC);
+  }
+  BindText(ins, idx++, r.prev_hash);
+  BindText(ins, idx++, r.record_hash);
+  return StepOnce(ins);
 }
 
 }  // namespace station::audit

@@ -69,6 +69,16 @@ class AuditWriter {
   // AUDIT_UNAVAILABLE when the database refused the commit.
   void Append(AuditRecord draft, Claims claims, Done done);
 
+  // What an officer's action changes in the database (the CA set, the
+  // approvals): run in the same transaction as the action's record, so both
+  // are durable or neither. It sees the record with its seq and time, and
+  // may fill in its detail before the record is hashed.
+  using Effect = std::function<Status(sqlite3* db, AuditRecord& record)>;
+
+  // Queues an officer record (draft.kind kOfficer) and its effect; `done` as
+  // for Append, or with the effect's refusal (nothing is then recorded).
+  void AppendAction(AuditRecord draft, Effect effect, Done done);
+
   // Commits what is queued and stops the thread. Appends after this fail.
   void Stop();
 
@@ -81,7 +91,9 @@ class AuditWriter {
     AuditRecord record;
     Claims claims;
     Done done;
+    Effect effect;  // officer records only
   };
+  void Enqueue(Pending pending);
   explicit AuditWriter(Db db) : db_(std::move(db)) {}
   void Run();
   // Signs a checkpoint when one is due (or `force`d and records are new).
@@ -91,10 +103,12 @@ class AuditWriter {
   void CommitBatch(std::deque<Pending>& batch);
   // Checks the claims and inserts the record, all or nothing (a savepoint).
   Result<AppendOutcome> AppendOne(Pending& pending);
+  // Binds and inserts a finished record into its kind's table.
+  int InsertRecord(const AuditRecord& r);
   Result<sqlite3_stmt*> Statement(const char* sql);
 
   Db db_;  // used only by the writer thread after Open
-  Stmt insert_, find_, begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
+  Stmt insert_, insert_officer_, find_, begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
   std::map<const char*, Stmt> claim_statements_;  // writer thread only
   WriterOptions options_;
   Stmt insert_checkpoint_;

@@ -139,12 +139,15 @@ int Report(const Status& status) { return status.ok() ? 0 : Fail(status.error())
 
 int CaCommand(int argc, char** argv) {
   if (argc < 3)
-    return Fail(common::UsageError("ca needs a subcommand: keygen, csr, self-sign, init, import-cert or restrict"));
+    return Fail(common::UsageError("ca needs a subcommand: keygen, csr, self-sign, init, import-cert, restrict, "
+                                   "list, stage, activate or retire"));
   std::string sub = argv[2];
   std::set<std::string> flags = TokenFlags();
-  flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out"});
+  flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out",
+                "issuer", "ca", "at"});
   auto args = common::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
+  if (sub == "list" || sub == "stage" || sub == "activate" || sub == "retire") return OfficerCaCommand(sub, *args);
   if (sub == "keygen") return Report(Keygen(*args));
   if (sub == "csr") return Report(Csr(*args));
   if (sub == "self-sign") return Report(SelfSign(*args));
@@ -152,7 +155,8 @@ int CaCommand(int argc, char** argv) {
   if (sub == "import-cert") return Report(ImportCert(*args));
   if (sub == "restrict") return Report(Restrict(*args));
   return Fail(
-      common::UsageError("unknown ca subcommand '" + sub + "' (keygen, csr, self-sign, init, import-cert, restrict)"));
+      common::UsageError("unknown ca subcommand '" + sub +
+                         "' (keygen, csr, self-sign, init, import-cert, restrict, list, stage, activate, retire)"));
 }
 
 }  // namespace station::cli

@@ -12,6 +12,12 @@ int ProfileCommand(int argc, char** argv);
 int RegistryCommand(int argc, char** argv);  // lot, codes, device
 int AwsCommand(int argc, char** argv);       // verification-cert
 
+// Officer commands over the Officer service (officer_cmd.cc); a config with
+// a `target` is an officer.conf, else a station.conf.
+bool IsOfficerConfig(const std::string& path);
+int OfficerCaCommand(const std::string& sub, const common::Args& args);  // list, stage, activate, retire
+int OfficerApproveReissue(const common::Args& args);
+
 // Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
 int Fail(const Error& error);
 

@@ -127,8 +127,15 @@ int CodesMint(const common::Args& args) {
 }
 
 int ApproveReissue(const common::Args& args) {
+  if (auto path = args.Get("config"); path && IsOfficerConfig(*path)) return OfficerApproveReissue(args);
   auto target = LoadTarget(args, std::nullopt);
   if (!target.ok()) return Fail(target.error());
+  // With officers configured, a reissue needs k of them: only the Officer
+  // service can tell who they are (this command sees a Unix user).
+  if (!target->config.officers.members.empty())
+    return Fail(MakeError(Code::kFailedPrecondition, "APPROVALS_REQUIRED",
+                          "this station has [officers]: approve through the Officer service, "
+                          "stationctl device approve-reissue --config officer.conf --profile P --device-id ID"));
   auto device = args.Require("device-id");
   if (!device.ok()) return Fail(device.error());
   if (!target->profile.one_per_device)

@@ -42,6 +42,31 @@ Status LoadToken(const toml::table& table, const std::string& path, TokenConfig&
   return f.NoUnknownKeys();
 }
 
+Status LoadOfficers(const toml::table& table, const std::string& path, OfficersConfig& out) {
+  Fields f(table, path, "officers");
+  ST_RETURN_IF_ERROR(f.StringList("members", out.members));
+  ST_RETURN_IF_ERROR(f.Number("approvals_required", out.approvals_required, 1, 16));
+  std::string ttl;
+  ST_RETURN_IF_ERROR(f.String("approval_ttl", ttl));
+  if (!ttl.empty()) {
+    auto seconds = common::ParseDuration(ttl);
+    if (!seconds.ok() || *seconds < 60 || *seconds > 7 * 86400)
+      return f.Wrong("approval_ttl", "must be a duration from 1m to 7d, like \"30m\" or \"1h\"");
+    out.approval_ttl_s = *seconds;
+  }
+  ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  std::set<std::string> seen;
+  for (const std::string& m : out.members) {
+    if (m.empty() || m.size() > 64) return f.Wrong("members", "officer identities have 1 to 64 characters");
+    if (!seen.insert(m).second) return f.Wrong("members", "'" + m + "' is listed twice");
+  }
+  if (out.members.empty()) return f.Wrong("members", "name the officers (the CN of each officer's client certificate)");
+  if (out.approvals_required > out.members.size())
+    return f.Wrong("approvals_required", "is " + std::to_string(out.approvals_required) + " but only " +
+                                             std::to_string(out.members.size()) + " officers are members");
+  return {};
+}
+
 }  // namespace
 
 size_t StationConfig::worker_count() const {
@@ -117,6 +142,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
     if (c.audit.key_uri.empty() != c.audit.origin.empty() || c.audit.key_uri.empty() != c.audit.public_key.empty())
       return f.Wrong("key_uri", "key_uri, public_key and origin go together (stationctl audit init-key prints them)");
   }
+  if (const toml::table* officers = top.Table("officers")) ST_RETURN_IF_ERROR(LoadOfficers(*officers, path, c.officers));
   ST_RETURN_IF_ERROR(top.NoUnknownKeys());
   if (c.issuance.max_csr_bytes + 1024 > c.limits.max_message_bytes)
     return top.Wrong("limits.max_message_bytes", "must exceed issuance.max_csr_bytes by at least 1024");

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "hsm/error.h"
 #include "hsm/pin.h"
@@ -62,6 +63,16 @@ struct AuditConfig {
   int64_t checkpoint_interval_s = 60;      // at most this long between checkpoints while records arrive
 };
 
+// Two-person control (docs/officer.md): the officers (client certificates
+// with OU=officer) who may use the Officer service, and how many of them must
+// approve an action that puts a CA into or out of service, lets a device have
+// a second certificate, or changes who may use a profile.
+struct OfficersConfig {
+  std::vector<std::string> members;  // identities (CN); empty: the Officer service refuses every call
+  size_t approvals_required = 2;     // k of n = members.size()
+  int64_t approval_ttl_s = 3600;     // an approval not used by then no longer counts
+};
+
 struct StationConfig {
   std::string path;       // the file this was read from
   std::string listen = "127.0.0.1:7443";
@@ -72,6 +83,7 @@ struct StationConfig {
   IssuanceConfig issuance;
   LimitsConfig limits;
   AuditConfig audit;
+  OfficersConfig officers;
 
   std::string audit_db_path() const { return state_dir + "/audit.db"; }
   size_t worker_count() const;   // issuance.workers, or the number of cores

@@ -60,12 +60,9 @@ Result<CertFacts> ReadCertFacts(const audit::AuditRecord& record) {
   ST_ASSIGN_OR_RETURN(X509Ptr cert, pki::ParseCertDer(record.certificate_der));
   CertFacts facts;
   facts.issuer = pki::NameText(X509_get_issuer_name(cert.get()));
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1)
+  facts.not_after = pki::TimeText(X509_get0_notAfter(cert.get()));
+  if (facts.not_after.empty())
     return MakeError(Code::kDataLoss, "BAD_AUDIT_RECORD", "record " + std::to_string(record.seq) + ": bad notAfter");
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  facts.not_after = buf;
   facts.pem = pki::CertPem(cert.get());
   return facts;
 }

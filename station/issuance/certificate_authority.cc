@@ -21,21 +21,29 @@ Status CheckCertMatchesKey(X509* cert, EVP_PKEY* key) {
 Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::shared_ptr<hsm::TokenKey> key,
                                                                          const std::string& cert_pem_path,
                                                                          const std::string& root_pem_path) {
+  ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(cert_pem_path));
+  return FromPem(std::move(key), pem, cert_pem_path, root_pem_path);
+}
+
+Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::FromPem(std::shared_ptr<hsm::TokenKey> key,
+                                                                            const std::string& cert_pem,
+                                                                            const std::string& what,
+                                                                            const std::string& root_pem_path) {
   if (key->algorithm() == hsm::KeyAlgorithm::kEd25519)
     return MakeError(Code::kFailedPrecondition, "UNSUPPORTED_CA_KEY",
                      "key '" + key->label() + "' is Ed25519, which the station uses for audit checkpoints only");
-  ST_ASSIGN_OR_RETURN(auto chain, pki::ReadCertsPem(cert_pem_path));
+  ST_ASSIGN_OR_RETURN(auto chain, pki::ParseCertsPem(cert_pem, what));
   X509* ca = chain.front().get();
   ST_RETURN_IF_ERROR(CheckCertMatchesKey(ca, key->evp()));
   if (X509_check_ca(ca) == 0)
     return MakeError(Code::kFailedPrecondition, "CA_CERT_NOT_CA",
-                     cert_pem_path + ": the first certificate is not a CA certificate (basicConstraints CA:TRUE)");
+                     what + ": the first certificate is not a CA certificate (basicConstraints CA:TRUE)");
   ST_RETURN_IF_ERROR(hsm::RequireSigningOnlyKey(*key, "CA key"));
   if (!root_pem_path.empty()) {
     ST_ASSIGN_OR_RETURN(auto roots, pki::ReadCertsPem(root_pem_path));
     if (Status st = pki::CheckChainToRoot(chain, roots); !st.ok())
       return MakeError(st.error().code, st.error().reason,
-                       cert_pem_path + " -> " + root_pem_path + ": " + st.error().message);
+                       what + " -> " + root_pem_path + ": " + st.error().message);
   }
   std::shared_ptr<CertificateAuthority> out(new CertificateAuthority());
   out->key_ = std::move(key);
@@ -57,6 +65,12 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::sh
   out->authority_key_id_.reset(X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid.get()));
   if (!out->authority_key_id_)
     return MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode the authorityKeyIdentifier");
+  return out;
+}
+
+std::string CertificateAuthority::chain_pem() const {
+  std::string out;
+  for (const X509Ptr& cert : chain_) out += pki::CertPem(cert.get());
   return out;
 }
 

@@ -20,6 +20,10 @@ class CertificateAuthority {
   static Result<std::shared_ptr<CertificateAuthority>> Load(std::shared_ptr<hsm::TokenKey> key,
                                                             const std::string& cert_pem_path,
                                                             const std::string& root_pem_path = "");
+  // The same from PEM text; `what` names it in errors.
+  static Result<std::shared_ptr<CertificateAuthority>> FromPem(std::shared_ptr<hsm::TokenKey> key,
+                                                               const std::string& cert_pem, const std::string& what,
+                                                               const std::string& root_pem_path = "");
 
   X509* cert() const noexcept { return chain_.front().get(); }
   EVP_PKEY* key() const noexcept { return key_->evp(); }
@@ -31,6 +35,8 @@ class CertificateAuthority {
   // 4.2.1.1: keyIdentifier = this CA's subjectKeyIdentifier).
   X509_EXTENSION* authority_key_id() const noexcept { return authority_key_id_.get(); }
   hsm::TokenKey& token_key() const noexcept { return *key_; }
+  // The certificate and its intermediates as PEM, as they were loaded.
+  std::string chain_pem() const;
 
  private:
   CertificateAuthority() = default;

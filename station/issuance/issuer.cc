@@ -126,6 +126,26 @@ Status Issuer::Retire(const std::string& key_id_hex, int64_t wait_ms) {
   return {};
 }
 
+void Issuer::Restore(std::shared_ptr<const CertificateAuthority> ca, CaState state, int64_t activate_at_unix_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto entry = FindLocked(ca->key_id_hex());
+  if (!entry) {
+    entry = std::make_shared<Entry>();
+    entry->ca = std::move(ca);
+    entries_.push_back(entry);
+  }
+  entry->state = state;
+  entry->activate_at_unix_ms = state == CaState::kStaged ? activate_at_unix_ms : 0;
+  if (state == CaState::kActive && active_ != entry) {
+    if (active_) active_->state = CaState::kPrevious;
+    active_ = entry;
+  } else if (state != CaState::kActive && active_ == entry) {
+    active_.reset();
+  }
+  if (entry->activate_at_unix_ms > 0)
+    next_due_ms_ = next_due_ms_ == 0 ? entry->activate_at_unix_ms : std::min(next_due_ms_, entry->activate_at_unix_ms);
+}
+
 std::shared_ptr<const CertificateAuthority> Issuer::Find(const std::string& key_id_hex) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto entry = FindLocked(key_id_hex);

@@ -74,6 +74,12 @@ class Issuer {
   // it stays retired).
   Status Retire(const std::string& key_id_hex, int64_t wait_ms = 30000);
 
+  // Puts a CA back in the state officers left it in (officer/ca_set.h), at
+  // start, before any request: adds it unless the issuer holds it already,
+  // and sets its state. Restoring an active CA makes the one active before
+  // it previous.
+  void Restore(std::shared_ptr<const CertificateAuthority> ca, CaState state, int64_t activate_at_unix_ms);
+
   // Any CA this issuer has held, by its subjectKeyIdentifier (hex); null if none.
   std::shared_ptr<const CertificateAuthority> Find(const std::string& key_id_hex) const;
 

@@ -1,5 +1,7 @@
 #include "station/pki/cert_builder.h"
 
+#include <ctime>
+
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -70,6 +72,14 @@ Result<X509NamePtr> ParseName(const std::string& text) {
   if (X509_NAME_entry_count(name.get()) == 0)
     return MakeError(Code::kInvalidArgument, "BAD_NAME", "name '" + text + "' is empty");
   return name;
+}
+
+std::string TimeText(const ASN1_TIME* time) {
+  struct tm tm {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return "";
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::string NameText(const X509_NAME* name) {

@@ -27,6 +27,9 @@ Result<X509NamePtr> ParseName(const std::string& text);
 // RFC 2253 text of a name, e.g. "CN=device-1,O=Acme".
 std::string NameText(const X509_NAME* name);
 
+// An ASN.1 time as ISO 8601 UTC ("2030-01-31T12:00:00Z"); empty if it cannot be read.
+std::string TimeText(const ASN1_TIME* time);
+
 // RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING.
 Bytes KeyIdentifier(X509_PUBKEY* spki);
 

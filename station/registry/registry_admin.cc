@@ -182,19 +182,23 @@ Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std:
   return codes;
 }
 
+Status InsertReissueApproval(sqlite3* db, const std::string& profile, const std::string& device_id,
+                             const std::string& approved_by, int64_t now_unix_ms, int64_t ttl_seconds) {
+  ST_ASSIGN_OR_RETURN(audit::Stmt insert,
+                      audit::Prepare(db, "INSERT INTO reissue_approval (profile, device_id, approved_by, "
+                                         "created_unix_ms, expires_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  BindText(insert.get(), 1, profile);
+  BindText(insert.get(), 2, device_id);
+  BindText(insert.get(), 3, approved_by);
+  sqlite3_bind_int64(insert.get(), 4, now_unix_ms);
+  sqlite3_bind_int64(insert.get(), 5, now_unix_ms + ttl_seconds * 1000);
+  return Step(db, insert.get(), "recording the approval");
+}
+
 Status ApproveReissue(const std::string& db_path, const std::string& profile, const std::string& device_id,
                       const std::string& approved_by, int64_t ttl_seconds) {
   return InTransaction(db_path, [&](sqlite3* db) -> Status {
-    ST_ASSIGN_OR_RETURN(audit::Stmt insert,
-                        audit::Prepare(db, "INSERT INTO reissue_approval (profile, device_id, approved_by, "
-                                           "created_unix_ms, expires_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)"));
-    int64_t now = audit::NowUnixMs();
-    BindText(insert.get(), 1, profile);
-    BindText(insert.get(), 2, device_id);
-    BindText(insert.get(), 3, approved_by);
-    sqlite3_bind_int64(insert.get(), 4, now);
-    sqlite3_bind_int64(insert.get(), 5, now + ttl_seconds * 1000);
-    return Step(db, insert.get(), "recording the approval");
+    return InsertReissueApproval(db, profile, device_id, approved_by, audit::NowUnixMs(), ttl_seconds);
   });
 }
 

@@ -4,6 +4,8 @@
 // Each change is one transaction, safe while the server runs.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,6 +59,11 @@ Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std:
 // profile, within `ttl_seconds`.
 Status ApproveReissue(const std::string& db_path, const std::string& profile, const std::string& device_id,
                       const std::string& approved_by, int64_t ttl_seconds);
+
+// The same inside an open transaction (the Officer service's, with the
+// officers' approval record).
+Status InsertReissueApproval(sqlite3* db, const std::string& profile, const std::string& device_id,
+                             const std::string& approved_by, int64_t now_unix_ms, int64_t ttl_seconds);
 
 // The name of the user running this process, for the records.
 std::string CurrentUser();

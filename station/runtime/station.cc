@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "station/officer/ca_set.h"
 #include "station/policy/profile_file.h"
 #include "station/runtime/audit_signer.h"
 
@@ -101,6 +102,10 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   options.default_profile = config.issuance.default_profile;
   ST_ASSIGN_OR_RETURN(s->pipeline_,
                       issuance::Pipeline::Create(options, std::move(ready), s->writer_.get(), s->reader_.get()));
+  // Rotations officers made outlive a restart: they override the config's seed.
+  ST_RETURN_IF_ERROR(officer::RestoreCaSets(config.audit_db_path(), s->pipeline_->issuers(), token, config.ca.root));
+  s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, s->pipeline_->issuers(),
+                                                    s->pipeline_->profile_names(), token, *s->writer_);
   return s;
 }
 

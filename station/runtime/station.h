@@ -11,6 +11,7 @@
 #include "station/audit/writer.h"
 #include "station/config/config.h"
 #include "station/issuance/pipeline.h"
+#include "station/officer/desk.h"
 #include "station/policy/profile.h"
 
 namespace station::runtime {
@@ -36,6 +37,7 @@ class Station {
   // The default profile's issuer, and its active CA (null once retired with no successor).
   issuance::Issuer& issuer() const noexcept { return pipeline_->issuer(); }
   std::shared_ptr<const issuance::CertificateAuthority> ca() const { return pipeline_->issuer().Active(); }
+  officer::OfficerDesk& officer_desk() noexcept { return *desk_; }
   audit::AuditReader& audit_reader() noexcept { return *reader_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
 
@@ -47,6 +49,7 @@ class Station {
   std::unique_ptr<audit::AuditWriter> writer_;
   std::unique_ptr<audit::AuditReader> reader_;
   std::unique_ptr<issuance::Pipeline> pipeline_;
+  std::unique_ptr<officer::OfficerDesk> desk_;
 };
 
 }  // namespace station::runtime

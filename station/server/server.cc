@@ -26,12 +26,14 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   limits.max_streams = config.limits.max_streams;
   limits.max_inflight_per_stream = config.limits.max_inflight_per_stream;
   s->service_ = std::make_unique<LineService>(s->station_->pipeline(), limits);
+  s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk());
 
   std::string listen = listen_override.empty() ? config.listen : listen_override;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, credentials, &port);
   builder.RegisterService(s->service_.get());
+  builder.RegisterService(s->officer_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.limits.max_message_bytes));
   builder.SetMaxSendMessageSize(4 << 20);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(config.limits.max_streams) + 16);

@@ -8,6 +8,7 @@
 
 #include "station/runtime/station.h"
 #include "station/server/line_service.h"
+#include "station/server/officer_service.h"
 
 namespace station::server {
 
@@ -30,6 +31,7 @@ class StationServer {
   StationServer() = default;
   std::unique_ptr<runtime::Station> station_;
   std::unique_ptr<LineService> service_;
+  std::unique_ptr<OfficerService> officer_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };

@@ -174,9 +174,14 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   line.validity_days = 825;
   line.extended_key_usage = "clientAuth";
   ST_ASSIGN_OR_RETURN(auto line_pair, WriteTlsPair(tls_dir, "line-1", line, tls_ca_key.get(), tls_ca.get()));
-  pki::CertSpec officer = line;
-  officer.subject = "CN=officer-1,OU=officer,O=Signing Station (development)";
-  ST_ASSIGN_OR_RETURN(auto officer_pair, WriteTlsPair(tls_dir, "officer-1", officer, tls_ca_key.get(), tls_ca.get()));
+  // Two officers: activating or retiring a CA takes both (two-person control).
+  std::vector<TlsPair> officer_pairs;
+  for (const char* name : {"officer-1", "officer-2"}) {
+    pki::CertSpec officer = line;
+    officer.subject = std::string("CN=") + name + ",OU=officer,O=Signing Station (development)";
+    ST_ASSIGN_OR_RETURN(auto pair, WriteTlsPair(tls_dir, name, officer, tls_ca_key.get(), tls_ca.get()));
+    officer_pairs.push_back(std::move(pair));
+  }
 
   std::string station_conf =
       "# Development station made by `stationctl dev-setup`. Reference: docs/configuration.md\n"
@@ -203,7 +208,11 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "public_key = \"audit-key.pem\"\n"
       "origin = " + Quote(audit_request.origin) + "\n"
       "checkpoint_every = 1000\n"
-      "checkpoint_interval = \"60s\"\n";
+      "checkpoint_interval = \"60s\"\n\n"
+      "[officers]   # docs/officer.md\n"
+      "members = [\"officer-1\", \"officer-2\"]\n"
+      "approvals_required = 2\n"
+      "approval_ttl = \"1h\"\n";
   ST_RETURN_IF_ERROR(pki::WriteFile(result.station_conf, station_conf, 0644));
   std::string target = options.listen;
   if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));
@@ -217,7 +226,8 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
            "key = " + Quote("tls/" + fs::path(pair.key_path).filename().string()) + "\n";
   };
   ST_RETURN_IF_ERROR(pki::WriteFile(result.line_conf, client_conf(line_pair), 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer.conf", client_conf(officer_pair), 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer.conf", client_conf(officer_pairs[0]), 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer-2.conf", client_conf(officer_pairs[1]), 0644));
   return result;
 }
 

@@ -1,0 +1,109 @@
+// What officers do to a running station: stage a CA, and approve the actions
+// that need k of the n configured officers (activate or retire a CA, let a
+// device have one more certificate). Each call is one officer record in the
+// audit log, durable with its effect (the CA set, the approvals) before the
+// call returns; the pipeline sees a CA change only after that.
+//
+// Calls are taken one at a time (they are rare); none holds a lock the
+// signing path takes, except the issuer's own for a moment.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "hsm/token.h"
+#include "station/audit/writer.h"
+#include "station/config/config.h"
+#include "station/issuance/issuer.h"
+
+namespace station::officer {
+
+// A CA is named by its key's label or its key identifier (hex), within an
+// issuer (which may be left empty when only one issuer holds that CA).
+struct CaRef {
+  std::string issuer;
+  std::string ca;
+};
+
+struct ActivateCa {
+  CaRef ref;
+  int64_t at_unix_ms = 0;  // 0: as soon as approved
+};
+struct RetireCa {
+  CaRef ref;
+};
+struct ReissueDevice {
+  std::string profile;
+  std::string device_id;
+  int64_t ttl_s = 86400;  // how long the approved reissue may wait for its request
+};
+using Action = std::variant<ActivateCa, RetireCa, ReissueDevice>;
+
+struct ApprovalStatus {
+  std::string action;                  // "ca.activate", "ca.retire", "device.reissue"
+  std::vector<std::string> approvers;  // live approvals of this action, this one included
+  size_t required = 0;
+  bool executed = false;               // this approval was the k-th: the action happened
+  std::string note;                    // what happened, for the officer
+  uint64_t audit_seq = 0;
+};
+
+struct CaView {
+  std::string issuer;
+  std::shared_ptr<const issuance::CertificateAuthority> ca;
+  issuance::CaState state = issuance::CaState::kStaged;
+  int64_t activate_at_unix_ms = 0;
+};
+
+struct StagedCa {
+  CaView ca;
+  uint64_t audit_seq = 0;
+};
+
+class OfficerDesk {
+ public:
+  OfficerDesk(config::OfficersConfig officers, std::string root_pem_path, std::vector<issuance::Issuer*> issuers,
+              std::vector<std::string> profiles, std::shared_ptr<hsm::Token> token, audit::AuditWriter& writer);
+
+  // PERMISSION_DENIED OFFICER_NOT_MEMBER for an identity not in
+  // [officers] members; FAILED_PRECONDITION OFFICERS_NOT_CONFIGURED when the
+  // config names none.
+  Status CheckOfficer(const std::string& identity) const;
+
+  // Every CA of every issuer (or of one).
+  Result<std::vector<CaView>> ListCas(const std::string& officer, const std::string& issuer);
+
+  // Adds the CA of token key `key_label` with `certificate_pem` to an issuer
+  // as staged, after the checks any CA gets (key attributes, certificate for
+  // that key, CA:TRUE, chain to [ca] root). It signs nothing until activated.
+  Result<StagedCa> StageCa(const std::string& officer, const std::string& issuer, const std::string& key_label,
+                           const std::string& certificate_pem);
+
+  // One officer's approval of `action`; the k-th distinct live approval
+  // carries it out.
+  Result<ApprovalStatus> Approve(const std::string& officer, const Action& action);
+
+ private:
+  struct Resolved {
+    issuance::Issuer* issuer = nullptr;
+    std::shared_ptr<const issuance::CertificateAuthority> ca;
+    issuance::CaState state = issuance::CaState::kStaged;
+  };
+  Result<issuance::Issuer*> FindIssuer(const std::string& name) const;
+  Result<Resolved> Resolve(const CaRef& ref) const;
+  // Appends the officer record and waits until it is durable.
+  Result<audit::AuditRecord> Record(audit::AuditRecord draft, audit::AuditWriter::Effect effect);
+
+  const config::OfficersConfig officers_;
+  const std::string root_pem_path_;
+  const std::vector<issuance::Issuer*> issuers_;
+  const std::vector<std::string> profiles_;
+  const std::shared_ptr<hsm::Token> token_;
+  audit::AuditWriter& writer_;
+  std::mutex mu_;  // one officer call at a time
+};
+
+}  // namespace station::officer
