@@ -7,7 +7,8 @@
 //   stationctl ca retire   --config officer.conf --ca LABEL|KEYID [--issuer NAME]
 //   stationctl device approve-reissue --config officer.conf --profile P --device-id ID [--ttl 24h]
 //
-// officer.conf has the shape of a line.conf (target, [tls] ca/cert/key).
+// officer.conf has the shape of a line.conf (target, [tls] ca/cert/key);
+// --target HOST:PORT overrides its target.
 #include <cstdio>
 #include <ctime>
 
@@ -25,6 +26,7 @@ constexpr int kDeadlineSeconds = 60;  // Retire waits up to 30 s for signatures 
 Result<std::unique_ptr<v1::Officer::Stub>> Connect(const common::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string path, args.Require("config"));
   ST_ASSIGN_OR_RETURN(config::LineConfig config, config::LoadLineConfig(path));
+  if (auto target = args.Get("target")) config.target = *target;
   ST_ASSIGN_OR_RETURN(auto channel, client::MakeChannel(config));
   return v1::Officer::NewStub(channel);
 }

@@ -157,7 +157,7 @@ int ApproveReissue(const common::Args& args) {
 int RegistryCommand(int argc, char** argv) {
   if (argc < 3) return Fail(common::UsageError(std::string(argv[1]) + " needs a subcommand"));
   std::string command = argv[1], sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3, {"config", "profile", "lot", "count", "ttl", "out", "device-id"});
+  auto args = common::Args::Parse(argc, argv, 3, {"config", "profile", "lot", "count", "ttl", "out", "device-id", "target"});
   if (!args.ok()) return Fail(args.error());
   if (command == "lot" && sub == "import") return LotImport(*args);
   if (command == "lot" && sub == "close") return LotClose(*args);

@@ -4,7 +4,7 @@
 //
 //   station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID] [FIELDS]
 //   station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]
-//                [--window W] [--timeout S] [--device-prefix P] [FIELDS] [--json]
+//                [--window W] [--rate R] [--timeout S] [--device-prefix P] [FIELDS] [--json]
 // FIELDS: --attributes K=V,... --thing-name NAME --thing-type TYPE --thing-attributes K=V,...
 #include <unistd.h>
 
@@ -22,7 +22,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID] [FIELDS]\n"
                "       station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]\n"
-               "                    [--window W] [--timeout SECONDS] [--profile P] [--device-prefix P] [FIELDS]\n"
+               "                    [--window W] [--rate PER_SECOND] [--timeout SECONDS] [--profile P] [--device-prefix P] [FIELDS]\n"
                "                    [--out DIR] [--json]\n"
                "       FIELDS: [--attributes K=V,...] [--thing-name NAME] [--thing-type TYPE] [--thing-attributes K=V,...]\n"
                "       (--target HOST:PORT overrides the target in line.conf)\n");
@@ -39,7 +39,7 @@ int Fail(const Error& e) {
 int main(int argc, char** argv) {
   auto args = common::Args::Parse(argc, argv, 1,
                                   {"config", "target", "out", "profile", "device-id", "devices", "streams", "key", "window",
-                                   "timeout", "device-prefix", "attributes", "thing-name", "thing-type", "thing-attributes"},
+                                   "rate", "timeout", "device-prefix", "attributes", "thing-name", "thing-type", "thing-attributes"},
                                   {"json", "help"});
   if (!args.ok()) return Fail(args.error());
   if (args->Has("help") || args->positional().empty() || !args->Has("config")) return Usage();
@@ -67,11 +67,13 @@ int main(int argc, char** argv) {
     auto streams = args->Number("streams", 4, 1, 256);
     auto window = args->Number("window", 128, 1, 65536);
     auto timeout = args->Number("timeout", 600, 1, 86400);
-    for (const auto* r : {&devices, &streams, &window, &timeout})
+    auto rate = args->Number("rate", 0, 0, 1'000'000);
+    for (const auto* r : {&devices, &streams, &window, &timeout, &rate})
       if (!r->ok()) return Fail(r->error());
     options.devices = static_cast<size_t>(*devices);
     options.streams = static_cast<size_t>(*streams);
     options.window = static_cast<size_t>(*window);
+    options.rate = static_cast<size_t>(*rate);
     options.timeout_seconds = static_cast<int>(*timeout);
     options.key = args->Get("key", "ec-p256");
     options.profile = args->Get("profile", "");

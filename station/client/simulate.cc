@@ -1,6 +1,7 @@
 #include "station/client/simulate.h"
 
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +33,7 @@ struct Device {
   Clock::time_point sent;
   double latency_ms = -1;
   std::string certificate_der;
+  size_t chain = 0;     // index into Chains of the chain it came with
   std::string failure;  // reason when refused
 };
 
@@ -73,16 +75,26 @@ Status MakeDevices(std::vector<Device>& devices, const std::string& key_type, co
 }
 
 // Runs one stream over its share of the devices (every k-th one).
-// The chain the station answers with (the profile's CA, which GetCaChain's
-// default CA need not be), captured from the first issued certificate.
-struct AnsweredChain {
-  std::mutex mu;  // guards ders
-  std::vector<std::string> ders;
+// The distinct chains the station answered with: the profile's CA (which
+// GetCaChain's default CA need not be), and after a rotation its successor.
+struct Chains {
+  std::mutex mu;  // guards index and ders
+  std::map<std::string, size_t> index;  // the chain's DERs, concatenated
+  std::vector<std::vector<std::string>> ders;
+
+  size_t Add(const google::protobuf::RepeatedPtrField<std::string>& chain) {
+    std::string key;
+    for (const std::string& der : chain) key += std::to_string(der.size()) + ":" + der;
+    std::lock_guard<std::mutex> lock(mu);
+    auto [it, added] = index.emplace(key, ders.size());
+    if (added) ders.emplace_back(chain.begin(), chain.end());
+    return it->second;
+  }
 };
 
 void RunStream(const config::LineConfig& config, std::vector<Device*> mine, const SimulateOptions& options,
                std::atomic<size_t>& done_count, std::atomic<bool>& transport_failed, std::string& transport_error,
-               AnsweredChain& answered_chain) {
+               Chains& chains) {
   auto channel = MakeChannel(config);
   if (!channel.ok()) {
     transport_failed = true;
@@ -109,8 +121,7 @@ void RunStream(const config::LineConfig& config, std::vector<Device*> mine, cons
         d->latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - d->sent).count();
         if (response.code() == 0) {
           d->certificate_der = std::move(*response.mutable_certificate_der());
-          std::lock_guard<std::mutex> lock(answered_chain.mu);
-          if (answered_chain.ders.empty()) answered_chain.ders.assign(response.chain_der().begin(), response.chain_der().end());
+          d->chain = chains.Add(response.chain_der());
         } else {
           d->failure = response.reason().empty() ? "UNKNOWN" : response.reason();
         }
@@ -122,7 +133,14 @@ void RunStream(const config::LineConfig& config, std::vector<Device*> mine, cons
       cv.notify_one();
     }
   });
+  const auto paced_start = Clock::now();
+  const double per_stream_rate = static_cast<double>(options.rate) / static_cast<double>(options.streams);
+  size_t sent = 0;
   for (Device* d : mine) {
+    if (options.rate > 0)
+      std::this_thread::sleep_until(paced_start + std::chrono::duration_cast<Clock::duration>(
+                                                      std::chrono::duration<double>(sent / per_stream_rate)));
+    ++sent;
     {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return inflight < options.window; });
@@ -152,12 +170,24 @@ double Percentile(std::vector<double>& sorted, double p) {
   return sorted[std::min(idx, sorted.size() - 1)];
 }
 
-// Every certificate must chain to the station's CA and carry its device's key.
-void VerifyAll(std::vector<Device>& devices, const std::vector<X509Ptr>& chain, SimulateSummary& summary) {
-  X509StorePtr store(X509_STORE_new());
-  for (const auto& ca : chain) X509_STORE_add_cert(store.get(), ca.get());
-  // The issuing CA may be an intermediate whose root the station does not hold.
-  X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
+// Whether the certificate's authorityKeyIdentifier is the CA's subjectKeyIdentifier.
+bool AkiNames(X509* cert, X509* ca) {
+  const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert);
+  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca);
+  return aki != nullptr && ski != nullptr && ASN1_OCTET_STRING_cmp(aki, ski) == 0;
+}
+
+// Every certificate must chain to the CA it was answered with, name that CA's
+// key in its authorityKeyIdentifier, and carry its device's key.
+void VerifyAll(std::vector<Device>& devices, const std::vector<std::vector<X509Ptr>>& chains,
+               SimulateSummary& summary) {
+  std::vector<X509StorePtr> stores;
+  for (const auto& chain : chains) {
+    stores.emplace_back(X509_STORE_new());
+    for (const auto& ca : chain) X509_STORE_add_cert(stores.back().get(), ca.get());
+    // The issuing CA may be an intermediate whose root the station does not hold.
+    X509_STORE_set_flags(stores.back().get(), X509_V_FLAG_PARTIAL_CHAIN);
+  }
   std::atomic<size_t> next{0}, verified{0}, bad{0};
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < std::max(1u, std::thread::hardware_concurrency()); ++t) {
@@ -167,8 +197,11 @@ void VerifyAll(std::vector<Device>& devices, const std::vector<X509Ptr>& chain, 
         if (d.certificate_der.empty()) continue;
         auto cert = pki::ParseCertDer(d.certificate_der);
         X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-        bool ok = cert.ok() && ctx && X509_STORE_CTX_init(ctx.get(), store.get(), cert->get(), nullptr) == 1 &&
-                  X509_verify_cert(ctx.get()) == 1 && EVP_PKEY_eq(X509_get0_pubkey(cert->get()), d.key.get()) == 1;
+        bool ok = cert.ok() && ctx && d.chain < chains.size() && !chains[d.chain].empty() &&
+                  X509_STORE_CTX_init(ctx.get(), stores[d.chain].get(), cert->get(), nullptr) == 1 &&
+                  X509_verify_cert(ctx.get()) == 1 &&
+                  AkiNames(cert->get(), chains[d.chain].front().get()) &&
+                  EVP_PKEY_eq(X509_get0_pubkey(cert->get()), d.key.get()) == 1;
         (ok ? verified : bad)++;
       }
     });
@@ -176,14 +209,21 @@ void VerifyAll(std::vector<Device>& devices, const std::vector<X509Ptr>& chain, 
   for (auto& t : pool) t.join();
   summary.verified = verified;
   summary.verify_failures = bad;
+  for (const Device& d : devices) {
+    if (d.certificate_der.empty() || d.chain >= chains.size() || chains[d.chain].empty()) continue;
+    const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(chains[d.chain].front().get());
+    ++summary.by_issuer_key_id[ski ? Hex(ASN1_STRING_get0_data(ski), static_cast<size_t>(ASN1_STRING_length(ski)))
+                                   : "none"];
+  }
 }
 
-Status WriteCertificates(const std::vector<Device>& devices, const std::vector<X509Ptr>& chain,
+Status WriteCertificates(const std::vector<Device>& devices, const std::vector<std::vector<X509Ptr>>& chains,
                          const std::string& out_dir) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
-  std::string chain_pem;
-  for (const auto& ca : chain) chain_pem += pki::CertPem(ca.get());
+  std::string chain_pem;  // every chain answered (two across a CA rotation)
+  for (const auto& chain : chains)
+    for (const auto& ca : chain) chain_pem += pki::CertPem(ca.get());
   ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/chain.pem", chain_pem));
   for (const Device& d : devices) {
     if (d.certificate_der.empty()) continue;
@@ -224,7 +264,7 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
 
   std::atomic<size_t> done_count{0};
   std::atomic<bool> transport_failed{false};
-  AnsweredChain answered_chain;
+  Chains answered;
   std::vector<std::string> transport_errors(options.streams);
   std::vector<std::thread> streams;
   auto start = Clock::now();
@@ -232,7 +272,7 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
     std::vector<Device*> mine;
     for (size_t i = k; i < devices.size(); i += options.streams) mine.push_back(&devices[i]);
     streams.emplace_back([&, k, mine = std::move(mine)]() mutable {
-      RunStream(config, std::move(mine), options, done_count, transport_failed, transport_errors[k], answered_chain);
+      RunStream(config, std::move(mine), options, done_count, transport_failed, transport_errors[k], answered);
     });
   }
   std::atomic<bool> finished{false};
@@ -274,16 +314,18 @@ Result<SimulateSummary> Simulate(const config::LineConfig& config, const Simulat
   summary.p99_ms = Percentile(latencies, 0.99);
   summary.max_ms = latencies.empty() ? 0 : latencies.back();
   summary.certs_per_second = summary.seconds > 0 ? static_cast<double>(summary.issued) / summary.seconds : 0;
-  if (!answered_chain.ders.empty()) {
-    chain.clear();
-    for (const auto& der : answered_chain.ders) {
+  std::vector<std::vector<X509Ptr>> chains;
+  for (const auto& ders : answered.ders) {
+    chains.emplace_back();
+    for (const auto& der : ders) {
       auto ca = pki::ParseCertDer(der);
       if (!ca.ok()) return MakeError(Code::kInternal, "BAD_CHAIN", "the station answered an unreadable chain");
-      chain.push_back(std::move(*ca));
+      chains.back().push_back(std::move(*ca));
     }
   }
-  VerifyAll(devices, chain, summary);
-  if (!options.out_dir.empty()) ST_RETURN_IF_ERROR(WriteCertificates(devices, chain, options.out_dir));
+  if (chains.empty()) chains.push_back(std::move(chain));  // nothing issued: GetCaChain's, for chain.pem
+  VerifyAll(devices, chains, summary);
+  if (!options.out_dir.empty()) ST_RETURN_IF_ERROR(WriteCertificates(devices, chains, options.out_dir));
   if (transport_failed) {
     for (const auto& e : transport_errors)
       if (!e.empty()) std::fprintf(stderr, "stream error: %s\n", e.c_str());
@@ -313,6 +355,12 @@ std::string SimulateSummary::Json() const {
   bool first = true;
   for (const auto& [reason, n] : failed_by_reason) {
     out += (first ? "\"" : ",\"") + reason + "\":" + std::to_string(n);
+    first = false;
+  }
+  out += "},\"by_issuer_key_id\":{";
+  first = true;
+  for (const auto& [key_id, n] : by_issuer_key_id) {
+    out += (first ? "\"" : ",\"") + key_id + "\":" + std::to_string(n);
     first = false;
   }
   return out + "}}";

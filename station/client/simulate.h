@@ -1,6 +1,7 @@
 // `station-line simulate`: a factory line in a box. Makes N device keys and
 // CSRs, streams them over K pipelined SignStreams, then checks every returned
-// certificate (it chains to the station's CA and holds the device's key).
+// certificate (it chains to the CA it was answered with, its
+// authorityKeyIdentifier names that CA's key, and it holds the device's key).
 #pragma once
 
 #include <map>
@@ -16,6 +17,7 @@ struct SimulateOptions {
   size_t streams = 4;
   std::string key = "ec-p256";  // device key type: ec-p256 | ec-p384 | rsa-2048
   size_t window = 128;          // requests in flight per stream
+  size_t rate = 0;              // requests per second over all streams; 0: as fast as answered
   std::string profile;
   std::string device_prefix;    // device ids PREFIX-000000, ... (for a lot); default: a random run id
   RequestFields fields;         // the same attributes and thing type for every device
@@ -31,6 +33,7 @@ struct SimulateSummary {
   std::map<std::string, size_t> failed_by_reason;
   size_t verified = 0;
   size_t verify_failures = 0;
+  std::map<std::string, size_t> by_issuer_key_id;  // certificates per issuing CA (its key id, hex)
   double seconds = 0;  // first request sent to last answer received
   double certs_per_second = 0;
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
