@@ -1,15 +1,12 @@
 #include "station/issuance/request.h"
 
 namespace station::issuance {
-namespace {
 
 bool PrintableAscii(const std::string& s) {
   for (unsigned char c : s)
     if (c < 0x20 || c > 0x7e) return false;
   return true;
 }
-
-}  // namespace
 
 const char* RoleName(Role role) noexcept {
   return role == Role::kLine ? "line" : "officer";

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "hsm/uri.h"
+#include "station/issuance/request.h"
 #include "station/officer/approvals.h"
 #include "station/officer/ca_set.h"
 #include "station/pki/cert_builder.h"
@@ -48,11 +49,6 @@ std::vector<StoredCa> Planned(std::vector<StoredCa> rows, const std::string& key
   return rows;
 }
 
-bool ValidDeviceId(const std::string& id) {
-  return !id.empty() && id.size() <= 64 &&
-         std::all_of(id.begin(), id.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
-}
-
 }  // namespace
 
 OfficerDesk::OfficerDesk(config::OfficersConfig officers, std::string root_pem_path,
@@ -84,17 +80,21 @@ Result<issuance::Issuer*> OfficerDesk::FindIssuer(const std::string& name) const
                    "the station has no issuer '" + name + "' (it has: " + Join(names, ", ") + ")");
 }
 
+Status OfficerDesk::CheckIssuerFilter(const std::string& name) const {
+  if (name.empty()) return {};
+  auto found = FindIssuer(name);
+  if (!found.ok()) return found.error();
+  return {};
+}
+
 Result<OfficerDesk::Resolved> OfficerDesk::Resolve(const CaRef& ref) const {
+  ST_RETURN_IF_ERROR(CheckIssuerFilter(ref.issuer));
   std::vector<Resolved> found;
   for (issuance::Issuer* issuer : issuers_) {
     if (!ref.issuer.empty() && issuer->name() != ref.issuer) continue;
     for (const auto& status : issuer->List())
       if (status.ca->key_id_hex() == ref.ca || status.ca->token_key().label() == ref.ca)
         found.push_back({issuer, status.ca, status.state});
-  }
-  if (!ref.issuer.empty()) {
-    ST_ASSIGN_OR_RETURN(issuance::Issuer * named, FindIssuer(ref.issuer));
-    (void)named;
   }
   if (found.empty())
     return MakeError(Code::kNotFound, "CA_NOT_FOUND",
@@ -118,10 +118,7 @@ Result<audit::AuditRecord> OfficerDesk::Record(audit::AuditRecord draft, audit::
 
 Result<std::vector<CaView>> OfficerDesk::ListCas(const std::string& officer, const std::string& issuer_name) {
   ST_RETURN_IF_ERROR(CheckOfficer(officer));
-  if (!issuer_name.empty()) {
-    ST_ASSIGN_OR_RETURN(issuance::Issuer * named, FindIssuer(issuer_name));
-    (void)named;
-  }
+  ST_RETURN_IF_ERROR(CheckIssuerFilter(issuer_name));
   std::vector<CaView> out;
   for (issuance::Issuer* issuer : issuers_) {
     if (!issuer_name.empty() && issuer->name() != issuer_name) continue;
@@ -177,7 +174,8 @@ Result<ApprovalStatus> OfficerDesk::Approve(const std::string& officer, const Ac
   if (reissue != nullptr) {
     if (std::find(profiles_.begin(), profiles_.end(), reissue->profile) == profiles_.end())
       return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "the station has no profile '" + reissue->profile + "'");
-    if (!ValidDeviceId(reissue->device_id))
+    const std::string& id = reissue->device_id;
+    if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
       return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID", "device ids have 1 to 64 printable characters");
     if (reissue->ttl_s < 60 || reissue->ttl_s > 30 * 86400)
       return MakeError(Code::kInvalidArgument, "USAGE", "a reissue approval lasts from 1 minute to 30 days");

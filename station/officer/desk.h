@@ -93,6 +93,8 @@ class OfficerDesk {
     issuance::CaState state = issuance::CaState::kStaged;
   };
   Result<issuance::Issuer*> FindIssuer(const std::string& name) const;
+  // OK for "" (every issuer), else ISSUER_NOT_FOUND unless the station has it.
+  Status CheckIssuerFilter(const std::string& name) const;
   Result<Resolved> Resolve(const CaRef& ref) const;
   // Appends the officer record and waits until it is durable.
   Result<audit::AuditRecord> Record(audit::AuditRecord draft, audit::AuditWriter::Effect effect);

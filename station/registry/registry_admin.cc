@@ -10,6 +10,7 @@
 
 #include "station/audit/claims.h"
 #include "station/audit/sqlite.h"
+#include "station/issuance/request.h"
 #include "station/pki/files.h"
 
 namespace station::registry {
@@ -82,8 +83,7 @@ Result<std::vector<std::string>> ReadLotCsv(const std::string& path) {
     std::string id = Trim(row.substr(0, row.find(',')));
     if (ids.empty() && seen.empty() && id == "device_id") continue;  // header
     if (id.empty() || id.size() > 64) return LotFileError(path, line, "a device id has 1 to 64 characters");
-    for (unsigned char c : id)
-      if (c < 0x20 || c > 0x7e) return LotFileError(path, line, "device ids are printable ASCII");
+    if (!issuance::PrintableAscii(id)) return LotFileError(path, line, "device ids are printable ASCII");
     if (!seen.insert(id).second) return LotFileError(path, line, "device id '" + id + "' appears twice");
     if (ids.size() == kMaxLotDevices) return LotFileError(path, line, "a lot holds at most 1,000,000 devices");
     ids.push_back(id);
