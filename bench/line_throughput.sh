@@ -4,8 +4,8 @@
 # JSON object per profile:
 #   {"profile":..,"devices":..,"streams":..,"cores":..,"ca_key":..,"result":{...simulate --json...}}
 # Usage: bench/line_throughput.sh [DEVICES] [STREAMS] [PROFILE...]
-#   PROFILE: "default" (built in) or "matter-dac" (a lot of DEVICES ids is
-#   imported first, so every request is lot-authorized); default: "default".
+#   PROFILE: "default" (built in) or "matter-dac" (an officer imports a lot of
+#   DEVICES ids first, so every request is lot-authorized); default: "default".
 #   env: CA_KEY, DEVICE_KEY, WORKERS
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,16 +19,17 @@ dir=$(mktemp -d /tmp/station-bench-XXXXXX)
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$bin/stationctl" dev-setup --dir "$dir" --listen 127.0.0.1:0 --ca-key "${CA_KEY:-ec-p256}" >/dev/null
 [ -n "${WORKERS:-}" ] && sed -i "s/^\[issuance\]/[issuance]\nworkers = $WORKERS/" "$dir/station.conf"
-if printf '%s\n' "${profiles[@]}" | grep -qx matter-dac; then
-  { echo device_id; for i in $(seq 0 $((devices - 1))); do printf 'lot-bench-%06d\n' "$i"; done; } >"$dir/lot.csv"
-  "$bin/stationctl" lot import --config "$dir/station.conf" --profile matter-dac --lot bench "$dir/lot.csv" >/dev/null
-fi
 "$bin/station-server" --config "$dir/station.conf" 2>"$dir/server.log" &
 server=$!
 for _ in $(seq 1 100); do
   addr=$(sed -n 's/^listening on //p' "$dir/server.log"); [ -n "$addr" ] && break; sleep 0.1
 done
 [ -n "${addr:-}" ] || { cat "$dir/server.log" >&2; exit 1; }
+if printf '%s\n' "${profiles[@]}" | grep -qx matter-dac; then
+  { echo device_id; for i in $(seq 0 $((devices - 1))); do printf 'lot-bench-%06d\n' "$i"; done; } >"$dir/lot.csv"
+  "$bin/stationctl" lot import --config "$dir/officer.conf" --target "$addr" --profile matter-dac --lot bench \
+    "$dir/lot.csv" >/dev/null
+fi
 for profile in "${profiles[@]}"; do
   extra=()
   [ "$profile" = matter-dac ] && extra=(--profile matter-dac --device-prefix lot-bench \

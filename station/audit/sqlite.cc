@@ -115,14 +115,22 @@ CREATE TABLE IF NOT EXISTS approval (
 );
 CREATE INDEX IF NOT EXISTS approval_by_action ON approval (action_key);
 
+-- Who may use a profile, as officers last set it (officer/profile_lines.h);
+-- at start it replaces the profile file's `lines`.
+CREATE TABLE IF NOT EXISTS profile_lines (
+  profile      TEXT PRIMARY KEY,
+  lines        TEXT NOT NULL,  -- caller identities, one per line, sorted
+  changed_seq  INTEGER NOT NULL  -- the officer record that set them
+);
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');
--- Schemas 2 and 3 lack only tables made above (checkpoint; officer_action,
--- ca_state, approval).
-UPDATE meta SET value = '4' WHERE key = 'schema_version' AND value IN ('2', '3');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '5');
+-- Schemas 2 to 4 lack only tables made above (checkpoint; officer_action,
+-- ca_state, approval; profile_lines).
+UPDATE meta SET value = '5' WHERE key = 'schema_version' AND value IN ('2', '3', '4');
 )sql";
 
-constexpr const char* kSchemaVersion = "4";
+constexpr const char* kSchemaVersion = "5";
 
 // Both kinds of record in seq order, in the columns ReadRecord reads.
 constexpr const char* kLogAfterSql =

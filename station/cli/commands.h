@@ -17,6 +17,7 @@ int AwsCommand(int argc, char** argv);       // verification-cert
 bool IsOfficerConfig(const std::string& path);
 int OfficerCaCommand(const std::string& sub, const common::Args& args);  // list, stage, activate, retire
 int OfficerApproveReissue(const common::Args& args);
+int OfficerProfileCommand(const std::string& sub, const common::Args& args);   // list, set-lines
 
 // Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
 int Fail(const Error& error);

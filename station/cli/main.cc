@@ -4,7 +4,8 @@
 //   stationctl ca keygen|csr|self-sign|init|import-cert   the key ceremony, on the token
 //   stationctl aws verification-cert ...                   AWS IoT CA registration material
 //   stationctl audit init-key | verify | prove | check-proof | export
-//   stationctl profile check FILE... | profile list --config FILE
+//   stationctl profile check FILE... | profile list | profile set-lines
+//   stationctl ca list|stage|activate|retire   a running station's CAs (officer.conf)
 //   stationctl lot import|close|list, codes mint, device approve-reissue
 #include <cstdio>
 #include <cstring>
@@ -39,12 +40,17 @@ int main(int argc, char** argv) {
       "       stationctl audit export --config station.conf --format jsonl|csv|aws-jitr-allowlist|aws-bulk\n"
       "                  [--since-seq N] [--checkpoint SIZE] [--out FILE|DIR]\n"
       "       stationctl profile check PROFILE.toml...\n"
-      "       stationctl profile list --config station.conf\n"
-      "       stationctl lot import --config station.conf --profile P [--lot NAME] DEVICES.csv\n"
-      "       stationctl lot close --config station.conf --lot NAME\n"
-      "       stationctl lot list --config station.conf\n"
-      "       stationctl codes mint --config station.conf --profile P --count N [--ttl 5m] --out CODES.csv\n"
-      "       stationctl device approve-reissue --config station.conf --profile P --device-id ID [--ttl 24h]\n";
+      "       stationctl profile list --config station.conf|officer.conf\n"
+      "  OFFICER is --config officer.conf [--target HOST:PORT]: a running station's Officer service\n"
+      "       stationctl ca list|stage|activate|retire OFFICER [--issuer NAME] [--ca LABEL|KEYID] [--label L --cert FILE]\n"
+      "                  [--at 2027-01-01T06:00:00Z]\n"
+      "       stationctl profile set-lines OFFICER --profile P --lines LINE,...|'*'\n"
+      "       stationctl lot import OFFICER --profile P [--lot NAME] DEVICES.csv\n"
+      "       stationctl lot close OFFICER --lot NAME\n"
+      "       stationctl lot list OFFICER\n"
+      "       stationctl codes mint OFFICER --profile P --count N [--ttl 5m] --out CODES.csv\n"
+      "       stationctl device approve-reissue OFFICER --profile P --device-id ID [--ttl 24h]\n"
+      "  (lot, codes and device approve-reissue also take --config station.conf on a station without [officers])\n";
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

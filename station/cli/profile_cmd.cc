@@ -1,9 +1,12 @@
 // stationctl profile check FILE...       the checks the server makes at startup, offline
-// stationctl profile list --config FILE  the profiles a station would load
+// stationctl profile list --config FILE  the profiles a station would load (station.conf, offline,
+//                                        with the lines officers set), or runs (officer.conf)
+// stationctl profile set-lines --config officer.conf ...   see officer_cmd.cc
 #include <cstdio>
 
 #include "station/cli/commands.h"
 #include "station/config/config.h"
+#include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
 #include "station/runtime/station.h"
 
@@ -34,6 +37,10 @@ int List(const common::Args& args) {
   if (!config.ok()) return Fail(config.error());
   auto profiles = runtime::LoadProfiles(*config);
   if (!profiles.ok()) return Fail(profiles.error());
+  auto set_by_officers = officer::ReadProfileLines(config->audit_db_path());
+  if (!set_by_officers.ok()) return Fail(set_by_officers.error());
+  for (auto& p : *profiles)
+    if (auto it = set_by_officers->find(p.name); it != set_by_officers->end()) p.lines = it->second;
   for (const auto& p : *profiles)
     std::printf("%s%s\n", Describe(p).c_str(), p.name == config->issuance.default_profile ? " (default)" : "");
   return 0;
@@ -42,13 +49,20 @@ int List(const common::Args& args) {
 }  // namespace
 
 int ProfileCommand(int argc, char** argv) {
-  if (argc < 3) return Fail(common::UsageError("profile needs a subcommand: check or list"));
+  if (argc < 3) return Fail(common::UsageError("profile needs a subcommand: check, list or set-lines"));
   std::string sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3, {"config"});
+  auto args = common::Args::Parse(argc, argv, 3, {"config", "target", "profile", "lines"});
   if (!args.ok()) return Fail(args.error());
   if (sub == "check") return Check(*args);
-  if (sub == "list") return List(*args);
-  return Fail(common::UsageError("unknown profile subcommand '" + sub + "' (check, list)"));
+  const bool officer = args->Get("config") && IsOfficerConfig(*args->Get("config"));
+  if (sub == "list") return officer ? OfficerProfileCommand(sub, *args) : List(*args);
+  if (sub == "set-lines") {
+    if (!officer)
+      return Fail(common::UsageError("set-lines changes a running station under two-person control: "
+                                     "--config officer.conf"));
+    return OfficerProfileCommand(sub, *args);
+  }
+  return Fail(common::UsageError("unknown profile subcommand '" + sub + "' (check, list, set-lines)"));
 }
 
 }  // namespace station::cli

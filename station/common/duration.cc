@@ -1,6 +1,7 @@
 #include "station/common/duration.h"
 
 #include <cctype>
+#include <ctime>
 
 namespace station::common {
 namespace {
@@ -37,6 +38,15 @@ std::string FormatDuration(int64_t seconds) {
   for (const Unit& unit : kUnits)
     if (seconds != 0 && seconds % unit.seconds == 0) return std::to_string(seconds / unit.seconds) + unit.suffix;
   return std::to_string(seconds) + "s";
+}
+
+std::string UtcText(int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace station::common

@@ -15,4 +15,7 @@ Result<int64_t> ParseDuration(const std::string& text);
 // The shortest exact spelling of a number of seconds ("300" -> "5m").
 std::string FormatDuration(int64_t seconds);
 
+// A point in time as ISO 8601 UTC, "2026-12-01T06:00:00Z".
+std::string UtcText(int64_t unix_ms);
+
 }  // namespace station::common

@@ -9,6 +9,7 @@
 //   authorityKeyIdentifier  the CA's subjectKeyIdentifier, non-critical (MUST, 4.2.1.1)
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,9 +35,16 @@ class CertificateProfile {
   const policy::Profile& profile() const noexcept { return profile_; }
   Issuer& issuer() const noexcept { return *issuer_; }
 
+  // Who may use the profile now: the file's `lines` until officers change
+  // them. Requests read it while an officer's change swaps it whole.
+  std::shared_ptr<const policy::LineSet> lines() const { return lines_.load(); }
+  void SetLines(policy::LineSet lines) { lines_.store(std::make_shared<const policy::LineSet>(std::move(lines))); }
+
  private:
   CertificateProfile(policy::Profile profile, std::shared_ptr<Issuer> issuer)
-      : profile_(std::move(profile)), issuer_(std::move(issuer)) {}
+      : profile_(std::move(profile)),
+        issuer_(std::move(issuer)),
+        lines_(std::make_shared<const policy::LineSet>(profile_.lines)) {}
 
   Result<X509NamePtr> Subject(const CheckedCsr& csr, const policy::TemplateInput& input,
                               const CertificateAuthority& ca) const;
@@ -46,6 +54,7 @@ class CertificateProfile {
 
   policy::Profile profile_;
   std::shared_ptr<Issuer> issuer_;
+  std::atomic<std::shared_ptr<const policy::LineSet>> lines_;
   std::vector<OsslPtr<ASN1_OBJECT, ASN1_OBJECT_free>> subject_types_;  // one per profile_.subject
   X509ExtPtr basic_constraints_, key_usage_, rsa_key_usage_, ext_key_usage_;
   std::vector<X509ExtPtr> fixed_extensions_;  // [[extension]] with der, in order; null where utf8

@@ -87,10 +87,10 @@ void Pipeline::Finish(const Done& done, Result<Issued> result) {
   done(std::move(result));
 }
 
-std::vector<std::string> Pipeline::profile_names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, profile] : profiles_) names.push_back(name);
-  return names;
+std::vector<CertificateProfile*> Pipeline::profiles() const {
+  std::vector<CertificateProfile*> out;
+  for (const auto& [name, profile] : profiles_) out.push_back(profile.get());
+  return out;
 }
 
 Result<const CertificateProfile*> Pipeline::FindProfile(const std::string& name) const {
@@ -132,6 +132,8 @@ void Pipeline::Process(Job& job) {
   const policy::Profile& rules = profile.profile();
   policy::RequestFacts facts{job.caller.identity, req.device_id, req.attributes,
                              req.thing_name,      req.thing_type, req.thing_attributes};
+  if (Status st = policy::CheckLine(rules.name, *profile.lines(), job.caller.identity); !st.ok())
+    return Finish(job.done, st.error());
   if (Status st = policy::CheckRequest(rules, facts); !st.ok()) return Finish(job.done, st.error());
 
   // A retry is answered from the log without parsing or signing anything.

@@ -64,7 +64,8 @@ class Pipeline {
   Issuer& issuer() const noexcept { return default_->issuer(); }
   // Every distinct issuer of the profiles, by name.
   std::vector<Issuer*> issuers() const;
-  std::vector<std::string> profile_names() const;
+  // Every profile (the objects live as long as the pipeline).
+  std::vector<CertificateProfile*> profiles() const;
 
  private:
   struct Job {

@@ -1,14 +1,14 @@
 #include "station/officer/desk.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
-#include <future>
 
 #include "hsm/uri.h"
 #include "station/issuance/request.h"
 #include "station/officer/approvals.h"
 #include "station/officer/ca_set.h"
+#include "station/officer/officer_log.h"
+#include "station/officer/profile_lines.h"
+#include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
 #include "station/registry/registry_admin.h"
 
@@ -17,23 +17,10 @@ namespace {
 
 using issuance::CaState;
 
-std::string JsonList(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) out += (out.size() > 1 ? ",\"" : "\"") + audit::JsonEscape(item) + "\"";
-  return out + "]";
-}
-
 std::string Join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
   for (const std::string& item : items) out += (out.empty() ? "" : sep) + item;
   return out;
-}
-
-Result<std::string> ActionId() {
-  uint8_t raw[8];
-  if (RAND_bytes(raw, sizeof raw) != 1)
-    return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed");
-  return Hex(raw, sizeof raw);
 }
 
 // The rows of an issuer after `key_id` is activated now (or scheduled) or retired.
@@ -52,7 +39,7 @@ std::vector<StoredCa> Planned(std::vector<StoredCa> rows, const std::string& key
 }  // namespace
 
 OfficerDesk::OfficerDesk(config::OfficersConfig officers, std::string root_pem_path,
-                         std::vector<issuance::Issuer*> issuers, std::vector<std::string> profiles,
+                         std::vector<issuance::Issuer*> issuers, std::vector<issuance::CertificateProfile*> profiles,
                          std::shared_ptr<hsm::Token> token, audit::AuditWriter& writer)
     : officers_(std::move(officers)),
       root_pem_path_(std::move(root_pem_path)),
@@ -61,14 +48,10 @@ OfficerDesk::OfficerDesk(config::OfficersConfig officers, std::string root_pem_p
       token_(std::move(token)),
       writer_(writer) {}
 
-Status OfficerDesk::CheckOfficer(const std::string& identity) const {
-  if (officers_.members.empty())
-    return MakeError(Code::kFailedPrecondition, "OFFICERS_NOT_CONFIGURED",
-                     "this station names no officers; add [officers] members and approvals_required to its config");
-  if (std::find(officers_.members.begin(), officers_.members.end(), identity) == officers_.members.end())
-    return MakeError(Code::kPermissionDenied, "OFFICER_NOT_MEMBER",
-                     "'" + identity + "' is not one of the officers in [officers] members");
-  return {};
+Result<issuance::CertificateProfile*> OfficerDesk::FindProfile(const std::string& name) const {
+  for (issuance::CertificateProfile* profile : profiles_)
+    if (profile->profile().name == name) return profile;
+  return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "the station has no profile '" + name + "'");
 }
 
 Result<issuance::Issuer*> OfficerDesk::FindIssuer(const std::string& name) const {
@@ -106,18 +89,8 @@ Result<OfficerDesk::Resolved> OfficerDesk::Resolve(const CaRef& ref) const {
   return found.front();
 }
 
-Result<audit::AuditRecord> OfficerDesk::Record(audit::AuditRecord draft, audit::AuditWriter::Effect effect) {
-  ST_ASSIGN_OR_RETURN(draft.request_id, ActionId());
-  std::promise<Result<audit::AppendOutcome>> promise;
-  auto future = promise.get_future();
-  writer_.AppendAction(std::move(draft), std::move(effect),
-                       [&promise](Result<audit::AppendOutcome> outcome) { promise.set_value(std::move(outcome)); });
-  ST_ASSIGN_OR_RETURN(audit::AppendOutcome outcome, future.get());
-  return outcome.record;
-}
-
 Result<std::vector<CaView>> OfficerDesk::ListCas(const std::string& officer, const std::string& issuer_name) {
-  ST_RETURN_IF_ERROR(CheckOfficer(officer));
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
   ST_RETURN_IF_ERROR(CheckIssuerFilter(issuer_name));
   std::vector<CaView> out;
   for (issuance::Issuer* issuer : issuers_) {
@@ -128,10 +101,15 @@ Result<std::vector<CaView>> OfficerDesk::ListCas(const std::string& officer, con
   return out;
 }
 
+Result<std::vector<const issuance::CertificateProfile*>> OfficerDesk::ListProfiles(const std::string& officer) const {
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
+  return std::vector<const issuance::CertificateProfile*>(profiles_.begin(), profiles_.end());
+}
+
 Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::string& issuer_name,
                                       const std::string& key_label, const std::string& certificate_pem) {
   std::lock_guard<std::mutex> lock(mu_);
-  ST_RETURN_IF_ERROR(CheckOfficer(officer));
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
   ST_ASSIGN_OR_RETURN(issuance::Issuer * issuer, FindIssuer(issuer_name));
   if (key_label.empty() || key_label.size() > 128)
     return MakeError(Code::kInvalidArgument, "USAGE", "name the CA key by its label (1 to 128 characters)");
@@ -154,98 +132,135 @@ Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::str
                                     {"certificate_sha256", Hex(Sha256(ca->chain_der().front()))}});
   std::vector<StoredCa> rows = Snapshot(*issuer);
   rows.push_back({issuer->name(), key_id, key_uri, ca->chain_pem(), CaState::kStaged, 0});
-  ST_ASSIGN_OR_RETURN(audit::AuditRecord record, Record(std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) {
+  ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
+                      RecordAction(writer_, std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) {
                         return WriteCaSet(db, issuer->name(), rows, r.seq);
                       }));
   ST_RETURN_IF_ERROR(issuer->Stage(ca));
   return StagedCa{{issuer->name(), ca, CaState::kStaged, 0}, record.seq};
 }
 
+Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const ReissueDevice& action) const {
+  if (auto found = FindProfile(action.profile); !found.ok()) return found.error();
+  const std::string& id = action.device_id;
+  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
+    return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID", "device ids have 1 to 64 printable characters");
+  if (action.ttl_s < 60 || action.ttl_s > 30 * 86400)
+    return MakeError(Code::kInvalidArgument, "USAGE", "a reissue approval lasts from 1 minute to 30 days");
+  Plan plan;
+  plan.draft.action = "device.reissue";
+  plan.draft.profile = action.profile;
+  plan.draft.device_id = action.device_id;
+  plan.key = plan.draft.action + "\nprofile=" + action.profile + "\ndevice_id=" + action.device_id + "\nttl_s=" +
+             std::to_string(action.ttl_s);
+  plan.details = "\"ttl_s\":" + std::to_string(action.ttl_s);
+  plan.write = [action](sqlite3* db, const audit::AuditRecord& r) {
+    return registry::InsertReissueApproval(db, action.profile, action.device_id, r.caller, r.time_unix_ms,
+                                           action.ttl_s);
+  };
+  plan.apply = [action](const audit::AuditRecord&) -> Result<std::string> {
+    return "device '" + action.device_id + "' may have one more certificate of profile '" + action.profile + "'";
+  };
+  return plan;
+}
+
+Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const ActivateCa& action) const {
+  return PlanCaChange(action.ref, true, action.at_unix_ms);
+}
+
+Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const RetireCa& action) const {
+  return PlanCaChange(action.ref, false, 0);
+}
+
+Result<OfficerDesk::Plan> OfficerDesk::PlanCaChange(const CaRef& ref, bool activate, int64_t at) const {
+  ST_ASSIGN_OR_RETURN(Resolved target, Resolve(ref));
+  const std::string key_id = target.ca->key_id_hex();
+  if (activate && target.state != CaState::kStaged)
+    return MakeError(Code::kFailedPrecondition, "CA_NOT_STAGED",
+                     "CA " + key_id + " is " + issuance::CaStateName(target.state) +
+                         "; only a staged CA can be activated");
+  if (!activate && target.state == CaState::kRetired)
+    return MakeError(Code::kFailedPrecondition, "CA_RETIRED", "CA " + key_id + " is already retired");
+  Plan plan;
+  plan.draft.action = activate ? "ca.activate" : "ca.retire";
+  plan.draft.profile = target.issuer->name();
+  plan.draft.issuer_key_id = key_id;
+  plan.key = plan.draft.action + "\nissuer=" + plan.draft.profile + "\nkey_id=" + key_id +
+             "\nat_unix_ms=" + std::to_string(at);
+  plan.details = "\"at_unix_ms\":" + std::to_string(at);
+  issuance::Issuer* issuer = target.issuer;
+  plan.write = [issuer, key_id, activate, at](sqlite3* db, const audit::AuditRecord& r) {
+    CaState to = CaState::kRetired;
+    if (activate) to = at > r.time_unix_ms ? CaState::kStaged : CaState::kActive;
+    return WriteCaSet(db, issuer->name(), Planned(Snapshot(*issuer), key_id, to, at), r.seq);
+  };
+  plan.apply = [issuer, key_id, activate, at](const audit::AuditRecord& r) -> Result<std::string> {
+    if (activate) {
+      ST_RETURN_IF_ERROR(issuer->Activate(key_id, at));
+      return "CA " + key_id +
+             (at > r.time_unix_ms ? " activates at its set time" : " is active: new certificates are signed with it");
+    }
+    Status retired = issuer->Retire(key_id);
+    if (!retired.ok()) return retired.error().message;
+    return "CA " + key_id + " is retired: nothing more is signed with it";
+  };
+  return plan;
+}
+
+Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const SetProfileLines& action) const {
+  ST_ASSIGN_OR_RETURN(issuance::CertificateProfile * profile, FindProfile(action.profile));
+  if (std::string problem = policy::LineSetProblem(action.lines); !problem.empty())
+    return MakeError(Code::kInvalidArgument, "LINES_INVALID", problem);
+  const policy::LineSet before = *profile->lines();
+  if (before == action.lines)
+    return MakeError(Code::kFailedPrecondition, "LINES_UNCHANGED",
+                     "profile '" + action.profile + "' already has exactly these lines");
+  const std::vector<std::string> after(action.lines.begin(), action.lines.end());
+  Plan plan;
+  plan.draft.action = "profile.lines";
+  plan.draft.profile = action.profile;
+  plan.key = plan.draft.action + "\nprofile=" + action.profile + "\nlines=" + Join(after, "\n");
+  plan.details = "\"lines\":" + JsonList(after) + ",\"previous\":" + JsonList({before.begin(), before.end()});
+  plan.write = [action](sqlite3* db, const audit::AuditRecord& r) {
+    return WriteProfileLines(db, action.profile, action.lines, r.seq);
+  };
+  plan.apply = [profile, action, after](const audit::AuditRecord&) -> Result<std::string> {
+    profile->SetLines(action.lines);
+    return "profile '" + action.profile + "' may now be used by: " + Join(after, ", ");
+  };
+  return plan;
+}
+
 Result<ApprovalStatus> OfficerDesk::Approve(const std::string& officer, const Action& action) {
   std::lock_guard<std::mutex> lock(mu_);
-  ST_RETURN_IF_ERROR(CheckOfficer(officer));
-  audit::AuditRecord draft;
-  draft.caller = officer;
-  std::string key;      // the action in canonical text: what approvals must agree on
-  std::string details;  // the action's own fields, for the record
-  Resolved target;
-  const ReissueDevice* reissue = std::get_if<ReissueDevice>(&action);
-  const ActivateCa* activate = std::get_if<ActivateCa>(&action);
-  if (reissue != nullptr) {
-    if (std::find(profiles_.begin(), profiles_.end(), reissue->profile) == profiles_.end())
-      return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "the station has no profile '" + reissue->profile + "'");
-    const std::string& id = reissue->device_id;
-    if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
-      return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID", "device ids have 1 to 64 printable characters");
-    if (reissue->ttl_s < 60 || reissue->ttl_s > 30 * 86400)
-      return MakeError(Code::kInvalidArgument, "USAGE", "a reissue approval lasts from 1 minute to 30 days");
-    draft.action = "device.reissue";
-    draft.profile = reissue->profile;
-    draft.device_id = reissue->device_id;
-    key = draft.action + "\nprofile=" + reissue->profile + "\ndevice_id=" + reissue->device_id + "\nttl_s=" +
-          std::to_string(reissue->ttl_s);
-    details = "\"ttl_s\":" + std::to_string(reissue->ttl_s);
-  } else {
-    const CaRef& ref = activate ? activate->ref : std::get<RetireCa>(action).ref;
-    ST_ASSIGN_OR_RETURN(target, Resolve(ref));
-    const std::string key_id = target.ca->key_id_hex();
-    if (activate && target.state != CaState::kStaged)
-      return MakeError(Code::kFailedPrecondition, "CA_NOT_STAGED",
-                       "CA " + key_id + " is " + issuance::CaStateName(target.state) +
-                           "; only a staged CA can be activated");
-    if (!activate && target.state == CaState::kRetired)
-      return MakeError(Code::kFailedPrecondition, "CA_RETIRED", "CA " + key_id + " is already retired");
-    draft.action = activate ? "ca.activate" : "ca.retire";
-    draft.profile = target.issuer->name();
-    draft.issuer_key_id = key_id;
-    const int64_t at = activate ? activate->at_unix_ms : 0;
-    key = draft.action + "\nissuer=" + draft.profile + "\nkey_id=" + key_id + "\nat_unix_ms=" + std::to_string(at);
-    details = "\"at_unix_ms\":" + std::to_string(at);
-  }
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
+  ST_ASSIGN_OR_RETURN(Plan plan, std::visit([this](const auto& a) { return PlanFor(a); }, action));
+  plan.draft.caller = officer;
 
   ApprovalStatus status;
-  status.action = draft.action;
+  status.action = plan.draft.action;
   status.required = officers_.approvals_required;
   auto effect = [&](sqlite3* db, audit::AuditRecord& r) -> Status {
-    ST_ASSIGN_OR_RETURN(status.approvers, AddApproval(db, key, officer, r.time_unix_ms, officers_.approval_ttl_s, r.seq));
+    ST_ASSIGN_OR_RETURN(status.approvers,
+                        AddApproval(db, plan.key, officer, r.time_unix_ms, officers_.approval_ttl_s, r.seq));
     status.executed = status.approvers.size() >= status.required;
-    r.detail = "{" + details + ",\"approvers\":" + JsonList(status.approvers) +
+    r.detail = "{" + plan.details + ",\"approvers\":" + JsonList(status.approvers) +
                ",\"required\":" + std::to_string(status.required) +
                ",\"executed\":" + (status.executed ? "true" : "false") + "}";
     if (!status.executed) return {};
-    ST_RETURN_IF_ERROR(UseApprovals(db, key, r.time_unix_ms, r.seq));
-    if (reissue != nullptr)
-      return registry::InsertReissueApproval(db, reissue->profile, reissue->device_id, Join(status.approvers, "+"),
-                                             r.time_unix_ms, reissue->ttl_s);
-    CaState to = CaState::kRetired;
-    if (activate) to = activate->at_unix_ms > r.time_unix_ms ? CaState::kStaged : CaState::kActive;
-    return WriteCaSet(db, target.issuer->name(),
-                      Planned(Snapshot(*target.issuer), r.issuer_key_id, to, activate ? activate->at_unix_ms : 0),
-                      r.seq);
+    ST_RETURN_IF_ERROR(UseApprovals(db, plan.key, r.time_unix_ms, r.seq));
+    audit::AuditRecord approved = r;
+    approved.caller = Join(status.approvers, "+");  // who let it happen, for the registry rows
+    return plan.write(db, approved);
   };
-  ST_ASSIGN_OR_RETURN(audit::AuditRecord record, Record(std::move(draft), effect));
+  ST_ASSIGN_OR_RETURN(audit::AuditRecord record, RecordAction(writer_, std::move(plan.draft), effect));
   status.audit_seq = record.seq;
   if (!status.executed) {
     status.note = std::to_string(status.approvers.size()) + " of " + std::to_string(status.required) +
                   " approvals; another officer must approve the same action within the approval time";
     return status;
   }
-  if (reissue != nullptr) {
-    status.note = "device '" + reissue->device_id + "' may have one more certificate of profile '" + reissue->profile +
-                  "'";
-    return status;
-  }
-  const std::string key_id = target.ca->key_id_hex();
-  if (activate) {
-    ST_RETURN_IF_ERROR(target.issuer->Activate(key_id, activate->at_unix_ms));
-    status.note = "CA " + key_id + (activate->at_unix_ms > record.time_unix_ms ? " activates at its set time"
-                                                                              : " is active: new certificates are "
-                                                                                "signed with it");
-    return status;
-  }
-  Status retired = target.issuer->Retire(key_id);
-  status.note = "CA " + key_id + " is retired: nothing more is signed with it";
-  if (!retired.ok()) status.note = retired.error().message;
+  ST_ASSIGN_OR_RETURN(status.note, plan.apply(record));
   return status;
 }
 

@@ -1,6 +1,6 @@
 // What officers do to a running station: stage a CA, and approve the actions
 // that need k of the n configured officers (activate or retire a CA, let a
-// device have one more certificate). Each call is one officer record in the
+// device have one more certificate, change who may use a profile). Each call is one officer record in the
 // audit log, durable with its effect (the CA set, the approvals) before the
 // call returns; the pipeline sees a CA change only after that.
 //
@@ -8,6 +8,7 @@
 // signing path takes, except the issuer's own for a moment.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "hsm/token.h"
 #include "station/audit/writer.h"
 #include "station/config/config.h"
+#include "station/issuance/certificate_profile.h"
 #include "station/issuance/issuer.h"
 
 namespace station::officer {
@@ -40,10 +42,14 @@ struct ReissueDevice {
   std::string device_id;
   int64_t ttl_s = 86400;  // how long the approved reissue may wait for its request
 };
-using Action = std::variant<ActivateCa, RetireCa, ReissueDevice>;
+struct SetProfileLines {
+  std::string profile;
+  policy::LineSet lines;  // the whole new set
+};
+using Action = std::variant<ActivateCa, RetireCa, ReissueDevice, SetProfileLines>;
 
 struct ApprovalStatus {
-  std::string action;                  // "ca.activate", "ca.retire", "device.reissue"
+  std::string action;                  // "ca.activate", "ca.retire", "device.reissue", "profile.lines"
   std::vector<std::string> approvers;  // live approvals of this action, this one included
   size_t required = 0;
   bool executed = false;               // this approval was the k-th: the action happened
@@ -66,15 +72,14 @@ struct StagedCa {
 class OfficerDesk {
  public:
   OfficerDesk(config::OfficersConfig officers, std::string root_pem_path, std::vector<issuance::Issuer*> issuers,
-              std::vector<std::string> profiles, std::shared_ptr<hsm::Token> token, audit::AuditWriter& writer);
-
-  // PERMISSION_DENIED OFFICER_NOT_MEMBER for an identity not in
-  // [officers] members; FAILED_PRECONDITION OFFICERS_NOT_CONFIGURED when the
-  // config names none.
-  Status CheckOfficer(const std::string& identity) const;
+              std::vector<issuance::CertificateProfile*> profiles, std::shared_ptr<hsm::Token> token,
+              audit::AuditWriter& writer);
 
   // Every CA of every issuer (or of one).
   Result<std::vector<CaView>> ListCas(const std::string& officer, const std::string& issuer);
+
+  // Every profile, with the lines that may use it now.
+  Result<std::vector<const issuance::CertificateProfile*>> ListProfiles(const std::string& officer) const;
 
   // Adds the CA of token key `key_label` with `certificate_pem` to an issuer
   // as staged, after the checks any CA gets (key attributes, certificate for
@@ -92,17 +97,32 @@ class OfficerDesk {
     std::shared_ptr<const issuance::CertificateAuthority> ca;
     issuance::CaState state = issuance::CaState::kStaged;
   };
+  // An action made ready for approval: its record, the text approvals must
+  // agree on, and what carrying it out does.
+  struct Plan {
+    audit::AuditRecord draft;  // action, profile, device_id, issuer_key_id
+    std::string key;           // the action in canonical text
+    std::string details;       // the action's own fields, JSON members for the record
+    // Carrying it out: in the record's transaction, then in memory once durable.
+    std::function<Status(sqlite3*, const audit::AuditRecord&)> write;
+    std::function<Result<std::string>(const audit::AuditRecord&)> apply;  // what happened, for the officer
+  };
+  Result<Plan> PlanFor(const ReissueDevice& action) const;
+  Result<Plan> PlanFor(const ActivateCa& action) const;
+  Result<Plan> PlanFor(const RetireCa& action) const;
+  Result<Plan> PlanFor(const SetProfileLines& action) const;
+  Result<Plan> PlanCaChange(const CaRef& ref, bool activate, int64_t at_unix_ms) const;
+
+  Result<issuance::CertificateProfile*> FindProfile(const std::string& name) const;
   Result<issuance::Issuer*> FindIssuer(const std::string& name) const;
   // OK for "" (every issuer), else ISSUER_NOT_FOUND unless the station has it.
   Status CheckIssuerFilter(const std::string& name) const;
   Result<Resolved> Resolve(const CaRef& ref) const;
-  // Appends the officer record and waits until it is durable.
-  Result<audit::AuditRecord> Record(audit::AuditRecord draft, audit::AuditWriter::Effect effect);
 
   const config::OfficersConfig officers_;
   const std::string root_pem_path_;
   const std::vector<issuance::Issuer*> issuers_;
-  const std::vector<std::string> profiles_;
+  const std::vector<issuance::CertificateProfile*> profiles_;
   const std::shared_ptr<hsm::Token> token_;
   audit::AuditWriter& writer_;
   std::mutex mu_;  // one officer call at a time

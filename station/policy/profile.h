@@ -18,6 +18,16 @@
 
 namespace station::policy {
 
+// Who may use a profile: caller identities (client certificate CN), or "*"
+// for every line. The file sets it; officers may change it (officer/desk.h).
+using LineSet = std::set<std::string>;
+inline constexpr size_t kMaxLines = 1000;
+inline constexpr size_t kMaxLineIdentityBytes = 64;
+
+inline bool AllowsLine(const LineSet& lines, const std::string& identity) {
+  return lines.count("*") > 0 || lines.count(identity) > 0;
+}
+
 // One relative distinguished name of the subject, in order.
 struct SubjectField {
   std::string attribute;  // as written: "CN", "serialNumber", or a dotted OID
@@ -94,7 +104,7 @@ struct Profile {
   bool extended_key_usage_critical = false;
   std::vector<ExtraExtension> extensions;
 
-  std::set<std::string> lines = {"*"};  // caller identities allowed; "*": every line
+  LineSet lines = {"*"};  // as the file says; CertificateProfile::lines() is what holds now
   bool one_per_device = false;
   Authorization authorization = Authorization::kNone;
   bool device_id_required = false;
@@ -102,8 +112,6 @@ struct Profile {
   std::optional<std::regex> device_id_pattern;
   std::map<std::string, AttributeRule> attributes;  // the request attributes it accepts
   ThingRules thing{false, "", std::nullopt, {}, false, {"*"}};
-
-  bool AllowsLine(const std::string& identity) const { return lines.count("*") || lines.count(identity); }
 };
 
 // The request attribute that carries a registration code.

@@ -10,6 +10,7 @@
 #include "hsm/ossl.h"
 #include "station/common/duration.h"
 #include "station/config/toml_fields.h"
+#include "station/policy/request_rules.h"
 
 namespace station::policy {
 namespace {
@@ -323,9 +324,7 @@ Status CheckConsistency(Fields& top, Profile& p) {
     return top.Wrong("one_per_device", "needs [device_id] required = true (devices are told apart by device_id)");
   if (p.authorization == Authorization::kLot && !p.device_id_required)
     return top.Wrong("authorization", "\"lot\" needs [device_id] required = true (a lot lists device ids)");
-  if (p.lines.empty()) return top.Wrong("lines", "name at least one line identity, or \"*\" for every line");
-  for (const auto& line : p.lines)
-    if (line.empty() || line.size() > 64) return top.Wrong("lines", "line identities have 1 to 64 characters");
+  if (std::string problem = LineSetProblem(p.lines); !problem.empty()) return top.Wrong("lines", problem);
   if (p.ca_key_uri.empty() != p.ca_certificate.empty())
     return top.Wrong("ca", "give both key_uri and certificate, or neither (the station's [ca])");
   return {};

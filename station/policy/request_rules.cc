@@ -76,10 +76,25 @@ std::string EffectiveThingName(const RequestFacts& facts) {
   return ValidThingName(facts.device_id) ? facts.device_id : std::string();
 }
 
+Status CheckLine(const std::string& profile_name, const LineSet& lines, const std::string& caller) {
+  if (AllowsLine(lines, caller)) return {};
+  return MakeError(Code::kPermissionDenied, "PROFILE_NOT_ALLOWED",
+                   "line '" + caller + "' may not use profile '" + profile_name + "'");
+}
+
+std::string LineSetProblem(const LineSet& lines) {
+  if (lines.empty() || lines.size() > kMaxLines)
+    return "name 1 to " + std::to_string(kMaxLines) + " line identities, or \"*\" for every line";
+  for (const std::string& line : lines) {
+    bool control = std::any_of(line.begin(), line.end(),
+                               [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    if (line.empty() || line.size() > kMaxLineIdentityBytes || control)
+      return "line identities have 1 to " + std::to_string(kMaxLineIdentityBytes) + " characters, none a control character";
+  }
+  return "";
+}
+
 Status CheckRequest(const Profile& profile, const RequestFacts& facts) {
-  if (!profile.AllowsLine(facts.caller))
-    return MakeError(Code::kPermissionDenied, "PROFILE_NOT_ALLOWED",
-                     "line '" + facts.caller + "' may not use profile '" + profile.name + "'");
   if (facts.device_id.empty()) {
     if (profile.device_id_required)
       return Invalid("DEVICE_ID_REQUIRED", "profile '" + profile.name + "' needs a device_id");

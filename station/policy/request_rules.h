@@ -21,7 +21,14 @@ struct RequestFacts {
   const std::map<std::string, std::string>& thing_attributes;
 };
 
-// PERMISSION_DENIED PROFILE_NOT_ALLOWED when the line may not use the profile;
+// PERMISSION_DENIED PROFILE_NOT_ALLOWED unless `lines` (the profile's, as
+// they hold now) let `caller` use profile `profile_name`.
+Status CheckLine(const std::string& profile_name, const LineSet& lines, const std::string& caller);
+
+// "" when `lines` may be a profile's line set (1 to kMaxLines identities of 1
+// to kMaxLineIdentityBytes, no control characters), else what is wrong.
+std::string LineSetProblem(const LineSet& lines);
+
 // INVALID_ARGUMENT DEVICE_ID_REQUIRED, DEVICE_ID_INVALID, ATTRIBUTE_MISSING,
 // ATTRIBUTE_INVALID, ATTRIBUTE_NOT_ALLOWED, THING_NAME_REQUIRED,
 // THING_NAME_INVALID, THING_TYPE_INVALID, THING_ATTRIBUTE_INVALID otherwise.

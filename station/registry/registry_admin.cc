@@ -4,9 +4,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <set>
 #include <functional>
+#include <set>
 #include <sstream>
+#include <string_view>
 
 #include "station/audit/claims.h"
 #include "station/audit/sqlite.h"
@@ -68,9 +69,7 @@ std::string Base32(const uint8_t* data, size_t len) {
 }  // namespace
 
 Result<std::vector<std::string>> ReadLotCsv(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(std::string text, pki::ReadFile(path));
-  if (text.size() > kMaxLotFileBytes)
-    return MakeError(Code::kInvalidArgument, "LOT_FILE_INVALID", path + ": larger than 64 MiB");
+  ST_ASSIGN_OR_RETURN(std::string text, pki::ReadFile(path, kMaxLotFileBytes));
   std::vector<std::string> ids;
   std::set<std::string> seen;
   std::istringstream in(text);
@@ -92,42 +91,76 @@ Result<std::vector<std::string>> ReadLotCsv(const std::string& path) {
   return ids;
 }
 
+Status RequireAuthorization(const policy::Profile& profile, policy::Authorization authorization) {
+  if (profile.authorization == authorization) return {};
+  return MakeError(Code::kFailedPrecondition, "PROFILE_MISMATCH",
+                   "profile '" + profile.name + "' has authorization = \"" +
+                       policy::AuthorizationName(profile.authorization) + "\", not \"" +
+                       policy::AuthorizationName(authorization) + "\"; this would have no effect");
+}
+
+Status CheckLot(const Lot& lot) {
+  auto invalid = [](const std::string& why) { return MakeError(Code::kInvalidArgument, "LOT_INVALID", why); };
+  if (lot.name.empty() || lot.name.size() > 64 || !issuance::PrintableAscii(lot.name))
+    return invalid("a lot name has 1 to 64 printable characters");
+  if (lot.device_ids.empty() || lot.device_ids.size() > kMaxLotDevices)
+    return invalid("a lot holds 1 to 1,000,000 device ids");
+  std::set<std::string_view> seen;
+  for (const std::string& id : lot.device_ids) {
+    if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
+      return invalid("device ids have 1 to 64 printable characters");
+    if (!seen.insert(id).second) return invalid("device id '" + id + "' appears twice");
+  }
+  return {};
+}
+
+Status ImportLotIn(sqlite3* db, const Lot& lot, int64_t now_unix_ms) {
+  ST_ASSIGN_OR_RETURN(audit::Stmt exists, audit::Prepare(db, "SELECT 1 FROM lot WHERE name = ?1"));
+  BindText(exists.get(), 1, lot.name);
+  if (sqlite3_step(exists.get()) == SQLITE_ROW)
+    return MakeError(Code::kAlreadyExists, "LOT_EXISTS", "lot '" + lot.name + "' exists already; choose another --lot name");
+  ST_ASSIGN_OR_RETURN(audit::Stmt insert_lot,
+                      audit::Prepare(db, "INSERT INTO lot (name, profile, state, devices, source, imported_by, "
+                                         "imported_unix_ms) VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6)"));
+  BindText(insert_lot.get(), 1, lot.name);
+  BindText(insert_lot.get(), 2, lot.profile);
+  sqlite3_bind_int64(insert_lot.get(), 3, static_cast<sqlite3_int64>(lot.device_ids.size()));
+  BindText(insert_lot.get(), 4, lot.source);
+  BindText(insert_lot.get(), 5, lot.imported_by);
+  sqlite3_bind_int64(insert_lot.get(), 6, now_unix_ms);
+  ST_RETURN_IF_ERROR(Step(db, insert_lot.get(), "recording the lot"));
+  ST_ASSIGN_OR_RETURN(audit::Stmt insert_device,
+                      audit::Prepare(db, "INSERT INTO lot_device (profile, device_id, lot) VALUES (?1, ?2, ?3)"));
+  for (const std::string& id : lot.device_ids) {
+    BindText(insert_device.get(), 1, lot.profile);
+    BindText(insert_device.get(), 2, id);
+    BindText(insert_device.get(), 3, lot.name);
+    ST_RETURN_IF_ERROR(Step(db, insert_device.get(), "recording a lot's device"));
+  }
+  return {};
+}
+
 Status ImportLot(const std::string& db_path, const Lot& lot) {
-  if (lot.name.empty() || lot.name.size() > 64)
-    return MakeError(Code::kInvalidArgument, "USAGE", "a lot name has 1 to 64 characters");
-  return InTransaction(db_path, [&](sqlite3* db) -> Status {
-    ST_ASSIGN_OR_RETURN(audit::Stmt exists, audit::Prepare(db, "SELECT 1 FROM lot WHERE name = ?1"));
-    BindText(exists.get(), 1, lot.name);
-    if (sqlite3_step(exists.get()) == SQLITE_ROW)
-      return MakeError(Code::kAlreadyExists, "LOT_EXISTS", "lot '" + lot.name + "' exists already; choose another --lot name");
-    ST_ASSIGN_OR_RETURN(audit::Stmt insert_lot,
-                        audit::Prepare(db, "INSERT INTO lot (name, profile, state, devices, source, imported_by, "
-                                           "imported_unix_ms) VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6)"));
-    BindText(insert_lot.get(), 1, lot.name);
-    BindText(insert_lot.get(), 2, lot.profile);
-    sqlite3_bind_int64(insert_lot.get(), 3, static_cast<sqlite3_int64>(lot.device_ids.size()));
-    BindText(insert_lot.get(), 4, lot.source);
-    BindText(insert_lot.get(), 5, lot.imported_by);
-    sqlite3_bind_int64(insert_lot.get(), 6, audit::NowUnixMs());
-    ST_RETURN_IF_ERROR(Step(db, insert_lot.get(), "recording the lot"));
-    ST_ASSIGN_OR_RETURN(audit::Stmt insert_device,
-                        audit::Prepare(db, "INSERT INTO lot_device (profile, device_id, lot) VALUES (?1, ?2, ?3)"));
-    for (const std::string& id : lot.device_ids) {
-      BindText(insert_device.get(), 1, lot.profile);
-      BindText(insert_device.get(), 2, id);
-      BindText(insert_device.get(), 3, lot.name);
-      ST_RETURN_IF_ERROR(Step(db, insert_device.get(), "recording a lot's device"));
-    }
-    return {};
-  });
+  ST_RETURN_IF_ERROR(CheckLot(lot));
+  return InTransaction(db_path, [&](sqlite3* db) { return ImportLotIn(db, lot, audit::NowUnixMs()); });
+}
+
+Result<std::string> CloseLotIn(sqlite3* db, const std::string& name) {
+  ST_ASSIGN_OR_RETURN(audit::Stmt close,
+                      audit::Prepare(db, "UPDATE lot SET state = 'closed' WHERE name = ?1 RETURNING profile"));
+  BindText(close.get(), 1, name);
+  int rc = sqlite3_step(close.get());
+  if (rc == SQLITE_DONE) return MakeError(Code::kNotFound, "LOT_NOT_FOUND", "there is no lot '" + name + "'");
+  if (rc != SQLITE_ROW) return audit::StorageError(db, "closing the lot");
+  std::string profile = audit::ColumnText(close.get(), 0);
+  if (sqlite3_step(close.get()) != SQLITE_DONE) return audit::StorageError(db, "closing the lot");
+  return profile;
 }
 
 Status CloseLot(const std::string& db_path, const std::string& name) {
   return InTransaction(db_path, [&](sqlite3* db) -> Status {
-    ST_ASSIGN_OR_RETURN(audit::Stmt close, audit::Prepare(db, "UPDATE lot SET state = 'closed' WHERE name = ?1"));
-    BindText(close.get(), 1, name);
-    ST_RETURN_IF_ERROR(Step(db, close.get(), "closing the lot"));
-    if (sqlite3_changes(db) == 0) return MakeError(Code::kNotFound, "LOT_NOT_FOUND", "there is no lot '" + name + "'");
+    auto closed = CloseLotIn(db, name);
+    if (!closed.ok()) return closed.error();
     return {};
   });
 }
@@ -149,36 +182,43 @@ Result<std::vector<LotSummary>> ListLots(const std::string& db_path) {
   return out;
 }
 
-Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
-                                          int64_t ttl_seconds) {
+Result<std::vector<MintedCode>> NewCodes(size_t count, int64_t expires_unix_ms) {
   if (count == 0 || count > kMaxCodesPerMint)
     return MakeError(Code::kInvalidArgument, "USAGE", "--count must be between 1 and 100000");
   std::vector<MintedCode> codes;
-  int64_t expires = audit::NowUnixMs() + ttl_seconds * 1000;
   for (size_t i = 0; i < count; ++i) {
     uint8_t raw[16];
     if (RAND_priv_bytes(raw, sizeof raw) != 1)
       return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed: " + OpenSslErrors());
-    codes.push_back({Base32(raw, sizeof raw), expires});
+    codes.push_back({Base32(raw, sizeof raw), expires_unix_ms});
   }
+  return codes;
+}
+
+Status InsertCodes(sqlite3* db, const std::string& profile, const std::string& batch,
+                   const std::vector<MintedCode>& codes) {
+  ST_ASSIGN_OR_RETURN(audit::Stmt insert,
+                      audit::Prepare(db, "INSERT INTO registration_code (code_sha256, profile, batch, expires_unix_ms) "
+                                         "VALUES (?1, ?2, ?3, ?4)"));
+  for (const MintedCode& code : codes) {
+    std::string hash = audit::CodeHash(code.code);
+    BindText(insert.get(), 1, hash);
+    BindText(insert.get(), 2, profile);
+    BindText(insert.get(), 3, batch);
+    sqlite3_bind_int64(insert.get(), 4, code.expires_unix_ms);
+    ST_RETURN_IF_ERROR(Step(db, insert.get(), "recording a registration code"));
+  }
+  return {};
+}
+
+Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
+                                          int64_t ttl_seconds) {
+  ST_ASSIGN_OR_RETURN(auto codes, NewCodes(count, audit::NowUnixMs() + ttl_seconds * 1000));
   uint8_t batch_id[6];
   if (RAND_bytes(batch_id, sizeof batch_id) != 1)
     return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed: " + OpenSslErrors());
-  std::string batch = Hex(batch_id, sizeof batch_id);
-  ST_RETURN_IF_ERROR(InTransaction(db_path, [&](sqlite3* db) -> Status {
-    ST_ASSIGN_OR_RETURN(audit::Stmt insert,
-                        audit::Prepare(db, "INSERT INTO registration_code (code_sha256, profile, batch, expires_unix_ms) "
-                                           "VALUES (?1, ?2, ?3, ?4)"));
-    for (const MintedCode& code : codes) {
-      std::string hash = audit::CodeHash(code.code);
-      BindText(insert.get(), 1, hash);
-      BindText(insert.get(), 2, profile);
-      BindText(insert.get(), 3, batch);
-      sqlite3_bind_int64(insert.get(), 4, code.expires_unix_ms);
-      ST_RETURN_IF_ERROR(Step(db, insert.get(), "recording a registration code"));
-    }
-    return {};
-  }));
+  const std::string batch = Hex(batch_id, sizeof batch_id);
+  ST_RETURN_IF_ERROR(InTransaction(db_path, [&](sqlite3* db) { return InsertCodes(db, profile, batch, codes); }));
   return codes;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hsm/error.h"
+#include "station/policy/profile.h"
 
 namespace station::registry {
 
@@ -33,10 +34,25 @@ struct Lot {
   std::string imported_by;  // who ran the import
 };
 
-// ALREADY_EXISTS LOT_EXISTS when the name is taken.
+// FAILED_PRECONDITION PROFILE_MISMATCH unless `profile` uses `authorization`
+// (a lot or codes for it would have no effect).
+Status RequireAuthorization(const policy::Profile& profile, policy::Authorization authorization);
+
+// INVALID_ARGUMENT LOT_INVALID for a name that is not 1 to 64 printable
+// characters, or device ids that are not 1 to kMaxLotDevices distinct ones
+// of 1 to 64 printable characters.
+Status CheckLot(const Lot& lot);
+
+// CheckLot, then the lot in one transaction. ALREADY_EXISTS LOT_EXISTS when
+// the name is taken.
 Status ImportLot(const std::string& db_path, const Lot& lot);
 // NOT_FOUND LOT_NOT_FOUND. A closed lot authorizes no more devices.
 Status CloseLot(const std::string& db_path, const std::string& name);
+
+// The same inside an open transaction (the Officer service's, with its
+// record). CloseLotIn answers the lot's profile.
+Status ImportLotIn(sqlite3* db, const Lot& lot, int64_t now_unix_ms);
+Result<std::string> CloseLotIn(sqlite3* db, const std::string& name);
 
 struct LotSummary {
   std::string name, profile, state;
@@ -54,6 +70,13 @@ struct MintedCode {
 // `ttl_seconds`; only their SHA-256 is stored.
 Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
                                           int64_t ttl_seconds);
+
+// The same in two steps, for a transaction of the caller's: fresh codes
+// (USAGE unless 1 <= count <= kMaxCodesPerMint), then their hashes stored
+// under `batch`.
+Result<std::vector<MintedCode>> NewCodes(size_t count, int64_t expires_unix_ms);
+Status InsertCodes(sqlite3* db, const std::string& profile, const std::string& batch,
+                   const std::vector<MintedCode>& codes);
 
 // Lets one more certificate be issued for a device under a one-per-device
 // profile, within `ttl_seconds`.

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "station/officer/ca_set.h"
+#include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
 #include "station/runtime/audit_signer.h"
 
@@ -104,8 +105,13 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
                       issuance::Pipeline::Create(options, std::move(ready), s->writer_.get(), s->reader_.get()));
   // Rotations officers made outlive a restart: they override the config's seed.
   ST_RETURN_IF_ERROR(officer::RestoreCaSets(config.audit_db_path(), s->pipeline_->issuers(), token, config.ca.root));
+  ST_RETURN_IF_ERROR(officer::RestoreProfileLines(config.audit_db_path(), s->pipeline_->profiles()));
   s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, s->pipeline_->issuers(),
-                                                    s->pipeline_->profile_names(), token, *s->writer_);
+                                                    s->pipeline_->profiles(), token, *s->writer_);
+  auto profiles_now = s->pipeline_->profiles();
+  s->registry_desk_ = std::make_unique<officer::RegistryDesk>(
+      config.officers, std::vector<const issuance::CertificateProfile*>(profiles_now.begin(), profiles_now.end()),
+      config.audit_db_path(), *s->writer_);
   return s;
 }
 

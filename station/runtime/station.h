@@ -12,6 +12,7 @@
 #include "station/config/config.h"
 #include "station/issuance/pipeline.h"
 #include "station/officer/desk.h"
+#include "station/officer/registry_desk.h"
 #include "station/policy/profile.h"
 
 namespace station::runtime {
@@ -38,6 +39,7 @@ class Station {
   issuance::Issuer& issuer() const noexcept { return pipeline_->issuer(); }
   std::shared_ptr<const issuance::CertificateAuthority> ca() const { return pipeline_->issuer().Active(); }
   officer::OfficerDesk& officer_desk() noexcept { return *desk_; }
+  officer::RegistryDesk& registry_desk() noexcept { return *registry_desk_; }
   audit::AuditReader& audit_reader() noexcept { return *reader_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
 
@@ -50,6 +52,7 @@ class Station {
   std::unique_ptr<audit::AuditReader> reader_;
   std::unique_ptr<issuance::Pipeline> pipeline_;
   std::unique_ptr<officer::OfficerDesk> desk_;
+  std::unique_ptr<officer::RegistryDesk> registry_desk_;
 };
 
 }  // namespace station::runtime

@@ -81,4 +81,95 @@ grpc::Status OfficerService::ApproveReissue(grpc::ServerContext* context, const 
   return Approve(context, officer::ReissueDevice{request->profile(), request->device_id(), ttl}, response);
 }
 
+grpc::Status OfficerService::ListProfiles(grpc::ServerContext* context, const v1::ListProfilesRequest*,
+                                          v1::ListProfilesResponse* response) {
+  auto officer = OfficerFrom(*context);
+  if (!officer.ok()) return ToGrpcStatus(officer.error());
+  auto profiles = desk_.ListProfiles(*officer);
+  if (!profiles.ok()) return ToGrpcStatus(profiles.error());
+  for (const issuance::CertificateProfile* profile : *profiles) {
+    const policy::Profile& p = profile->profile();
+    v1::ProfileInfo& out = *response->add_profiles();
+    out.set_name(p.name);
+    out.set_description(p.description);
+    out.set_authorization(policy::AuthorizationName(p.authorization));
+    out.set_one_per_device(p.one_per_device);
+    for (const std::string& line : *profile->lines()) out.add_lines(line);
+    for (const std::string& line : p.lines) out.add_file_lines(line);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficerService::SetProfileLines(grpc::ServerContext* context, const v1::SetProfileLinesRequest* request,
+                                             v1::ApprovalResponse* response) {
+  if (static_cast<size_t>(request->lines_size()) > policy::kMaxLines)
+    return ToGrpcStatus(MakeError(Code::kInvalidArgument, "LINES_INVALID", "a profile names at most 1000 lines"));
+  officer::SetProfileLines action{request->profile(), {request->lines().begin(), request->lines().end()}};
+  return Approve(context, action, response);
+}
+
+grpc::Status OfficerService::ImportLot(grpc::ServerContext* context, grpc::ServerReader<v1::ImportLotRequest>* reader,
+                                       v1::ImportLotResponse* response) {
+  auto officer = OfficerFrom(*context);
+  if (!officer.ok()) return ToGrpcStatus(officer.error());
+  registry::Lot lot;
+  v1::ImportLotRequest chunk;
+  for (bool first = true; reader->Read(&chunk); first = false) {
+    if (first) {
+      lot.name = chunk.lot();
+      lot.profile = chunk.profile();
+      lot.source = chunk.source();
+    }
+    // Bounded before it is kept: a lot never grows past its limit in memory.
+    if (lot.device_ids.size() + static_cast<size_t>(chunk.device_ids_size()) > registry::kMaxLotDevices)
+      return ToGrpcStatus(MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot holds at most 1,000,000 devices"));
+    for (std::string& id : *chunk.mutable_device_ids()) lot.device_ids.push_back(std::move(id));
+  }
+  auto done = registry_.ImportLot(*officer, std::move(lot));
+  if (!done.ok()) return ToGrpcStatus(done.error());
+  response->set_devices(done->devices);
+  response->set_audit_seq(done->audit_seq);
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficerService::CloseLot(grpc::ServerContext* context, const v1::CloseLotRequest* request,
+                                      v1::RegistryChange* response) {
+  auto officer = OfficerFrom(*context);
+  if (!officer.ok()) return ToGrpcStatus(officer.error());
+  auto done = registry_.CloseLot(*officer, request->lot());
+  if (!done.ok()) return ToGrpcStatus(done.error());
+  response->set_audit_seq(done->audit_seq);
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficerService::ListLots(grpc::ServerContext* context, const v1::ListLotsRequest*,
+                                      v1::ListLotsResponse* response) {
+  auto officer = OfficerFrom(*context);
+  if (!officer.ok()) return ToGrpcStatus(officer.error());
+  auto lots = registry_.ListLots(*officer);
+  if (!lots.ok()) return ToGrpcStatus(lots.error());
+  for (const registry::LotSummary& lot : *lots) {
+    v1::LotInfo& out = *response->add_lots();
+    out.set_lot(lot.name);
+    out.set_profile(lot.profile);
+    out.set_state(lot.state);
+    out.set_devices(static_cast<uint64_t>(lot.devices));
+    out.set_issued(static_cast<uint64_t>(lot.issued));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status OfficerService::MintCodes(grpc::ServerContext* context, const v1::MintCodesRequest* request,
+                                       v1::MintCodesResponse* response) {
+  auto officer = OfficerFrom(*context);
+  if (!officer.ok()) return ToGrpcStatus(officer.error());
+  const int64_t ttl = request->ttl_seconds() == 0 ? 300 : request->ttl_seconds();
+  auto minted = registry_.MintCodes(*officer, request->profile(), request->count(), ttl);
+  if (!minted.ok()) return ToGrpcStatus(minted.error());
+  for (const registry::MintedCode& code : minted->codes) response->add_codes(code.code);
+  response->set_expires_unix_ms(minted->codes.front().expires_unix_ms);
+  response->set_audit_seq(minted->audit_seq);
+  return grpc::Status::OK;
+}
+
 }  // namespace station::server

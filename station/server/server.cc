@@ -26,7 +26,7 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   limits.max_streams = config.limits.max_streams;
   limits.max_inflight_per_stream = config.limits.max_inflight_per_stream;
   s->service_ = std::make_unique<LineService>(s->station_->pipeline(), limits);
-  s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk());
+  s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk(), s->station_->registry_desk());
 
   std::string listen = listen_override.empty() ? config.listen : listen_override;
   grpc::ServerBuilder builder;

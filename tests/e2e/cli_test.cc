@@ -263,19 +263,32 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.output.find("broken.toml: validity.duration"), std::string::npos) << broken.output;
 
-  // A lot of 40 devices, then a line provisioning exactly those as Matter DACs.
+  // A lot of 40 devices, imported by an officer through the running station,
+  // then a line provisioning exactly those as Matter DACs.
   std::string csv = "device_id,note\n";
   for (int i = 0; i < 40; ++i) csv += "lot7-" + std::string(6 - std::to_string(i).size(), '0') + std::to_string(i) + ",x\n";
   ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/lot7.csv", csv).ok());
-  auto wrong = Ctl({"lot", "import", "--config", Dir() + "/station.conf", "--profile", "aws-iot-device", tmp_.path() + "/lot7.csv"});
-  EXPECT_NE(wrong.exit_code, 0);
-  EXPECT_NE(wrong.output.find("PROFILE_MISMATCH"), std::string::npos) << wrong.output;
-  auto import = Ctl({"lot", "import", "--config", Dir() + "/station.conf", "--profile", "matter-dac", tmp_.path() + "/lot7.csv"});
-  ASSERT_EQ(import.exit_code, 0) << import.output;
-  EXPECT_NE(import.output.find("lot 'lot7': 40 devices"), std::string::npos) << import.output;
+  // With [officers] the database is not changed behind the audit log's back.
+  auto offline = Ctl({"lot", "import", "--config", Dir() + "/station.conf", "--profile", "matter-dac", tmp_.path() + "/lot7.csv"});
+  EXPECT_EQ(offline.exit_code, 1);
+  EXPECT_NE(offline.output.find("OFFICER_SERVICE_REQUIRED"), std::string::npos) << offline.output;
 
   testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
   std::string address = StartServer(server);
+  auto officer = [&](std::vector<std::string> args) {
+    args.insert(args.begin() + 2, {"--config", Dir() + "/officer.conf", "--target", address});
+    return Ctl(args);
+  };
+  auto wrong = officer({"lot", "import", "--profile", "aws-iot-device", tmp_.path() + "/lot7.csv"});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.output.find("PROFILE_MISMATCH"), std::string::npos) << wrong.output;
+  auto import = officer({"lot", "import", "--profile", "matter-dac", tmp_.path() + "/lot7.csv"});
+  ASSERT_EQ(import.exit_code, 0) << import.output;
+  EXPECT_NE(import.output.find("lot 'lot7': 40 devices"), std::string::npos) << import.output;
+  EXPECT_NE(import.output.find("audit record"), std::string::npos) << import.output;
+  auto twice = officer({"lot", "import", "--profile", "matter-dac", tmp_.path() + "/lot7.csv"});
+  EXPECT_NE(twice.output.find("LOT_EXISTS"), std::string::npos) << twice.output;
+
   auto simulate = [&](const std::string& devices) {
     return RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "simulate",
                        "--devices", devices, "--streams", "2", "--profile", "matter-dac", "--device-prefix", "lot7",
@@ -290,13 +303,17 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   EXPECT_EQ(beyond.exit_code, 3) << beyond.output;
   EXPECT_NE(beyond.output.find("\"DEVICE_NOT_AUTHORIZED\":5"), std::string::npos) << beyond.output;
   EXPECT_NE(beyond.output.find("\"DUPLICATE_DEVICE\":40"), std::string::npos) << beyond.output;
-  auto lots = Ctl({"lot", "list", "--config", Dir() + "/station.conf"});
+  auto lots = officer({"lot", "list"});
+  EXPECT_NE(lots.output.find("lot7"), std::string::npos) << lots.output;
   EXPECT_NE(lots.output.find("open"), std::string::npos) << lots.output;
+  EXPECT_NE(lots.output.find("40        40"), std::string::npos) << lots.output;  // devices, issued
+  // A line cannot reach the registry.
+  auto as_line = Ctl({"lot", "list", "--config", Dir() + "/line.conf", "--target", address});
+  EXPECT_NE(as_line.output.find("ROLE_NOT_ALLOWED"), std::string::npos) << as_line.output;
 
   // Codes: written 0600, never overwritten.
   std::string codes = tmp_.path() + "/codes.csv";
-  auto mint = Ctl({"codes", "mint", "--config", Dir() + "/station.conf", "--profile", "fleet-claim", "--count", "3",
-                   "--ttl", "5m", "--out", codes});
+  auto mint = officer({"codes", "mint", "--profile", "fleet-claim", "--count", "3", "--ttl", "5m", "--out", codes});
   ASSERT_EQ(mint.exit_code, 0) << mint.output;
   struct stat st {};
   ASSERT_EQ(stat(codes.c_str(), &st), 0);
@@ -304,10 +321,39 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   auto text = pki::ReadFile(codes);
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 4) << *text;
-  auto again = Ctl({"codes", "mint", "--config", Dir() + "/station.conf", "--profile", "fleet-claim", "--count", "3",
-                    "--out", codes});
+  auto again = officer({"codes", "mint", "--profile", "fleet-claim", "--count", "3", "--out", codes});
   EXPECT_NE(again.exit_code, 0);
+  auto close = officer({"lot", "close", "--lot", "lot7"});
+  EXPECT_EQ(close.exit_code, 0) << close.output;
+  EXPECT_NE(officer({"lot", "list"}).output.find("closed"), std::string::npos);
+
+  // Who may use a profile: two officers change it; the line is refused at once.
+  auto first = officer({"profile", "set-lines", "--profile", "matter-dac", "--lines", "line-2,line-3"});
+  EXPECT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("profile.lines: 1 of 2 approvals"), std::string::npos) << first.output;
+  auto second = Ctl({"profile", "set-lines", "--config", Dir() + "/officer-2.conf", "--target", address, "--profile",
+                     "matter-dac", "--lines", "line-3,line-2"});  // the same set, in another order
+  EXPECT_NE(second.output.find("2 of 2 approvals (officer-1, officer-2), done"), std::string::npos) << second.output;
+  auto listed = officer({"profile", "list"});
+  EXPECT_NE(listed.output.find("lines line-2,line-3 (set by officers; file says *)"), std::string::npos)
+      << listed.output;
+  auto not_allowed = simulate("3");
+  EXPECT_NE(not_allowed.output.find("\"PROFILE_NOT_ALLOWED\":3"), std::string::npos) << not_allowed.output;
   EXPECT_EQ(server.Stop(SIGTERM), 0);
+  auto offline_list = Ctl({"profile", "list", "--config", Dir() + "/station.conf"});
+  EXPECT_NE(offline_list.output.find("matter-dac: "), std::string::npos) << offline_list.output;
+  EXPECT_NE(offline_list.output.find("lines line-2,line-3]"), std::string::npos) << offline_list.output;
+
+  // Import, mint and close are officer records in the verified log.
+  auto verify = Ctl({"audit", "verify", "--config", Dir() + "/station.conf"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("intact: 45 records"), std::string::npos) << verify.output;  // 40 issued + 5 officer
+  auto exported = Ctl({"audit", "export", "--config", Dir() + "/station.conf", "--format", "jsonl", "--out",
+                       tmp_.path() + "/issued.jsonl"});
+  EXPECT_EQ(exported.exit_code, 0) << exported.output;
+  auto jsonl = pki::ReadFile(tmp_.path() + "/issued.jsonl");
+  ASSERT_TRUE(jsonl.ok());
+  EXPECT_EQ(std::count(jsonl->begin(), jsonl->end(), '\n'), 40);  // certificates only
 }
 
 }  // namespace

@@ -3,32 +3,18 @@
 // by the action they carry out, and each one is an audit record.
 #include <gtest/gtest.h>
 
-#include <future>
 #include <thread>
 
 #include "station/audit/verify.h"
 #include "station/pki/files.h"
 #include "station/runtime/audit_signer.h"
-#include "station/runtime/station.h"
-#include "tests/support/csr_factory.h"
-#include "tests/support/dev_station.h"
+#include "tests/station/officer/officer_station.h"
 
 namespace station::officer {
 namespace {
 
-class ApprovalsTest : public ::testing::Test {
+class ApprovalsTest : public testing::OfficerStationTest {
  protected:
-  void Open(int64_t ttl_s = 3600) {
-    dev_ = testing::MakeDevStation();
-    ASSERT_TRUE(dev_);
-    dev_->config.officers.members = {"officer-1", "officer-2", "officer-3"};
-    dev_->config.officers.approvals_required = 2;
-    dev_->config.officers.approval_ttl_s = ttl_s;
-    auto station = runtime::Station::Open(dev_->config);
-    ASSERT_TRUE(station.ok()) << station.error().ToString();
-    station_ = std::move(*station);
-  }
-  OfficerDesk& desk() { return station_->officer_desk(); }
   // Stages the dev station's Matter PAA (a CA key of the same token, under [ca] root) as the next CA.
   void StageNext() {
     auto pem = pki::ReadFile(dev_->setup.matter_paa_cert);
@@ -42,21 +28,6 @@ class ApprovalsTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error().ToString();
     return status.ok() ? *status : ApprovalStatus{};
   }
-  Result<issuance::Issued> Issue(const std::string& device_id) {
-    issuance::IssueRequest r;
-    r.request_id = "r" + std::to_string(next_id_++);
-    r.profile = "aws-iot-device";
-    r.device_id = device_id;
-    r.csr_der = testing::MakeCsr("ec-p256").der;
-    std::promise<Result<issuance::Issued>> done;
-    station_->pipeline().Submit({"line-1", issuance::Role::kLine}, std::move(r),
-                                [&](Result<issuance::Issued> x) { done.set_value(std::move(x)); });
-    return done.get_future().get();
-  }
-
-  std::unique_ptr<testing::DevStation> dev_;
-  std::unique_ptr<runtime::Station> station_;
-  int next_id_ = 0;
 };
 
 TEST_F(ApprovalsTest, ActivationNeedsTwoDistinctOfficersAndUsesTheirApprovalsUp) {
@@ -141,6 +112,49 @@ TEST_F(ApprovalsTest, AReissueNeedsTwoOfficers) {
   auto unknown = desk().Approve("officer-1", ReissueDevice{"no-such-profile", "dev-1", 3600});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().reason, "PROFILE_NOT_FOUND");
+}
+
+TEST_F(ApprovalsTest, WhoMayUseAProfileChangesWithTwoOfficersAndOutlivesARestart) {
+  Open();
+  ASSERT_TRUE(Issue("p-1").ok());
+  const Action only_line_2 = SetProfileLines{"aws-iot-device", {"line-2"}};
+  ApprovalStatus one = Approve("officer-1", only_line_2);
+  EXPECT_FALSE(one.executed);
+  ASSERT_TRUE(Issue("p-2").ok()) << "one officer alone changed nothing";
+  ApprovalStatus two = Approve("officer-2", only_line_2);
+  EXPECT_TRUE(two.executed);
+  EXPECT_EQ(two.action, "profile.lines");
+  auto refused = Issue("p-3");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, "PROFILE_NOT_ALLOWED");
+  EXPECT_TRUE(Issue("p-4", "line-2").ok());
+
+  // Bad sets are refused before they are approvals.
+  auto reason = [&](const SetProfileLines& action) {
+    auto status = desk().Approve("officer-1", action);
+    return status.ok() ? std::string("OK") : status.error().reason;
+  };
+  EXPECT_EQ(reason({"aws-iot-device", {}}), "LINES_INVALID");
+  EXPECT_EQ(reason({"aws-iot-device", {"line\n2"}}), "LINES_INVALID");
+  EXPECT_EQ(reason({"aws-iot-device", {std::string(65, 'l')}}), "LINES_INVALID");
+  EXPECT_EQ(reason({"aws-iot-device", {"line-2"}}), "LINES_UNCHANGED");
+  EXPECT_EQ(reason({"no-such-profile", {"line-2"}}), "PROFILE_NOT_FOUND");
+
+  // The change is kept in the state database, over the profile file.
+  Reopen();
+  EXPECT_EQ(Issue("p-5").error().reason, "PROFILE_NOT_ALLOWED");
+  EXPECT_TRUE(Issue("p-6", "line-2").ok());
+  auto profiles = desk().ListProfiles("officer-3");
+  ASSERT_TRUE(profiles.ok());
+  for (const issuance::CertificateProfile* p : *profiles) {
+    if (p->profile().name != "aws-iot-device") continue;
+    EXPECT_EQ(*p->lines(), policy::LineSet{"line-2"});
+    EXPECT_EQ(p->profile().lines, policy::LineSet{"*"});  // the file's, unchanged
+  }
+  // Back to every line, again with two officers.
+  EXPECT_FALSE(Approve("officer-3", SetProfileLines{"aws-iot-device", {"*"}}).executed);
+  EXPECT_TRUE(Approve("officer-1", SetProfileLines{"aws-iot-device", {"*"}}).executed);
+  EXPECT_TRUE(Issue("p-7").ok());
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
 TEST(ProfileFileTest, TheBuiltInDefaultIsATlsClientProfileForEveryLine) {
   Profile p = BuiltInDefaultProfile();
   EXPECT_EQ(p.name, "default");
-  EXPECT_TRUE(p.AllowsLine("any-line"));
+  EXPECT_TRUE(AllowsLine(p.lines, "any-line"));
   EXPECT_EQ(p.extended_key_usage, std::vector<std::string>({"clientAuth"}));
   EXPECT_EQ(p.authorization, Authorization::kNone);
 }

@@ -1,0 +1,29 @@
+// Who may use each profile, as officers last changed it (two-person control,
+// officer/desk.h). A change is written with its officer record; at start the
+// stored sets replace the profile files' `lines`, so a change outlives a
+// restart and an edited file cannot quietly undo it.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hsm/error.h"
+#include "station/issuance/certificate_profile.h"
+#include "station/policy/profile.h"
+
+namespace station::officer {
+
+// Sets `profile`'s lines, noting the officer record `seq`.
+Status WriteProfileLines(sqlite3* db, const std::string& profile, const policy::LineSet& lines, uint64_t seq);
+
+// The stored line sets by profile name; none when the database does not exist yet.
+Result<std::map<std::string, policy::LineSet>> ReadProfileLines(const std::string& db_path);
+
+// Puts the stored line sets back into the profiles at start. Sets of a
+// profile the station no longer has are ignored.
+Status RestoreProfileLines(const std::string& db_path, const std::vector<issuance::CertificateProfile*>& profiles);
+
+}  // namespace station::officer

@@ -1,0 +1,92 @@
+#include "station/officer/registry_desk.h"
+
+#include "station/audit/record.h"
+#include "station/audit/sqlite.h"
+#include "station/officer/officer_log.h"
+
+namespace station::officer {
+namespace {
+
+// A digest of the lot's ids, for the record: what was imported, not only how many.
+std::string IdsSha256(const std::vector<std::string>& ids) {
+  std::string all;
+  for (const std::string& id : ids) all += id + "\n";
+  return Hex(Sha256(Bytes(all.begin(), all.end())));
+}
+
+}  // namespace
+
+RegistryDesk::RegistryDesk(config::OfficersConfig officers, std::vector<const issuance::CertificateProfile*> profiles,
+                           std::string db_path, audit::AuditWriter& writer)
+    : officers_(std::move(officers)), profiles_(std::move(profiles)), db_path_(std::move(db_path)), writer_(writer) {}
+
+Status RegistryDesk::CheckProfile(const std::string& name, policy::Authorization authorization) const {
+  for (const issuance::CertificateProfile* profile : profiles_)
+    if (profile->profile().name == name) return registry::RequireAuthorization(profile->profile(), authorization);
+  return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "the station has no profile '" + name + "'");
+}
+
+Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, registry::Lot lot) {
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
+  ST_RETURN_IF_ERROR(CheckProfile(lot.profile, policy::Authorization::kLot));
+  ST_RETURN_IF_ERROR(registry::CheckLot(lot));
+  if (lot.source.size() > 256) lot.source.resize(256);
+  lot.imported_by = officer;
+  audit::AuditRecord draft;
+  draft.caller = officer;
+  draft.action = "lot.import";
+  draft.profile = lot.profile;
+  draft.detail = "{\"lot\":\"" + audit::JsonEscape(lot.name) + "\",\"devices\":" + std::to_string(lot.device_ids.size()) +
+                 ",\"device_ids_sha256\":\"" + IdsSha256(lot.device_ids) + "\",\"source\":\"" +
+                 audit::JsonEscape(lot.source) + "\"}";
+  ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
+                      RecordAction(writer_, std::move(draft), [&lot](sqlite3* db, audit::AuditRecord& r) {
+                        return registry::ImportLotIn(db, lot, r.time_unix_ms);
+                      }));
+  return RegistryChangeDone{lot.device_ids.size(), record.seq};
+}
+
+Result<RegistryChangeDone> RegistryDesk::CloseLot(const std::string& officer, const std::string& name) {
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
+  if (name.empty() || name.size() > 64) return MakeError(Code::kInvalidArgument, "USAGE", "name the lot (1 to 64 characters)");
+  audit::AuditRecord draft;
+  draft.caller = officer;
+  draft.action = "lot.close";
+  draft.detail = "{\"lot\":\"" + audit::JsonEscape(name) + "\"}";
+  ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
+                      RecordAction(writer_, std::move(draft), [&name](sqlite3* db, audit::AuditRecord& r) -> Status {
+                        ST_ASSIGN_OR_RETURN(r.profile, registry::CloseLotIn(db, name));
+                        return {};
+                      }));
+  return RegistryChangeDone{0, record.seq};
+}
+
+Result<std::vector<registry::LotSummary>> RegistryDesk::ListLots(const std::string& officer) const {
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
+  return registry::ListLots(db_path_);
+}
+
+Result<MintedCodes> RegistryDesk::MintCodes(const std::string& officer, const std::string& profile, size_t count,
+                                            int64_t ttl_seconds) {
+  ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
+  ST_RETURN_IF_ERROR(CheckProfile(profile, policy::Authorization::kRegistrationCode));
+  if (ttl_seconds < 60 || ttl_seconds > 30 * 86400)
+    return MakeError(Code::kInvalidArgument, "USAGE", "registration codes last from 1 minute to 30 days");
+  MintedCodes out;
+  ST_ASSIGN_OR_RETURN(out.codes, registry::NewCodes(count, audit::NowUnixMs() + ttl_seconds * 1000));
+  audit::AuditRecord draft;
+  draft.caller = officer;
+  draft.action = "codes.mint";
+  draft.profile = profile;
+  draft.detail = "{\"count\":" + std::to_string(count) + ",\"expires_unix_ms\":" +
+                 std::to_string(out.codes.front().expires_unix_ms) + "}";
+  // The codes' batch is the record's action id: which record minted a code is one lookup.
+  ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
+                      RecordAction(writer_, std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) {
+                        return registry::InsertCodes(db, profile, r.request_id, out.codes);
+                      }));
+  out.audit_seq = record.seq;
+  return out;
+}
+
+}  // namespace station::officer
