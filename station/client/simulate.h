@@ -36,7 +36,7 @@ struct SimulateSummary {
   std::map<std::string, size_t> by_issuer_key_id;  // certificates per issuing CA (its key id, hex)
   double seconds = 0;  // first request sent to last answer received
   double certs_per_second = 0;
-  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
 
   std::string Text() const;  // for people
   std::string Json() const;  // one line, for bench/ scripts

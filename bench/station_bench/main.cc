@@ -1,0 +1,245 @@
+// station-bench: how fast the station issues certificates, against the limit
+// of its token, on this machine. One command, from a clean build:
+//
+//   build/bin/station-bench [--seconds 5] [--ca-keys ec-p256,rsa-2048] [--naive 20]
+//                           [--no-scaling] [--netsim LATENCY_US:SESSIONS:WORKERS ...]
+//
+// Each CA key gets a fresh development station (its own SoftHSM token). It
+// measures raw (C_Sign rate of the CA key with the station's sessions), e2e
+// (certificates/s through the real server: gRPC, mutual TLS, CSR checks,
+// policy, durable audit), latency at 50% and 100% of that rate, the server's
+// peak memory, the naive baseline (openssl x509 -req per CSR), a scaling curve
+// over workers, and the station in front of the simulated network HSM
+// (bench/netsim). JSON lines on stdout, a table on stderr; bench/README.md.
+//
+//   build/bin/station-bench raw --config station.conf --threads N --sessions N --seconds S
+// is the raw measurement alone, in a process of its own (run by the above).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "bench/station_bench/naive.h"
+#include "bench/station_bench/raw_sign.h"
+#include "bench/station_bench/report.h"
+#include "bench/station_bench/station_under_test.h"
+#include "station/common/args.h"
+
+namespace station::bench {
+namespace {
+
+struct NetsimCase {
+  long latency_us = 2000;
+  size_t sessions = 32;
+  size_t workers = 64;
+};
+
+struct Options {
+  double seconds = 5;
+  std::vector<std::string> ca_keys = {"ec-p256", "rsa-2048"};
+  size_t naive = 20;
+  bool scaling = true;
+  std::vector<NetsimCase> netsim = {{2000, 32, 64}};
+  std::string bin_dir, lib_dir;
+};
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = std::min(text.find(',', start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+size_t Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+Result<RawResult> RawInChild(const Options& o, const std::string& conf, size_t threads, size_t sessions) {
+  auto run = common::RunCommand({o.bin_dir + "/station-bench", "raw", "--config", conf, "--threads",
+                                 std::to_string(threads), "--sessions", std::to_string(sessions), "--seconds",
+                                 std::to_string(static_cast<long>(o.seconds))},
+                                static_cast<int>(o.seconds) + 120);
+  if (run.exit_code != 0) return MakeError(Code::kInternal, "BENCH_RAW_FAILED", run.output);
+  return ParseRawResult(run.output.substr(run.output.rfind('{')));
+}
+
+// The highest rate the line reaches: a short run to find the order of it,
+// then one of about `seconds`.
+Result<client::SimulateSummary> MaxRate(const Options& o, const DevStation& st, const std::string& address,
+                                        size_t streams) {
+  client::SimulateOptions probe;
+  probe.devices = 300;
+  probe.streams = streams;
+  ST_ASSIGN_OR_RETURN(auto first, RunLine(st.line_conf(), address, probe));
+  client::SimulateOptions full = probe;
+  full.devices = std::clamp<size_t>(static_cast<size_t>(first.certs_per_second * o.seconds), 500, 500000);
+  return RunLine(st.line_conf(), address, full);
+}
+
+Result<client::SimulateSummary> AtRate(const Options& o, const DevStation& st, const std::string& address,
+                                       double rate) {
+  client::SimulateOptions paced;
+  paced.rate = static_cast<size_t>(std::max(1.0, rate));
+  paced.devices = std::max<size_t>(200, static_cast<size_t>(rate * o.seconds));
+  return RunLine(st.line_conf(), address, paced);
+}
+
+Fields Latency(const client::SimulateSummary& s) {
+  return {{"certs_per_second", Report::Num(s.certs_per_second)}, {"p50_ms", Report::Num(s.p50_ms, 2)},
+          {"p99_ms", Report::Num(s.p99_ms, 2)},                   {"p999_ms", Report::Num(s.p999_ms, 2)},
+          {"max_ms", Report::Num(s.max_ms, 2)},                   {"certificates", std::to_string(s.issued)}};
+}
+
+Fields With(Fields head, const Fields& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+Status BenchCaKey(const Options& o, const std::string& root, const std::string& ca_key, bool first, Report& report) {
+  ST_ASSIGN_OR_RETURN(DevStation st, DevStation::Make(o.bin_dir, root + "/" + ca_key, ca_key));
+  const size_t workers = Cores(), sessions = workers + 2;
+  ST_ASSIGN_OR_RETURN(std::string conf, st.WriteVariant({}));
+  ST_ASSIGN_OR_RETURN(RawResult raw, RawInChild(o, conf, workers, sessions));
+  const Fields who = {{"ca_key", Report::Str(ca_key)}, {"cores", std::to_string(Cores())}};
+  report.Add("raw", With(who, {{"threads", std::to_string(raw.threads)},
+                               {"sessions", std::to_string(raw.sessions)},
+                               {"signs_per_second", Report::Num(raw.per_second)}}));
+  {
+    ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, conf));
+    ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 4));
+    report.Add("e2e", With(who, With({{"workers", std::to_string(workers)},
+                                      {"e2e_over_raw", Report::Num(max.certs_per_second / raw.per_second, 3)}},
+                                     Latency(max))));
+    ST_ASSIGN_OR_RETURN(auto half, AtRate(o, st, server->address(), max.certs_per_second * 0.5));
+    report.Add("latency_50", With(who, Latency(half)));
+    ST_ASSIGN_OR_RETURN(auto full, AtRate(o, st, server->address(), max.certs_per_second));
+    report.Add("latency_100", With(who, Latency(full)));
+    report.Add("memory", With(who, {{"peak_rss_mib", Report::Num(server->peak_rss_kib() / 1024.0)},
+                                    {"rss_mib", Report::Num(server->rss_kib() / 1024.0)},
+                                    {"certificates", std::to_string(300 + max.issued + half.issued + full.issued)}}));
+  }
+  if (!first) return {};
+  if (o.naive > 0) {
+    ST_ASSIGN_OR_RETURN(NaiveResult naive, MeasureNaive(st, o.naive));
+    report.Add("naive", With(who, {{"certificates", std::to_string(naive.certificates)},
+                                   {"certs_per_second", Report::Num(naive.per_second, 2)}}));
+  }
+  if (o.scaling) {
+    std::vector<size_t> counts;
+    for (size_t w = 1; w < Cores(); w *= 2) counts.push_back(w);
+    counts.push_back(Cores());
+    for (size_t w : counts) {
+      ST_ASSIGN_OR_RETURN(std::string wconf, st.WriteVariant({w, w + 2, "", {}, "workers-" + std::to_string(w)}));
+      ST_ASSIGN_OR_RETURN(RawResult wraw, RawInChild(o, wconf, w, w + 2));
+      ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, wconf));
+      ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 4));
+      report.Add("scaling", With(who, {{"workers", std::to_string(w)},
+                                       {"raw_signs_per_second", Report::Num(wraw.per_second)},
+                                       {"certs_per_second", Report::Num(max.certs_per_second)}}));
+    }
+  }
+  for (const NetsimCase& n : o.netsim) {
+    Variant v;
+    v.workers = n.workers;
+    v.sessions = n.sessions;
+    v.module = o.lib_dir + "/libstation-netsim-pkcs11.so";
+    v.env = {{"STATION_NETSIM_MODULE", "/usr/lib/softhsm/libsofthsm2.so"},
+             {"STATION_NETSIM_SIGN_LATENCY_US", std::to_string(n.latency_us)},
+             {"STATION_NETSIM_MAX_SESSIONS", std::to_string(n.sessions)}};
+    v.name = "netsim-" + std::to_string(n.latency_us) + "-" + std::to_string(n.sessions);
+    ST_ASSIGN_OR_RETURN(std::string nconf, st.WriteVariant(v));
+    const double capacity = static_cast<double>(n.sessions) * 1e6 / static_cast<double>(n.latency_us);
+    ST_ASSIGN_OR_RETURN(RawResult nraw, RawInChild(o, nconf, n.sessions, n.sessions));
+    ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, nconf));
+    ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 8));
+    report.Add("netsim", With(who, {{"sign_latency_us", std::to_string(n.latency_us)},
+                                    {"sessions", std::to_string(n.sessions)},
+                                    {"workers", std::to_string(n.workers)},
+                                    {"capacity", Report::Num(capacity)},
+                                    {"raw_signs_per_second", Report::Num(nraw.per_second)},
+                                    {"certs_per_second", Report::Num(max.certs_per_second)},
+                                    {"of_capacity", Report::Num(max.certs_per_second / capacity, 3)},
+                                    {"p99_ms", Report::Num(max.p99_ms, 2)}}));
+  }
+  return {};
+}
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "station-bench: %s\n", e.ToString().c_str());
+  return 1;
+}
+
+int Raw(int argc, char** argv) {
+  auto args = common::Args::Parse(argc, argv, 2, {"config", "threads", "sessions", "seconds"});
+  if (!args.ok()) return Fail(args.error());
+  auto conf = args->Require("config");
+  auto threads = args->Number("threads", 2, 1, 1024);
+  auto sessions = args->Number("sessions", 4, 1, 1024);
+  auto seconds = args->Number("seconds", 5, 1, 3600);
+  if (!conf.ok()) return Fail(conf.error());
+  if (!threads.ok()) return Fail(threads.error());
+  if (!sessions.ok()) return Fail(sessions.error());
+  if (!seconds.ok()) return Fail(seconds.error());
+  auto r = MeasureRawSign(*conf, static_cast<size_t>(*threads), static_cast<size_t>(*sessions),
+                          static_cast<double>(*seconds));
+  if (!r.ok()) return Fail(r.error());
+  std::printf("%s\n", r->Json().c_str());
+  return 0;
+}
+
+Result<NetsimCase> ParseNetsim(const std::string& text) {
+  NetsimCase n;
+  if (std::sscanf(text.c_str(), "%ld:%zu:%zu", &n.latency_us, &n.sessions, &n.workers) != 3 || n.latency_us < 0 ||
+      n.sessions == 0 || n.sessions > 1024 || n.workers == 0 || n.workers > 256)
+    return common::UsageError("--netsim wants LATENCY_US:SESSIONS:WORKERS, e.g. 2000:32:64");
+  return n;
+}
+
+int Main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "raw") return Raw(argc, argv);
+  auto args = common::Args::Parse(argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim"}, {"no-scaling"});
+  if (!args.ok()) return Fail(args.error());
+  Options o;
+  auto seconds = args->Number("seconds", 5, 1, 600);
+  auto naive = args->Number("naive", 20, 0, 1000);
+  if (!seconds.ok()) return Fail(seconds.error());
+  if (!naive.ok()) return Fail(naive.error());
+  o.seconds = static_cast<double>(*seconds);
+  o.naive = static_cast<size_t>(*naive);
+  if (auto keys = args->Get("ca-keys")) o.ca_keys = SplitComma(*keys);
+  if (args->Has("no-scaling")) o.scaling = false;
+  if (auto netsim = args->Get("netsim")) {
+    o.netsim.clear();
+    for (const std::string& item : SplitComma(*netsim)) {
+      auto n = ParseNetsim(item);
+      if (!n.ok()) return Fail(n.error());
+      o.netsim.push_back(*n);
+    }
+  }
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+  o.bin_dir = self.parent_path().string();
+  o.lib_dir = (self.parent_path().parent_path() / "lib").string();
+  char tmpl[] = "/tmp/station-bench-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return Fail(MakeError(Code::kInternal, "BENCH_SETUP_FAILED", "mkdtemp failed"));
+  const std::string root = tmpl;
+  Report report;
+  Status status;
+  for (size_t i = 0; i < o.ca_keys.size() && status.ok(); ++i)
+    status = BenchCaKey(o, root, o.ca_keys[i], i == 0, report);
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  std::fprintf(stderr, "\n%s", report.Table().c_str());
+  if (!status.ok()) return Fail(status.error());
+  return 0;
+}
+
+}  // namespace
+}  // namespace station::bench
+
+int main(int argc, char** argv) { return station::bench::Main(argc, argv); }

@@ -1,0 +1,91 @@
+#include "bench/station_bench/raw_sign.h"
+
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "station/config/config.h"
+#include "station/runtime/station.h"
+
+namespace station::bench {
+namespace {
+
+// What the station hands C_Sign for one certificate: a digest for ECDSA, a
+// DigestInfo (here SHA-256's) for RSA PKCS#1 v1.5.
+Bytes SignInput(hsm::KeyAlgorithm algorithm, CK_MECHANISM_TYPE& mechanism) {
+  static const uint8_t kSha256DigestInfo[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                              0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+  if (hsm::IsEc(algorithm)) {
+    mechanism = CKM_ECDSA;
+    Bytes digest(algorithm == hsm::KeyAlgorithm::kEcP384 ? 48 : 32);
+    RAND_bytes(digest.data(), static_cast<int>(digest.size()));
+    return digest;
+  }
+  mechanism = CKM_RSA_PKCS;
+  Bytes info(std::begin(kSha256DigestInfo), std::end(kSha256DigestInfo));
+  info.resize(info.size() + 32);
+  RAND_bytes(info.data() + sizeof kSha256DigestInfo, 32);
+  return info;
+}
+
+}  // namespace
+
+std::string RawResult::Json() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "{\"threads\":%zu,\"sessions\":%zu,\"signatures\":%llu,\"seconds\":%.3f,\"per_second\":%.1f}", threads,
+                sessions, static_cast<unsigned long long>(signatures), seconds, per_second);
+  return buf;
+}
+
+Result<RawResult> ParseRawResult(const std::string& json_line) {
+  RawResult r;
+  unsigned long long signatures = 0;
+  if (std::sscanf(json_line.c_str(),
+                  "{\"threads\":%zu,\"sessions\":%zu,\"signatures\":%llu,\"seconds\":%lf,\"per_second\":%lf}",
+                  &r.threads, &r.sessions, &signatures, &r.seconds, &r.per_second) != 5)
+    return MakeError(Code::kInternal, "BENCH_RAW_FAILED", "station-bench raw printed: " + json_line);
+  r.signatures = signatures;
+  return r;
+}
+
+Result<RawResult> MeasureRawSign(const std::string& station_conf, size_t threads, size_t sessions, double seconds) {
+  ST_ASSIGN_OR_RETURN(config::StationConfig config, config::LoadStationConfig(station_conf));
+  ST_ASSIGN_OR_RETURN(auto key, runtime::OpenTokenKey(config.token, config.ca.key_uri, sessions));
+  CK_MECHANISM_TYPE mechanism = 0;
+  const Bytes input = SignInput(key->algorithm(), mechanism);
+  // One first, so the measurement starts with the token logged in.
+  if (auto warm = key->SignRaw(mechanism, input.data(), input.size()); !warm.ok()) return warm.error();
+  std::atomic<uint64_t> count{0};
+  std::atomic<bool> stop{false}, failed{false};
+  std::vector<std::thread> pool;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (!key->SignRaw(mechanism, input.data(), input.size()).ok()) {
+          failed = true;
+          return;
+        }
+        count.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : pool) t.join();
+  RawResult r;
+  r.threads = threads;
+  r.sessions = sessions;
+  r.signatures = count;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.per_second = static_cast<double>(r.signatures) / r.seconds;
+  if (failed) return MakeError(Code::kInternal, "BENCH_RAW_FAILED", "a C_Sign failed during the raw measurement");
+  return r;
+}
+
+}  // namespace station::bench
