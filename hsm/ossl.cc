@@ -56,20 +56,6 @@ std::optional<Bytes> Base64Decode(std::string_view text) {
   return out;
 }
 
-namespace {
-
-template <typename T, typename I2d>
-Bytes ToDer(T* object, I2d i2d) {
-  unsigned char* der = nullptr;
-  int len = i2d(object, &der);
-  if (len <= 0) return {};
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
-}  // namespace
-
 Bytes CertDer(X509* cert) { return ToDer(cert, i2d_X509); }
 Bytes SpkiDer(EVP_PKEY* key) { return ToDer(key, i2d_PUBKEY); }
 Bytes CsrDer(X509_REQ* csr) { return ToDer(csr, i2d_X509_REQ); }

@@ -37,6 +37,7 @@ using X509StorePtr = OsslPtr<X509_STORE, X509_STORE_free>;
 using X509StoreCtxPtr = OsslPtr<X509_STORE_CTX, X509_STORE_CTX_free>;
 using Asn1IntegerPtr = OsslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;
 using Asn1OctetStringPtr = OsslPtr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
+using Asn1TimePtr = OsslPtr<ASN1_TIME, ASN1_TIME_free>;
 using EcdsaSigPtr = OsslPtr<ECDSA_SIG, ECDSA_SIG_free>;
 
 using Bytes = std::vector<uint8_t>;
@@ -64,6 +65,17 @@ std::optional<Bytes> Base64Decode(std::string_view text);
 // DER of a certificate, a public key's SubjectPublicKeyInfo, a request ({} on failure).
 Bytes CertDer(X509* cert);
 Bytes SpkiDer(EVP_PKEY* key);
+
+// Any OpenSSL object through its i2d function; empty when it cannot be encoded.
+template <typename T, typename I2d>
+Bytes ToDer(T* object, I2d i2d) {
+  unsigned char* der = nullptr;
+  int len = i2d(object, &der);
+  if (len <= 0) return {};
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
 Bytes CsrDer(X509_REQ* csr);
 
 }  // namespace station

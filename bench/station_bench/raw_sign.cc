@@ -9,30 +9,10 @@
 #include <vector>
 
 #include "station/config/config.h"
+#include "station/pki/certificate_der.h"
 #include "station/runtime/station.h"
 
 namespace station::bench {
-namespace {
-
-// What the station hands C_Sign for one certificate: a digest for ECDSA, a
-// DigestInfo (here SHA-256's) for RSA PKCS#1 v1.5.
-Bytes SignInput(hsm::KeyAlgorithm algorithm, CK_MECHANISM_TYPE& mechanism) {
-  static const uint8_t kSha256DigestInfo[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                              0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-  if (hsm::IsEc(algorithm)) {
-    mechanism = CKM_ECDSA;
-    Bytes digest(algorithm == hsm::KeyAlgorithm::kEcP384 ? 48 : 32);
-    RAND_bytes(digest.data(), static_cast<int>(digest.size()));
-    return digest;
-  }
-  mechanism = CKM_RSA_PKCS;
-  Bytes info(std::begin(kSha256DigestInfo), std::end(kSha256DigestInfo));
-  info.resize(info.size() + 32);
-  RAND_bytes(info.data() + sizeof kSha256DigestInfo, 32);
-  return info;
-}
-
-}  // namespace
 
 std::string RawResult::Json() const {
   char buf[256];
@@ -56,8 +36,12 @@ Result<RawResult> ParseRawResult(const std::string& json_line) {
 Result<RawResult> MeasureRawSign(const std::string& station_conf, size_t threads, size_t sessions, double seconds) {
   ST_ASSIGN_OR_RETURN(config::StationConfig config, config::LoadStationConfig(station_conf));
   ST_ASSIGN_OR_RETURN(auto key, runtime::OpenTokenKey(config.token, config.ca.key_uri, sessions));
-  CK_MECHANISM_TYPE mechanism = 0;
-  const Bytes input = SignInput(key->algorithm(), mechanism);
+  // What the station hands C_Sign for one certificate (CertificateAuthority::Sign).
+  const bool rsa = !hsm::IsEc(key->algorithm());
+  const CK_MECHANISM_TYPE mechanism = rsa ? CKM_RSA_PKCS : CKM_ECDSA;
+  Bytes tbs(400);
+  RAND_bytes(tbs.data(), static_cast<int>(tbs.size()));
+  ST_ASSIGN_OR_RETURN(const Bytes input, pki::SignInput(rsa, key->digest(), tbs));
   // One first, so the measurement starts with the token logged in.
   if (auto warm = key->SignRaw(mechanism, input.data(), input.size()); !warm.ok()) return warm.error();
   std::atomic<uint64_t> count{0};

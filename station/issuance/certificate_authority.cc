@@ -4,6 +4,7 @@
 
 #include "hsm/key_attributes.h"
 #include "station/pki/cert_builder.h"
+#include "station/pki/certificate_der.h"
 #include "station/pki/chain.h"
 #include "station/pki/files.h"
 
@@ -65,7 +66,19 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::FromPem(std:
   out->authority_key_id_.reset(X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid.get()));
   if (!out->authority_key_id_)
     return MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode the authorityKeyIdentifier");
+  out->rsa_ = !hsm::IsEc(out->key_->algorithm());
+  out->subject_der_ = ToDer(X509_get_subject_name(ca), i2d_X509_NAME);
+  ST_ASSIGN_OR_RETURN(out->signature_algorithm_der_, pki::SignatureAlgorithmDer(out->rsa_, out->digest()));
   return out;
+}
+
+Result<Bytes> CertificateAuthority::Sign(const Bytes& tbs_der) const {
+  ST_ASSIGN_OR_RETURN(Bytes input, pki::SignInput(rsa_, digest(), tbs_der));
+  ST_ASSIGN_OR_RETURN(Bytes signature, key_->SignRaw(rsa_ ? CKM_RSA_PKCS : CKM_ECDSA, input.data(), input.size()));
+  if (!rsa_) {
+    ST_ASSIGN_OR_RETURN(signature, pki::EcdsaSignatureDer(signature));
+  }
+  return pki::CertificateDer(tbs_der, signature_algorithm_der_, signature);
 }
 
 std::string CertificateAuthority::chain_pem() const {

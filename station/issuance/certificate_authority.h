@@ -35,6 +35,13 @@ class CertificateAuthority {
   // 4.2.1.1: keyIdentifier = this CA's subjectKeyIdentifier).
   X509_EXTENSION* authority_key_id() const noexcept { return authority_key_id_.get(); }
   hsm::TokenKey& token_key() const noexcept { return *key_; }
+
+  // What a certificate it signs holds: its subject as the issuer, and the
+  // signature algorithm (also the TBSCertificate's signature field).
+  const Bytes& subject_der() const noexcept { return subject_der_; }
+  const Bytes& signature_algorithm_der() const noexcept { return signature_algorithm_der_; }
+  // The certificate for `tbs_der`, signed by the CA key in the token.
+  Result<Bytes> Sign(const Bytes& tbs_der) const;
   // The certificate and its intermediates as PEM, as they were loaded.
   std::string chain_pem() const;
 
@@ -46,6 +53,9 @@ class CertificateAuthority {
   std::vector<Bytes> chain_der_;
   Bytes key_id_;
   X509ExtPtr authority_key_id_;
+  Bytes subject_der_;
+  Bytes signature_algorithm_der_;
+  bool rsa_ = false;
 };
 
 // Checks that a certificate holds the public key of a token key.

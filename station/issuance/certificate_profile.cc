@@ -4,10 +4,10 @@
 #include <openssl/x509v3.h>
 
 #include <ctime>
-#include <functional>
 #include <optional>
 
 #include "station/pki/cert_builder.h"
+#include "station/pki/der.h"
 
 namespace station::issuance {
 namespace {
@@ -42,22 +42,12 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-void AppendDerLength(Bytes& out, size_t len) {
-  if (len < 0x80) {
-    out.push_back(static_cast<uint8_t>(len));
-  } else if (len < 0x100) {
-    out.insert(out.end(), {0x81, static_cast<uint8_t>(len)});
-  } else {
-    out.insert(out.end(), {0x82, static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)});
-  }
-}
-
-Bytes DerOf(int length, const std::function<int(unsigned char**)>& encode) {
-  if (length <= 0) return {};
-  Bytes out(static_cast<size_t>(length));
-  unsigned char* p = out.data();
-  encode(&p);
-  return out;
+// Appends an extension's DER to the body of an Extensions SEQUENCE.
+Status AppendExtension(Bytes& extensions, const X509_EXTENSION* ext, const std::string& what) {
+  Bytes der = ToDer(ext, i2d_X509_EXTENSION);
+  if (der.empty()) return BuildError(what);
+  extensions.insert(extensions.end(), der.begin(), der.end());
+  return {};
 }
 
 // RFC 4108 5: HardwareModuleName ::= SEQUENCE { hwType OBJECT IDENTIFIER, hwSerialNum OCTET STRING }
@@ -71,13 +61,10 @@ Result<GENERAL_NAME*> HardwareModuleName(const std::string& hw_type, const std::
       ASN1_OCTET_STRING_set(octets.get(), reinterpret_cast<const unsigned char*>(serial.data()),
                             static_cast<int>(serial.size())) != 1)
     return BuildError("hardwareModuleName");
-  Bytes type_der = DerOf(i2d_ASN1_OBJECT(type.get(), nullptr), [&](unsigned char** p) { return i2d_ASN1_OBJECT(type.get(), p); });
-  Bytes serial_der =
-      DerOf(i2d_ASN1_OCTET_STRING(octets.get(), nullptr), [&](unsigned char** p) { return i2d_ASN1_OCTET_STRING(octets.get(), p); });
-  Bytes sequence = {0x30};
-  AppendDerLength(sequence, type_der.size() + serial_der.size());
-  sequence.insert(sequence.end(), type_der.begin(), type_der.end());
-  sequence.insert(sequence.end(), serial_der.begin(), serial_der.end());
+  Bytes fields = ToDer(type.get(), i2d_ASN1_OBJECT);
+  Bytes serial_der = ToDer(octets.get(), i2d_ASN1_OCTET_STRING);
+  fields.insert(fields.end(), serial_der.begin(), serial_der.end());
+  Bytes sequence = pki::der::Encode(pki::der::kSequence, fields);
   OsslPtr<ASN1_STRING, ASN1_STRING_free> seq(ASN1_STRING_new());
   OsslPtr<ASN1_TYPE, ASN1_TYPE_free> value(ASN1_TYPE_new());
   Asn1ObjectPtr name_type(OBJ_txt2obj(kHardwareModuleNameOid, 1));
@@ -183,7 +170,7 @@ Result<X509NamePtr> CertificateProfile::Subject(const CheckedCsr& csr, const pol
     }
   }
   if (X509_NAME_entry_count(subject.get()) > 0) return subject;
-  X509_NAME* from_csr = X509_REQ_get_subject_name(csr.request.get());
+  const X509_NAME* from_csr = csr.subject.get();
   if (profile_.csr_subject_when_empty && from_csr != nullptr && X509_NAME_entry_count(from_csr) > 0)
     return X509NamePtr(X509_NAME_dup(from_csr));
   return Invalid("SUBJECT_MISSING", "profile '" + profile_.name +
@@ -191,26 +178,32 @@ Result<X509NamePtr> CertificateProfile::Subject(const CheckedCsr& csr, const pol
                                         (profile_.csr_subject_when_empty ? " or a CSR with a subject" : ""));
 }
 
-void CertificateProfile::SetValidity(X509* cert, const CertificateAuthority& ca) const {
+Result<Bytes> CertificateProfile::Validity(const CertificateAuthority& ca) const {
   const policy::Validity& v = profile_.validity;
-  time_t now = time(nullptr);
-  time_t not_before = now - v.backdate_seconds;
-  X509_time_adj_ex(X509_getm_notBefore(cert), 0, 0, &not_before);
+  const time_t now = time(nullptr);
+  // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (ASN1_TIME_adj picks).
+  Asn1TimePtr not_before(ASN1_TIME_adj(nullptr, now - v.backdate_seconds, 0, 0));
+  Asn1TimePtr not_after(ASN1_TIME_new());
   if (v.no_expiration) {
-    ASN1_TIME_set_string_X509(X509_getm_notAfter(cert), kNoExpiration);
-    return;
+    if (not_after) ASN1_TIME_set_string_X509(not_after.get(), kNoExpiration);
+  } else {
+    time_t until = now + v.duration_seconds;
+    // A chain that expires before its leaf is a trap for the device.
+    const ASN1_TIME* ca_not_after = X509_get0_notAfter(ca.cert());
+    if (v.clamp_to_ca && X509_cmp_time(ca_not_after, &until) < 0) {
+      struct tm tm {};
+      if (ASN1_TIME_to_tm(ca_not_after, &tm) == 1) until = timegm(&tm);
+    }
+    not_after.reset(ASN1_TIME_adj(not_after.release(), until, 0, 0));
   }
-  time_t not_after = now + v.duration_seconds;
-  // A chain that expires before its leaf is a trap for the device.
-  const ASN1_TIME* ca_not_after = X509_get0_notAfter(ca.cert());
-  if (v.clamp_to_ca && X509_cmp_time(ca_not_after, &not_after) < 0) {
-    struct tm tm {};
-    if (ASN1_TIME_to_tm(ca_not_after, &tm) == 1) not_after = timegm(&tm);
-  }
-  X509_time_adj_ex(X509_getm_notAfter(cert), 0, 0, &not_after);
+  Bytes body = ToDer(not_before.get(), i2d_ASN1_TIME);
+  Bytes end = ToDer(not_after.get(), i2d_ASN1_TIME);
+  if (body.empty() || end.empty()) return BuildError("validity");
+  body.insert(body.end(), end.begin(), end.end());
+  return pki::der::Encode(pki::der::kSequence, body);
 }
 
-Status CertificateProfile::AddSan(X509* cert, const policy::TemplateInput& input) const {
+Status CertificateProfile::AddSan(Bytes& extensions, const policy::TemplateInput& input) const {
   if (profile_.san.empty()) return {};
   GeneralNamesPtr names(GENERAL_NAMES_new());
   for (const policy::SanEntry& entry : profile_.san) {
@@ -234,16 +227,16 @@ Status CertificateProfile::AddSan(X509* cert, const policy::TemplateInput& input
   }
   if (sk_GENERAL_NAME_num(names.get()) == 0) return {};
   // RFC 5280 4.2.1.6: non-critical, since the subject is never empty here.
-  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1)
-    return BuildError("subjectAltName");
-  return {};
+  X509ExtPtr san(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
+  if (!san) return BuildError("subjectAltName");
+  return AppendExtension(extensions, san.get(), "subjectAltName");
 }
 
-Status CertificateProfile::AddExtraExtensions(X509* cert, const policy::TemplateInput& input) const {
+Status CertificateProfile::AddExtraExtensions(Bytes& extensions, const policy::TemplateInput& input) const {
   for (size_t i = 0; i < profile_.extensions.size(); ++i) {
     const policy::ExtraExtension& spec = profile_.extensions[i];
     if (fixed_extensions_[i]) {
-      if (X509_add_ext(cert, fixed_extensions_[i].get(), -1) != 1) return BuildError("extension " + spec.oid);
+      ST_RETURN_IF_ERROR(AppendExtension(extensions, fixed_extensions_[i].get(), "extension " + spec.oid));
       continue;
     }
     std::string missing;
@@ -252,37 +245,46 @@ Status CertificateProfile::AddExtraExtensions(X509* cert, const policy::Template
     OsslPtr<ASN1_UTF8STRING, ASN1_UTF8STRING_free> utf8(ASN1_UTF8STRING_new());
     if (!utf8 || ASN1_STRING_set(utf8.get(), value->data(), static_cast<int>(value->size())) != 1)
       return BuildError("extension " + spec.oid);
-    Bytes der = DerOf(i2d_ASN1_UTF8STRING(utf8.get(), nullptr), [&](unsigned char** p) { return i2d_ASN1_UTF8STRING(utf8.get(), p); });
+    Bytes der = ToDer(utf8.get(), i2d_ASN1_UTF8STRING);
     ST_ASSIGN_OR_RETURN(X509ExtPtr ext, ExtensionFromDer(spec.oid, spec.critical, der));
-    if (X509_add_ext(cert, ext.get(), -1) != 1) return BuildError("extension " + spec.oid);
+    ST_RETURN_IF_ERROR(AppendExtension(extensions, ext.get(), "extension " + spec.oid));
   }
   return {};
 }
 
-Result<X509Ptr> CertificateProfile::Build(const CheckedCsr& csr, const policy::TemplateInput& input,
-                                          const ASN1_INTEGER* serial, const CertificateAuthority& ca) const {
-  X509Ptr cert(X509_new());
-  ST_ASSIGN_OR_RETURN(X509NamePtr subject, Subject(csr, input, ca));
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
-      X509_set_serialNumber(cert.get(), const_cast<ASN1_INTEGER*>(serial)) != 1 ||
-      X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.cert())) != 1 ||
-      X509_set_pubkey(cert.get(), csr.public_key.get()) != 1)
-    return BuildError("certificate fields");
-  SetValidity(cert.get(), ca);
-  bool rsa = EVP_PKEY_get_base_id(csr.public_key.get()) == EVP_PKEY_RSA;
-  Bytes ski = pki::KeyIdentifier(X509_get_X509_PUBKEY(cert.get()));
-  Asn1OctetStringPtr ski_octets(ASN1_OCTET_STRING_new());
-  if (ski.empty() || ASN1_OCTET_STRING_set(ski_octets.get(), ski.data(), static_cast<int>(ski.size())) != 1 ||
-      X509_add_ext(cert.get(), basic_constraints_.get(), -1) != 1 ||
-      X509_add_ext(cert.get(), rsa ? rsa_key_usage_.get() : key_usage_.get(), -1) != 1 ||
-      (ext_key_usage_ && X509_add_ext(cert.get(), ext_key_usage_.get(), -1) != 1) ||
-      X509_add1_ext_i2d(cert.get(), NID_subject_key_identifier, ski_octets.get(), 0, X509V3_ADD_DEFAULT) != 1 ||
-      X509_add_ext(cert.get(), ca.authority_key_id(), -1) != 1)
-    return BuildError("certificate extensions");
-  ST_RETURN_IF_ERROR(AddSan(cert.get(), input));
-  ST_RETURN_IF_ERROR(AddExtraExtensions(cert.get(), input));
-  return cert;
+Result<UnsignedCertificate> CertificateProfile::Build(const CheckedCsr& csr, const policy::TemplateInput& input,
+                                                      const ASN1_INTEGER* serial,
+                                                      const CertificateAuthority& ca) const {
+  namespace der = pki::der;
+  UnsignedCertificate out;
+  ST_ASSIGN_OR_RETURN(out.subject, Subject(csr, input, ca));
+  ST_ASSIGN_OR_RETURN(Bytes validity, Validity(ca));
+  Asn1OctetStringPtr ski(ASN1_OCTET_STRING_new());
+  if (!ski || ASN1_OCTET_STRING_set(ski.get(), csr.key_identifier.data(), static_cast<int>(csr.key_identifier.size())) != 1)
+    return BuildError("subjectKeyIdentifier");
+  X509ExtPtr ski_ext(X509V3_EXT_i2d(NID_subject_key_identifier, 0, ski.get()));
+  if (!ski_ext) return BuildError("subjectKeyIdentifier");
+  Bytes extensions;
+  ST_RETURN_IF_ERROR(AppendExtension(extensions, basic_constraints_.get(), "basicConstraints"));
+  ST_RETURN_IF_ERROR(AppendExtension(extensions, csr.rsa ? rsa_key_usage_.get() : key_usage_.get(), "keyUsage"));
+  if (ext_key_usage_) ST_RETURN_IF_ERROR(AppendExtension(extensions, ext_key_usage_.get(), "extendedKeyUsage"));
+  ST_RETURN_IF_ERROR(AppendExtension(extensions, ski_ext.get(), "subjectKeyIdentifier"));
+  ST_RETURN_IF_ERROR(AppendExtension(extensions, ca.authority_key_id(), "authorityKeyIdentifier"));
+  ST_RETURN_IF_ERROR(AddSan(extensions, input));
+  ST_RETURN_IF_ERROR(AddExtraExtensions(extensions, input));
+
+  // TBSCertificate (RFC 5280 4.1): version v3, serial, signature, issuer,
+  // validity, subject, the CSR's own SubjectPublicKeyInfo, extensions.
+  Bytes body;
+  der::Append(body, der::Context(0), der::Encode(der::kInteger, Bytes{0x02}));
+  for (const Bytes& part : {ToDer(serial, i2d_ASN1_INTEGER), ca.signature_algorithm_der(), ca.subject_der(), validity,
+                            ToDer(out.subject.get(), i2d_X509_NAME), csr.spki_der}) {
+    if (part.empty()) return BuildError("certificate fields");
+    body.insert(body.end(), part.begin(), part.end());
+  }
+  der::Append(body, der::Context(3), der::Encode(der::kSequence, extensions));
+  out.tbs_der = der::Encode(der::kSequence, body);
+  return out;
 }
 
 }  // namespace station::issuance

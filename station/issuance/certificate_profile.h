@@ -20,17 +20,26 @@
 
 namespace station::issuance {
 
+// A certificate ready to be signed: its TBSCertificate in DER, and the
+// subject it names (for the audit record).
+struct UnsignedCertificate {
+  Bytes tbs_der;
+  X509NamePtr subject;
+};
+
 class CertificateProfile {
  public:
   // Refuses a profile whose extensions OpenSSL cannot build (BAD_PROFILE).
   static Result<std::unique_ptr<CertificateProfile>> Create(policy::Profile profile, std::shared_ptr<Issuer> issuer);
 
-  // The unsigned certificate. INVALID_ARGUMENT for a request the templates
+  // The unsigned certificate, encoded directly (no X509 object: see
+  // pki/certificate_der.h). INVALID_ARGUMENT for a request the templates
   // cannot be filled from: DEVICE_ID_REQUIRED, ATTRIBUTE_MISSING,
   // SUBJECT_MISSING, SUBJECT_INVALID, SUBJECT_ISSUER_MISMATCH, SAN_INVALID.
-  // `ca` is the CA the caller holds a lease on and will sign with.
-  Result<X509Ptr> Build(const CheckedCsr& csr, const policy::TemplateInput& input, const ASN1_INTEGER* serial,
-                        const CertificateAuthority& ca) const;
+  // `ca` is the CA the caller holds a lease on and will sign with
+  // (CertificateAuthority::Sign).
+  Result<UnsignedCertificate> Build(const CheckedCsr& csr, const policy::TemplateInput& input,
+                                    const ASN1_INTEGER* serial, const CertificateAuthority& ca) const;
 
   const policy::Profile& profile() const noexcept { return profile_; }
   Issuer& issuer() const noexcept { return *issuer_; }
@@ -48,9 +57,10 @@ class CertificateProfile {
 
   Result<X509NamePtr> Subject(const CheckedCsr& csr, const policy::TemplateInput& input,
                               const CertificateAuthority& ca) const;
-  Status AddSan(X509* cert, const policy::TemplateInput& input) const;
-  Status AddExtraExtensions(X509* cert, const policy::TemplateInput& input) const;
-  void SetValidity(X509* cert, const CertificateAuthority& ca) const;
+  // Each appends its extensions' DER to an Extensions body.
+  Status AddSan(Bytes& extensions, const policy::TemplateInput& input) const;
+  Status AddExtraExtensions(Bytes& extensions, const policy::TemplateInput& input) const;
+  Result<Bytes> Validity(const CertificateAuthority& ca) const;  // the Validity SEQUENCE
 
   policy::Profile profile_;
   std::shared_ptr<Issuer> issuer_;

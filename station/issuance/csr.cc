@@ -2,11 +2,16 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
+#include <openssl/sha.h>
 
+#include "station/pki/der.h"
 #include "station/policy/key_checks.h"
 
 namespace station::issuance {
 namespace {
+
+namespace der = pki::der;
 
 constexpr int kMinRsaBits = 2048;
 constexpr int kMaxRsaBits = 4096;
@@ -14,6 +19,120 @@ constexpr int kMaxRsaBits = 4096;
 Error Refuse(const std::string& reason, const std::string& message) {
   ERR_clear_error();
   return MakeError(Code::kInvalidArgument, reason, message);
+}
+
+Error Malformed(const std::string& what) { return Refuse("CSR_MALFORMED", "csr_der is not a DER-encoded PKCS#10 request: " + what); }
+
+// The parts of a CertificationRequest (RFC 2986 4) the station uses.
+struct Parts {
+  der::View info;       // certificationRequestInfo, as signed
+  der::View subject;    // Name
+  der::View spki;       // SubjectPublicKeyInfo
+  der::View key_algorithm;  // its AlgorithmIdentifier
+  der::View key_bits;       // its subjectPublicKey
+  der::View signature_algorithm;
+  der::View signature;
+};
+
+Result<Parts> Split(const Bytes& csr_der) {
+  Parts p;
+  der::View in(csr_der);
+  der::Element request, info, algorithm, signature;
+  if (!der::Read(in, der::kSequence, request)) return Malformed("(PEM must be converted to DER)");
+  if (!in.empty()) return Malformed(std::to_string(in.size()) + " trailing bytes after the request");
+  der::View body = request.content;
+  if (!der::Read(body, der::kSequence, info) || !der::Read(body, der::kSequence, algorithm) ||
+      !der::Read(body, der::kBitString, signature) || !body.empty() || !der::WholeBytes(signature, p.signature))
+    return Malformed("it is not request info, signature algorithm and signature");
+  p.info = info.whole;
+  p.signature_algorithm = algorithm.whole;
+  der::View fields = info.content;
+  der::Element version, subject, spki, attributes;
+  if (!der::Read(fields, der::kInteger, version) || version.content.size() != 1 || version.content[0] != 0)
+    return Malformed("its version is not 0 (v1)");
+  if (!der::Read(fields, der::kSequence, subject) || !der::Read(fields, der::kSequence, spki))
+    return Malformed("no subject and public key");
+  // [0] attributes: required by RFC 2986, left out by some encoders.
+  if (!fields.empty() && (!der::Read(fields, der::Context(0), attributes) || !fields.empty()))
+    return Malformed("unexpected fields after the attributes");
+  p.subject = subject.whole;
+  p.spki = spki.whole;
+  der::View key = spki.content;
+  der::Element key_algorithm, key_bits;
+  if (!der::Read(key, der::kSequence, key_algorithm) || !der::Read(key, der::kBitString, key_bits) || !key.empty() ||
+      !der::WholeBytes(key_bits, p.key_bits))
+    return Malformed("its SubjectPublicKeyInfo is not an algorithm and a key");
+  p.key_algorithm = key_algorithm.content;
+  return p;
+}
+
+int OidNid(const der::Element& oid) {
+  const unsigned char* p = oid.whole.data();
+  OsslPtr<ASN1_OBJECT, ASN1_OBJECT_free> object(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid.whole.size())));
+  return object ? OBJ_obj2nid(object.get()) : NID_undef;
+}
+
+Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params) {
+  OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    return Refuse("KEY_UNSUPPORTED", "the CSR's public key cannot be decoded");
+  return EvpPkeyPtr(key);
+}
+
+Result<EvpPkeyPtr> EcKey(der::View parameters, der::View point) {
+  der::Element curve;
+  if (!der::Read(parameters, der::kOid, curve) || !parameters.empty())
+    return Refuse("KEY_UNSUPPORTED", "the CSR's EC key uses explicit curve parameters; use named curve P-256 or P-384");
+  const int nid = OidNid(curve);
+  const char* group = nid == NID_X9_62_prime256v1 ? "P-256" : nid == NID_secp384r1 ? "P-384" : nullptr;
+  if (group == nullptr)
+    return Refuse("KEY_UNSUPPORTED", std::string("the CSR's EC key is on curve ") +
+                                         (nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid)) + "; use P-256 or P-384");
+  ST_RETURN_IF_ERROR(policy::CheckEcPoint(nid, point.data(), point.size()));
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<uint8_t*>(point.data()), point.size()),
+      OSSL_PARAM_construct_end()};
+  return FromParams("EC", params);
+}
+
+// RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 A.1.1).
+Result<EvpPkeyPtr> RsaKey(der::View bits) {
+  auto undecodable = [] { return Refuse("KEY_UNSUPPORTED", "the CSR's RSA public key cannot be decoded"); };
+  der::Element seq, n, e;
+  if (!der::Read(bits, der::kSequence, seq) || !bits.empty()) return undecodable();
+  der::View body = seq.content;
+  if (!der::Read(body, der::kInteger, n) || !der::Read(body, der::kInteger, e) || !body.empty() ||
+      n.content.empty() || e.content.empty() || (n.content[0] & 0x80) || (e.content[0] & 0x80))
+    return undecodable();
+  BnPtr modulus(BN_bin2bn(n.content.data(), static_cast<int>(n.content.size()), nullptr));
+  BnPtr exponent(BN_bin2bn(e.content.data(), static_cast<int>(e.content.size()), nullptr));
+  OsslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> build(OSSL_PARAM_BLD_new());
+  if (!modulus || !exponent || !build ||
+      OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1)
+    return undecodable();
+  OsslPtr<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(build.get()));
+  if (!params) return undecodable();
+  return FromParams("RSA", params.get());
+}
+
+Result<EvpPkeyPtr> PublicKey(const Parts& parts, bool& rsa) {
+  der::View algorithm = parts.key_algorithm;
+  der::Element oid;
+  if (!der::Read(algorithm, der::kOid, oid)) return Malformed("its key algorithm has no identifier");
+  switch (OidNid(oid)) {
+    case NID_X9_62_id_ecPublicKey:
+      rsa = false;
+      return EcKey(algorithm, parts.key_bits);
+    case NID_rsaEncryption:
+      rsa = true;
+      return RsaKey(parts.key_bits);
+    default:
+      return Refuse("KEY_UNSUPPORTED", "the CSR's key is neither EC (P-256, P-384) nor RSA (2048-4096 bits)");
+  }
 }
 
 Result<std::string> CheckKey(EVP_PKEY* key) {
@@ -49,6 +168,29 @@ Result<std::string> CheckKey(EVP_PKEY* key) {
   }
 }
 
+// PKCS#10 4.2: the request is signed with the subject's private key.
+Status CheckSignature(const Parts& parts, EVP_PKEY* key, bool rsa) {
+  der::View outer = parts.signature_algorithm;
+  der::Element seq, oid;
+  if (!der::Read(outer, der::kSequence, seq)) return Malformed("its signature algorithm is not an AlgorithmIdentifier");
+  der::View algorithm = seq.content;
+  int md_nid = NID_undef, key_nid = NID_undef;
+  if (!der::Read(algorithm, der::kOid, oid) || OBJ_find_sigid_algs(OidNid(oid), &md_nid, &key_nid) != 1)
+    return Refuse("CSR_BAD_SIGNATURE", "the CSR's signature algorithm is unknown");
+  const EVP_MD* md = md_nid == NID_sha256 ? EVP_sha256() : md_nid == NID_sha384 ? EVP_sha384()
+                   : md_nid == NID_sha512 ? EVP_sha512() : nullptr;
+  if (md == nullptr || key_nid != (rsa ? NID_rsaEncryption : NID_X9_62_id_ecPublicKey))
+    return Refuse("CSR_BAD_SIGNATURE", std::string("the CSR is signed with ") + OBJ_nid2sn(OidNid(oid)) +
+                                           "; use ECDSA or PKCS#1 v1.5 with SHA-256, SHA-384 or SHA-512, by its own key");
+  OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) != 1 ||
+      EVP_DigestVerify(ctx.get(), parts.signature.data(), parts.signature.size(), parts.info.data(),
+                       parts.info.size()) != 1)
+    return Refuse("CSR_BAD_SIGNATURE", "the CSR's signature does not verify with its own public key "
+                                       "(proof of possession failed; was the CSR altered?)");
+  return {};
+}
+
 }  // namespace
 
 Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes) {
@@ -56,25 +198,18 @@ Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes) {
   if (csr_der.size() > max_bytes)
     return Refuse("CSR_TOO_LARGE", "the CSR has " + std::to_string(csr_der.size()) + " bytes; the limit is " +
                                        std::to_string(max_bytes));
-  const unsigned char* p = csr_der.data();
-  X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())));
-  if (!req) return Refuse("CSR_MALFORMED", "csr_der is not a DER-encoded PKCS#10 request (PEM must be converted to DER)");
-  if (p != csr_der.data() + csr_der.size())
-    return Refuse("CSR_MALFORMED", "csr_der has " + std::to_string(csr_der.data() + csr_der.size() - p) +
-                                       " trailing bytes after the request");
-  ST_RETURN_IF_ERROR(policy::CheckEcPublicKey(X509_REQ_get_X509_PUBKEY(req.get())));
-  EvpPkeyPtr key(X509_REQ_get_pubkey(req.get()));
-  if (!key) return Refuse("KEY_UNSUPPORTED", "the CSR's public key cannot be decoded");
-  ST_ASSIGN_OR_RETURN(std::string key_type, CheckKey(key.get()));
-  // PKCS#10 4.2: the request is signed with the subject's private key.
-  if (X509_REQ_verify(req.get(), key.get()) != 1)
-    return Refuse("CSR_BAD_SIGNATURE", "the CSR's signature does not verify with its own public key "
-                                       "(proof of possession failed; was the CSR altered?)");
+  ST_ASSIGN_OR_RETURN(Parts parts, Split(csr_der));
   CheckedCsr out;
-  out.request = std::move(req);
-  out.public_key = std::move(key);
+  const unsigned char* p = parts.subject.data();
+  out.subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(parts.subject.size())));
+  if (!out.subject || p != parts.subject.data() + parts.subject.size()) return Malformed("its subject is not a Name");
+  ST_ASSIGN_OR_RETURN(out.public_key, PublicKey(parts, out.rsa));
+  ST_ASSIGN_OR_RETURN(out.key_type, CheckKey(out.public_key.get()));
+  ST_RETURN_IF_ERROR(CheckSignature(parts, out.public_key.get(), out.rsa));
+  out.spki_der.assign(parts.spki.begin(), parts.spki.end());
+  out.key_identifier.resize(SHA_DIGEST_LENGTH);
+  SHA1(parts.key_bits.data(), parts.key_bits.size(), out.key_identifier.data());
   out.csr_sha256 = Sha256(csr_der);
-  out.key_type = std::move(key_type);
   return out;
 }
 

@@ -11,17 +11,25 @@
 namespace station::issuance {
 
 struct CheckedCsr {
-  X509ReqPtr request;
+  X509NamePtr subject;   // as the device wrote it; may have no entries
+  Bytes spki_der;        // its SubjectPublicKeyInfo as sent: what the certificate carries
+  Bytes key_identifier;  // RFC 5280 4.2.1.2 (1): SHA-1 of the subjectPublicKey bits
   EvpPkeyPtr public_key;
   Bytes csr_sha256;      // identifies the CSR for retries
   std::string key_type;  // "ec-p256", "ec-p384", "rsa-2048", ...
+  bool rsa = false;
 };
 
 // Refusals are INVALID_ARGUMENT with reason CSR_TOO_LARGE, CSR_EMPTY,
 // CSR_MALFORMED, CSR_BAD_SIGNATURE, KEY_UNSUPPORTED, RSA_TOO_SHORT, or one of
 // the weak-key reasons of policy/key_checks.h. Accepted keys: EC P-256 and
-// P-384; RSA 2048 to 4096 bits. Weak keys are refused before the signature is
-// checked, so the reason names the weakness.
+// P-384; RSA 2048 to 4096 bits; signatures ECDSA or PKCS#1 v1.5 with SHA-256,
+// SHA-384 or SHA-512. Weak keys are refused before the signature is checked,
+// so the reason names the weakness.
+//
+// The request is read with pki/der.h, not d2i_X509_REQ: OpenSSL 3.0 decodes a
+// parsed public key through its decoder framework, several times the cost of
+// the signature check itself.
 Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes);
 
 }  // namespace station::issuance

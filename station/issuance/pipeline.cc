@@ -155,7 +155,7 @@ void Pipeline::Process(Job& job) {
   audit::Claims claims;
   claims.profile = rules.name;
   claims.device_id = req.device_id;
-  claims.spki_sha256 = Hex(Sha256(SpkiDer(csr->public_key.get())));
+  claims.spki_sha256 = Hex(Sha256(csr->spki_der));
   claims.one_per_device = rules.one_per_device;
   claims.lot_required = rules.authorization == policy::Authorization::kLot;
   claims.code_required = rules.authorization == policy::Authorization::kRegistrationCode;
@@ -178,9 +178,10 @@ void Pipeline::Process(Job& job) {
   auto lease = profile.issuer().Acquire();
   if (!lease.ok()) return Finish(job.done, lease.error());
   const CertificateAuthority& ca = lease->ca();
-  auto cert = profile.Build(*csr, input, serial->get(), ca);
-  if (!cert.ok()) return Finish(job.done, cert.error());
-  if (Status st = pki::SignCert(cert->get(), ca.key(), ca.digest()); !st.ok()) return Finish(job.done, st.error());
+  auto unsigned_cert = profile.Build(*csr, input, serial->get(), ca);
+  if (!unsigned_cert.ok()) return Finish(job.done, unsigned_cert.error());
+  auto cert_der = ca.Sign(unsigned_cert->tbs_der);
+  if (!cert_der.ok()) return Finish(job.done, cert_der.error());
 
   audit::AuditRecord draft;
   draft.request_id = req.request_id;
@@ -188,10 +189,10 @@ void Pipeline::Process(Job& job) {
   draft.device_id = req.device_id;
   draft.profile = rules.name;
   draft.serial_hex = pki::SerialHex(serial->get());
-  draft.certificate_der = CertDer(cert->get());
+  draft.certificate_der = std::move(*cert_der);
   draft.certificate_id = Hex(Sha256(draft.certificate_der));
   draft.spki_sha256 = claims.spki_sha256;
-  draft.subject = pki::NameText(X509_get_subject_name(cert->get()));
+  draft.subject = pki::NameText(unsigned_cert->subject.get());
   draft.issuer_key_id = ca.key_id_hex();
   draft.csr_sha256 = std::move(csr_sha256);
   draft.thing_name = std::move(thing_name);

@@ -154,24 +154,14 @@ Status CheckRsaPublicKey(const BIGNUM* n, const BIGNUM* e) {
   return {};
 }
 
-Status CheckEcPublicKey(X509_PUBKEY* spki) {
-  ASN1_OBJECT* algorithm = nullptr;
-  const unsigned char* point = nullptr;
-  int point_len = 0;
-  X509_ALGOR* alg = nullptr;
-  if (spki == nullptr || X509_PUBKEY_get0_param(&algorithm, &point, &point_len, &alg, spki) != 1) return {};
-  if (OBJ_obj2nid(algorithm) != NID_X9_62_id_ecPublicKey) return {};
-  int param_type = 0;
-  const void* param = nullptr;
-  X509_ALGOR_get0(nullptr, &param_type, &param, alg);
-  if (param_type != V_ASN1_OBJECT) return {};  // explicit parameters: refused as unsupported later
-  const EC_GROUP* group = SupportedGroup(OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)));
+Status CheckEcPoint(int curve_nid, const uint8_t* point, size_t point_len) {
+  const EC_GROUP* group = SupportedGroup(curve_nid);
   if (group == nullptr) return {};
   // SEC 1 2.3.3: the single octet 00 encodes the point at infinity.
   if (point_len == 1 && point[0] == 0)
     return Weak("EC_POINT_AT_INFINITY", "the CSR's EC public key is the point at infinity");
   EcPointPtr decoded(EC_POINT_new(group));
-  if (!decoded || EC_POINT_oct2point(group, decoded.get(), point, static_cast<size_t>(point_len), nullptr) != 1 ||
+  if (!decoded || EC_POINT_oct2point(group, decoded.get(), point, point_len, nullptr) != 1 ||
       EC_POINT_is_on_curve(group, decoded.get(), nullptr) != 1)
     return Weak("EC_POINT_NOT_ON_CURVE", "the CSR's EC public key is not a point on its curve");
   if (EC_POINT_is_at_infinity(group, decoded.get()))

@@ -23,9 +23,10 @@ namespace station::policy {
 
 Status CheckRsaPublicKey(const BIGNUM* n, const BIGNUM* e);
 
-// Looks at the raw SubjectPublicKeyInfo, before OpenSSL decodes it (a decoder
-// may refuse such a point without saying why, or accept infinity). Keys other
-// than EC on P-256 or P-384 pass untouched.
-Status CheckEcPublicKey(X509_PUBKEY* spki);
+// Looks at the raw EC point of a SubjectPublicKeyInfo on curve `curve_nid`,
+// before anything decodes it (a decoder may refuse such a point without
+// saying why, or accept infinity). Curves other than P-256 and P-384 pass
+// untouched (they are refused as unsupported elsewhere).
+Status CheckEcPoint(int curve_nid, const uint8_t* point, size_t point_len);
 
 }  // namespace station::policy
