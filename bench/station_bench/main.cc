@@ -2,14 +2,15 @@
 // of its token, on this machine. One command, from a clean build:
 //
 //   build/bin/station-bench [--seconds 5] [--ca-keys ec-p256,rsa-2048] [--naive 20]
-//                           [--no-scaling] [--netsim LATENCY_US:SESSIONS:WORKERS ...]
+//                           [--memory-factor 10] [--no-scaling] [--netsim LATENCY_US:SESSIONS:WORKERS,...]
 //
 // Each CA key gets a fresh development station (its own SoftHSM token). It
 // measures raw (C_Sign rate of the CA key with the station's sessions), e2e
 // (certificates/s through the real server: gRPC, mutual TLS, CSR checks,
 // policy, durable audit), latency at 50% and 100% of that rate, the server's
-// peak memory, the naive baseline (openssl x509 -req per CSR), a scaling curve
-// over workers, and the station in front of the simulated network HSM
+// memory before and after ten times as many certificates, what syncing the
+// audit log costs, the naive baseline (openssl x509 -req per CSR), a scaling
+// curve over workers, and the station in front of the simulated network HSM
 // (bench/netsim). JSON lines on stdout, a table on stderr; bench/README.md.
 //
 //   build/bin/station-bench raw --config station.conf --threads N --sessions N --seconds S
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -40,6 +42,7 @@ struct Options {
   double seconds = 5;
   std::vector<std::string> ca_keys = {"ec-p256", "rsa-2048"};
   size_t naive = 20;
+  size_t memory_factor = 10;  // the memory run issues this many times the certificates before it
   bool scaling = true;
   std::vector<NetsimCase> netsim = {{2000, 32, 64}};
   std::string bin_dir, lib_dir;
@@ -101,6 +104,26 @@ Fields With(Fields head, const Fields& tail) {
   return head;
 }
 
+// What a durable audit log costs: the same server with and without syncing
+// its commits (STATION_BENCH_UNDURABLE_AUDIT=1), alternating, two rounds each.
+Status DurabilityCost(const Options& o, const DevStation& st, const std::string& conf, const Fields& who,
+                      Report& report) {
+  double rate[2] = {0, 0};  // durable, not durable
+  for (int round = 0; round < 4; ++round) {
+    const bool undurable = round % 2 == 1;
+    if (undurable) setenv("STATION_BENCH_UNDURABLE_AUDIT", "1", 1);
+    auto server = ServerProcess::Start(o.bin_dir, conf);
+    unsetenv("STATION_BENCH_UNDURABLE_AUDIT");
+    if (!server.ok()) return server.error();
+    ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, (*server)->address(), 4));
+    rate[undurable ? 1 : 0] += max.certs_per_second / 2;
+  }
+  report.Add("audit_sync", With(who, {{"durable_certs_per_second", Report::Num(rate[0])},
+                                      {"undurable_certs_per_second", Report::Num(rate[1])},
+                                      {"gain_without_sync", Report::Num(rate[1] / rate[0] - 1, 3)}}));
+  return {};
+}
+
 Status BenchCaKey(const Options& o, const std::string& root, const std::string& ca_key, bool first, Report& report) {
   ST_ASSIGN_OR_RETURN(DevStation st, DevStation::Make(o.bin_dir, root + "/" + ca_key, ca_key));
   const size_t workers = Cores(), sessions = workers + 2;
@@ -120,11 +143,24 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
     report.Add("latency_50", With(who, Latency(half)));
     ST_ASSIGN_OR_RETURN(auto full, AtRate(o, st, server->address(), max.certs_per_second));
     report.Add("latency_100", With(who, Latency(full)));
-    report.Add("memory", With(who, {{"peak_rss_mib", Report::Num(server->peak_rss_kib() / 1024.0)},
-                                    {"rss_mib", Report::Num(server->rss_kib() / 1024.0)},
-                                    {"certificates", std::to_string(300 + max.issued + half.issued + full.issued)}}));
+    // Memory: after the runs above, and after ten times as many certificates again.
+    const size_t before_kib = server->rss_kib();
+    const size_t so_far = 600 + max.issued + half.issued + full.issued;
+    client::SimulateOptions longer;
+    longer.devices = std::clamp<size_t>(o.memory_factor * so_far, 1, 1000000);
+    ST_ASSIGN_OR_RETURN(auto after, RunLine(st.line_conf(), server->address(), longer));
+    const size_t after_kib = server->rss_kib();
+    report.Add("memory", With(who, {{"rss_mib_before", Report::Num(before_kib / 1024.0)},
+                                    {"certificates_before", std::to_string(so_far)},
+                                    {"rss_mib_after", Report::Num(after_kib / 1024.0)},
+                                    {"certificates_after", std::to_string(so_far + after.issued)},
+                                    {"growth_bytes_per_certificate",
+                                     Report::Num((static_cast<double>(after_kib) - static_cast<double>(before_kib)) *
+                                                     1024.0 / static_cast<double>(after.issued), 2)},
+                                    {"peak_rss_mib", Report::Num(server->peak_rss_kib() / 1024.0)}}));
   }
   if (!first) return {};
+  ST_RETURN_IF_ERROR(DurabilityCost(o, st, conf, who, report));
   if (o.naive > 0) {
     ST_ASSIGN_OR_RETURN(NaiveResult naive, MeasureNaive(st, o.naive));
     report.Add("naive", With(who, {{"certificates", std::to_string(naive.certificates)},
@@ -203,13 +239,17 @@ Result<NetsimCase> ParseNetsim(const std::string& text) {
 
 int Main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "raw") return Raw(argc, argv);
-  auto args = common::Args::Parse(argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim"}, {"no-scaling"});
+  auto args =
+      common::Args::Parse(argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim", "memory-factor"}, {"no-scaling"});
   if (!args.ok()) return Fail(args.error());
   Options o;
   auto seconds = args->Number("seconds", 5, 1, 600);
   auto naive = args->Number("naive", 20, 0, 1000);
+  auto memory_factor = args->Number("memory-factor", 10, 1, 100);
   if (!seconds.ok()) return Fail(seconds.error());
   if (!naive.ok()) return Fail(naive.error());
+  if (!memory_factor.ok()) return Fail(memory_factor.error());
+  o.memory_factor = static_cast<size_t>(*memory_factor);
   o.seconds = static_cast<double>(*seconds);
   o.naive = static_cast<size_t>(*naive);
   if (auto keys = args->Get("ca-keys")) o.ca_keys = SplitComma(*keys);

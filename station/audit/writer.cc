@@ -18,6 +18,7 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
   if (w->options_.max_batch == 0) w->options_.max_batch = 1;
   if (w->options_.checkpoint_every == 0) w->options_.checkpoint_every = 1;
   sqlite3* raw = w->db_.get();
+  if (!w->options_.durable) ST_RETURN_IF_ERROR(Exec(raw, "PRAGMA synchronous=OFF"));
   ST_ASSIGN_OR_RETURN(LogState state, RecoverLogState(raw, w->options_.signer ? &w->options_.signer->key : nullptr));
   ST_ASSIGN_OR_RETURN(w->insert_, Prepare(raw, "INSERT INTO issuance (seq, time_unix_ms, request_id, caller, "
                                                "device_id, profile, serial_hex, certificate_id, spki_sha256, subject, "

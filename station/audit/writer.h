@@ -46,6 +46,9 @@ struct WriterOptions {
   uint64_t checkpoint_every = 1000;
   std::chrono::milliseconds checkpoint_interval{60'000};
   std::optional<CheckpointSigner> signer;  // none: no checkpoints (tests of the bare log)
+  // false: commits are not synced (SQLite synchronous=OFF), so a crash loses
+  // the last ones. Only for measuring what durability costs (station-bench).
+  bool durable = true;
 };
 
 class AuditWriter {

@@ -61,6 +61,9 @@ struct AuditConfig {
   std::string origin;
   uint64_t checkpoint_every = 1000;        // records between signed checkpoints
   int64_t checkpoint_interval_s = 60;      // at most this long between checkpoints while records arrive
+  // Never read from a config file: station-server sets it from the
+  // environment (STATION_BENCH_UNDURABLE_AUDIT=1) for station-bench alone.
+  bool bench_undurable = false;
 };
 
 // Two-person control (docs/officer.md): the officers (client certificates

@@ -93,6 +93,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   audit_options.max_batch = config.audit.max_batch;
   audit_options.checkpoint_every = config.audit.checkpoint_every;
   audit_options.checkpoint_interval = std::chrono::seconds(config.audit.checkpoint_interval_s);
+  audit_options.durable = !config.audit.bench_undurable;
   ST_ASSIGN_OR_RETURN(audit_options.signer, OpenAuditSigner(token, config.audit));
   ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(config.audit_db_path(), std::move(audit_options)));
   s->reader_ = std::make_unique<audit::AuditReader>(config.audit_db_path());

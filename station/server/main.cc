@@ -42,6 +42,14 @@ int main(int argc, char** argv) {
   }
   auto config = config::LoadStationConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());
+  // station-bench measures what a durable audit log costs; nothing else may
+  // turn it off, and no config file can.
+  if (const char* undurable = std::getenv("STATION_BENCH_UNDURABLE_AUDIT"); undurable && std::string(undurable) == "1") {
+    config->audit.bench_undurable = true;
+    common::LogInfo("WARNING: STATION_BENCH_UNDURABLE_AUDIT=1: audit records are not synced to disk; a crash loses "
+                    "certificates already answered. For station-bench only, never on a line.");
+  }
+  unsetenv("STATION_BENCH_UNDURABLE_AUDIT");
   auto server = server::StationServer::Start(*config, args->Get("listen", ""));
   if (!server.ok()) return Fail(server.error());
   const auto& ca = *(*server)->station().ca();  // a station starts with an active CA

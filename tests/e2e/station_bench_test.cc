@@ -1,0 +1,26 @@
+// station-bench, as README's benchmark command runs it, in its shortest form:
+// it makes its stations, runs every measurement and prints one JSON object
+// for each. No figure is asserted (bench/README.md keeps them).
+#include <gtest/gtest.h>
+
+#include "tests/support/dev_station.h"
+#include "tests/support/subprocess.h"
+
+namespace station {
+namespace {
+
+TEST(StationBenchTest, RunsEveryMeasurementBriefly) {
+  auto run = testing::RunCommand({testing::ProgramPath("station-bench"), "--seconds", "1", "--naive", "2", "--ca-keys",
+                                  "ec-p256", "--memory-factor", "1", "--netsim", "2000:4:8"},
+                                 600);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* measure : {"raw", "e2e", "latency_50", "latency_100", "memory", "audit_sync", "naive", "scaling",
+                              "netsim"})
+    EXPECT_NE(run.output.find("{\"measure\":\"" + std::string(measure) + "\""), std::string::npos)
+        << measure << " missing from:\n" << run.output;
+  EXPECT_NE(run.output.find("\"e2e_over_raw\":"), std::string::npos);
+  EXPECT_NE(run.output.find("\"of_capacity\":"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace station
