@@ -3,15 +3,19 @@
 // and adds what the network and the appliance add:
 //
 //   STATION_NETSIM_MODULE            the real module (required)
-//   STATION_NETSIM_SIGN_LATENCY_US   added to each C_Sign and C_SignFinal (the
-//                                    appliance's time per signature plus a round trip)
+//   STATION_NETSIM_SIGN_LATENCY_US   how long each C_Sign and C_SignFinal takes in
+//                                    all: the appliance's time per signature plus a
+//                                    round trip (SoftHSM's own signing time counts
+//                                    toward it, as an appliance computes within its
+//                                    latency)
 //   STATION_NETSIM_CALL_LATENCY_US   added to every other call that takes a
 //                                    session (one round trip each)
 //   STATION_NETSIM_MAX_SESSIONS      sessions open at once; beyond it C_OpenSession
 //                                    answers CKR_SESSION_COUNT (as appliances do)
 //
-// Its capacity is MAX_SESSIONS / SIGN_LATENCY signatures per second. The
-// latency is a sleep outside any lock, so sessions overlap like remote calls.
+// Its capacity is MAX_SESSIONS / SIGN_LATENCY signatures per second (while
+// SoftHSM signs faster than SIGN_LATENCY). The wait is a sleep outside any
+// lock, so sessions overlap like remote calls.
 // Read once, when the module is first asked for its function list.
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
@@ -47,16 +51,26 @@ void Wait(std::chrono::microseconds us) {
   if (us.count() > 0) std::this_thread::sleep_for(us);
 }
 
+// Runs a signing call so that it takes the appliance's latency in all. Only a
+// call that makes a signature pays it; a length query (no buffer) is a round trip.
+template <typename Call>
+CK_RV Signing(bool makes_signature, Call call) {
+  if (!makes_signature) {
+    Wait(g_settings.call_latency);
+    return call();
+  }
+  const auto done_at = std::chrono::steady_clock::now() + g_settings.sign_latency;
+  CK_RV rv = call();
+  std::this_thread::sleep_until(done_at);
+  return rv;
+}
+
 CK_RV Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
-  // Only a call that makes a signature pays the appliance's time; a length
-  // query (sig == NULL) is a round trip.
-  Wait(sig != nullptr ? g_settings.sign_latency : g_settings.call_latency);
-  return g_real->C_Sign(s, data, len, sig, sig_len);
+  return Signing(sig != nullptr, [&] { return g_real->C_Sign(s, data, len, sig, sig_len); });
 }
 
 CK_RV SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
-  Wait(sig != nullptr ? g_settings.sign_latency : g_settings.call_latency);
-  return g_real->C_SignFinal(s, sig, sig_len);
+  return Signing(sig != nullptr, [&] { return g_real->C_SignFinal(s, sig, sig_len); });
 }
 
 CK_RV SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key) {
