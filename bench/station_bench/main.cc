@@ -2,7 +2,7 @@
 // of its token, on this machine. One command, from a clean build:
 //
 //   build/bin/station-bench [--seconds 5] [--ca-keys ec-p256,rsa-2048] [--naive 20]
-//                           [--memory-factor 10] [--no-scaling] [--netsim LATENCY_US:SESSIONS:WORKERS,...]
+//                           [--memory-factor 10] [--no-scaling] [--netsim LATENCY_US:SESSIONS,...]
 //
 // Each CA key gets a fresh development station (its own SoftHSM token). It
 // measures raw (C_Sign rate of the CA key with the station's sessions), e2e
@@ -32,10 +32,11 @@
 namespace station::bench {
 namespace {
 
+// A network HSM: each signature takes latency_us; `sessions` at once. The
+// station gets one signer per session and its default workers.
 struct NetsimCase {
   long latency_us = 2000;
   size_t sessions = 32;
-  size_t workers = 64;
 };
 
 struct Options {
@@ -44,7 +45,7 @@ struct Options {
   size_t naive = 20;
   size_t memory_factor = 10;  // the memory run issues this many times the certificates before it
   bool scaling = true;
-  std::vector<NetsimCase> netsim = {{2000, 32, 64}};
+  std::vector<NetsimCase> netsim = {{2000, 32}};
   std::string bin_dir, lib_dir;
 };
 
@@ -171,7 +172,7 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
     for (size_t w = 1; w < Cores(); w *= 2) counts.push_back(w);
     counts.push_back(Cores());
     for (size_t w : counts) {
-      ST_ASSIGN_OR_RETURN(std::string wconf, st.WriteVariant({w, w + 2, "", {}, "workers-" + std::to_string(w)}));
+      ST_ASSIGN_OR_RETURN(std::string wconf, st.WriteVariant({w, 0, w + 2, "", {}, "workers-" + std::to_string(w)}));
       ST_ASSIGN_OR_RETURN(RawResult wraw, RawInChild(o, wconf, w, w + 2));
       ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, wconf));
       ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 4));
@@ -182,7 +183,7 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
   }
   for (const NetsimCase& n : o.netsim) {
     Variant v;
-    v.workers = n.workers;
+    v.signers = n.sessions;
     v.sessions = n.sessions;
     v.module = o.lib_dir + "/libstation-netsim-pkcs11.so";
     v.env = {{"STATION_NETSIM_MODULE", "/usr/lib/softhsm/libsofthsm2.so"},
@@ -196,7 +197,7 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
     ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 8));
     report.Add("netsim", With(who, {{"sign_latency_us", std::to_string(n.latency_us)},
                                     {"sessions", std::to_string(n.sessions)},
-                                    {"workers", std::to_string(n.workers)},
+                                    {"signers", std::to_string(n.sessions)},
                                     {"capacity", Report::Num(capacity)},
                                     {"raw_signs_per_second", Report::Num(nraw.per_second)},
                                     {"certs_per_second", Report::Num(max.certs_per_second)},
@@ -231,9 +232,10 @@ int Raw(int argc, char** argv) {
 
 Result<NetsimCase> ParseNetsim(const std::string& text) {
   NetsimCase n;
-  if (std::sscanf(text.c_str(), "%ld:%zu:%zu", &n.latency_us, &n.sessions, &n.workers) != 3 || n.latency_us < 0 ||
-      n.sessions == 0 || n.sessions > 1024 || n.workers == 0 || n.workers > 256)
-    return common::UsageError("--netsim wants LATENCY_US:SESSIONS:WORKERS, e.g. 2000:32:64");
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%ld:%zu%c", &n.latency_us, &n.sessions, &end) != 2 || n.latency_us < 0 ||
+      n.sessions == 0 || n.sessions > 1024)
+    return common::UsageError("--netsim wants LATENCY_US:SESSIONS, e.g. 2000:32");
   return n;
 }
 

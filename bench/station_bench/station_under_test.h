@@ -16,7 +16,8 @@ namespace station::bench {
 // What a run changes in the dev station's config.
 struct Variant {
   size_t workers = 0;   // [issuance] workers; 0: the station's default (cores)
-  size_t sessions = 0;  // [token] sessions; 0: workers + 2
+  size_t signers = 0;   // [issuance] signers; 0: as many as workers
+  size_t sessions = 0;  // [token] sessions; 0: signers + 2
   std::string module;   // [token] module; "": SoftHSM
   std::map<std::string, std::string> env;  // more [token.env]
   std::string name;     // the config file's name: DIR/bench-NAME.conf

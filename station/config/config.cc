@@ -75,8 +75,10 @@ size_t StationConfig::worker_count() const {
   return cores == 0 ? 2 : cores;
 }
 
+size_t StationConfig::signer_count() const { return issuance.signers > 0 ? issuance.signers : worker_count(); }
+
 size_t StationConfig::session_count() const {
-  return token.sessions > 0 ? token.sessions : worker_count() + 2;
+  return token.sessions > 0 ? token.sessions : signer_count() + 2;
 }
 
 Result<StationConfig> LoadStationConfig(const std::string& path) {
@@ -110,6 +112,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
   if (const toml::table* iss = top.Table("issuance")) {
     Fields f(*iss, path, "issuance");
     ST_RETURN_IF_ERROR(f.Number("workers", c.issuance.workers, 0, 256));
+    ST_RETURN_IF_ERROR(f.Number("signers", c.issuance.signers, 0, 1024));
     ST_RETURN_IF_ERROR(f.Number("queue_depth", c.issuance.queue_depth, 1, 1 << 20));
     ST_RETURN_IF_ERROR(f.Number("max_csr_bytes", c.issuance.max_csr_bytes, 256, 64 * 1024));
     ST_RETURN_IF_ERROR(f.Path("profiles_dir", c.issuance.profiles_dir));

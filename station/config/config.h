@@ -20,7 +20,7 @@ struct TokenConfig {
   std::string uri;                                      // token URI, e.g. "pkcs11:token=station"
   hsm::PinSource pin;                                   // pin_file | pin_env | pin_credential
   std::map<std::string, std::string> env;               // set before loading the module (SOFTHSM2_CONF=...)
-  size_t sessions = 0;                                  // 0: workers + 2
+  size_t sessions = 0;                                  // 0: signers + 2
 };
 
 struct CaConfig {
@@ -38,7 +38,8 @@ struct TlsConfig {
 };
 
 struct IssuanceConfig {
-  size_t workers = 0;               // signing threads; 0: one per CPU core
+  size_t workers = 0;               // threads that check requests and build certificates; 0: one per CPU core
+  size_t signers = 0;               // threads that sign in the token, one session each; 0: as many as workers
   size_t queue_depth = 4096;        // requests waiting for a worker before RESOURCE_EXHAUSTED
   size_t max_csr_bytes = 16 * 1024; // larger CSRs are refused
   std::string profiles_dir;         // one TOML file per profile (docs/profiles.md); empty: built-in default only
@@ -90,7 +91,8 @@ struct StationConfig {
 
   std::string audit_db_path() const { return state_dir + "/audit.db"; }
   size_t worker_count() const;   // issuance.workers, or the number of cores
-  size_t session_count() const;  // token.sessions, or workers + 2
+  size_t signer_count() const;   // issuance.signers, or worker_count()
+  size_t session_count() const;  // token.sessions, or signers + 2
 };
 
 Result<StationConfig> LoadStationConfig(const std::string& path);

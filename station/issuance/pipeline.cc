@@ -22,7 +22,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
                      "issuance.default_profile '" + options.default_profile + "' is not among the loaded profiles");
   p->default_ = found->second.get();
   size_t workers = options.workers == 0 ? 1 : options.workers;
+  size_t signers = options.signers == 0 ? workers : options.signers;
+  p->sign_queue_limit_ = 2 * signers;
   for (size_t i = 0; i < workers; ++i) p->workers_.emplace_back([raw = p.get()] { raw->WorkerLoop(); });
+  for (size_t i = 0; i < signers; ++i) p->signers_.emplace_back([raw = p.get()] { raw->SignLoop(); });
   return p;
 }
 
@@ -55,6 +58,14 @@ void Pipeline::Shutdown() {
     cv_.notify_all();
   }
   for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  // The workers have handed over everything they built: the signers finish it.
+  {
+    std::lock_guard<std::mutex> lock(sign_mu_);
+    signers_stopping_ = true;
+  }
+  sign_cv_.notify_all();
+  for (auto& t : signers_)
     if (t.joinable()) t.join();
 }
 
@@ -180,34 +191,57 @@ void Pipeline::Process(Job& job) {
   const CertificateAuthority& ca = lease->ca();
   auto unsigned_cert = profile.Build(*csr, input, serial->get(), ca);
   if (!unsigned_cert.ok()) return Finish(job.done, unsigned_cert.error());
-  auto cert_der = ca.Sign(unsigned_cert->tbs_der);
-  if (!cert_der.ok()) return Finish(job.done, cert_der.error());
 
-  audit::AuditRecord draft;
+  SignTask task{std::move(job.done), &profile, std::move(*lease), std::move(unsigned_cert->tbs_der), {}, std::move(claims)};
+  audit::AuditRecord& draft = task.draft;
   draft.request_id = req.request_id;
   draft.caller = job.caller.identity;
   draft.device_id = req.device_id;
   draft.profile = rules.name;
   draft.serial_hex = pki::SerialHex(serial->get());
-  draft.certificate_der = std::move(*cert_der);
-  draft.certificate_id = Hex(Sha256(draft.certificate_der));
-  draft.spki_sha256 = claims.spki_sha256;
+  draft.spki_sha256 = task.claims.spki_sha256;
   draft.subject = pki::NameText(unsigned_cert->subject.get());
   draft.issuer_key_id = ca.key_id_hex();
   draft.csr_sha256 = std::move(csr_sha256);
   draft.thing_name = std::move(thing_name);
   draft.thing_type = req.thing_type;
   draft.thing_attributes = audit::JsonObject(req.thing_attributes);
-  if (draft.certificate_der.empty())
-    return Finish(job.done, MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode certificate"));
+  {
+    // Bounded: when the token falls behind, the workers wait here, not memory.
+    std::unique_lock<std::mutex> lock(sign_mu_);
+    sign_cv_.wait(lock, [this] { return sign_queue_.size() < sign_queue_limit_; });
+    sign_queue_.push_back(std::move(task));
+  }
+  sign_cv_.notify_all();
+}
 
-  std::shared_ptr<const CertificateAuthority> signer = lease->ca_ptr();
-  { auto released = std::move(*lease); }  // signed: the CA may be retired now
-  writer_->Append(std::move(draft), std::move(claims),
-                  [this, &profile, signer, done = std::move(job.done)](Result<audit::AppendOutcome> outcome) {
+void Pipeline::SignLoop() {
+  for (;;) {
+    std::optional<SignTask> task;
+    {
+      std::unique_lock<std::mutex> lock(sign_mu_);
+      sign_cv_.wait(lock, [this] { return signers_stopping_ || !sign_queue_.empty(); });
+      if (sign_queue_.empty()) return;  // stopping and drained
+      task.emplace(std::move(sign_queue_.front()));
+      sign_queue_.pop_front();
+    }
+    sign_cv_.notify_all();  // room for a worker
+    Sign(*task);
+  }
+}
+
+void Pipeline::Sign(SignTask& task) {
+  auto cert_der = task.lease->ca().Sign(task.tbs_der);
+  if (!cert_der.ok()) return Finish(task.done, cert_der.error());
+  task.draft.certificate_der = std::move(*cert_der);
+  task.draft.certificate_id = Hex(Sha256(task.draft.certificate_der));
+  std::shared_ptr<const CertificateAuthority> signer = task.lease->ca_ptr();
+  task.lease.reset();  // signed: the CA may be retired now
+  writer_->Append(std::move(task.draft), std::move(task.claims),
+                  [this, profile = task.profile, signer, done = std::move(task.done)](Result<audit::AppendOutcome> outcome) {
                     if (!outcome.ok()) return Finish(done, outcome.error());
                     // A replayed outcome is an earlier record, perhaps of another CA.
-                    Finish(done, FromRecord(profile, outcome->record, outcome->replayed,
+                    Finish(done, FromRecord(*profile, outcome->record, outcome->replayed,
                                             outcome->replayed ? nullptr : signer));
                   });
 }

@@ -1,12 +1,14 @@
 // The issuance pipeline: CSR in, durable audit record and certificate out.
 //
 //   Submit ─► bounded queue ─► worker (request bounds, profile rules, retry
-//   lookup, CSR and key checks, registry pre-check, build, sign in the token)
+//   lookup, CSR and key checks, registry pre-check, build the certificate)
+//   ─► bounded queue ─► signer (one C_Sign in the token at a time)
 //   ─► audit writer (claims re-checked, group commit) ─► done(...)
 //
-// Workers never wait for the disk: they hand the signed certificate to the
-// audit writer and take the next request; the writer calls `done` once the
-// record is durable. No gRPC in here: callers are identified by Caller.
+// Workers do the CPU work, signers only wait on the token: a slow network
+// HSM keeps all its sessions busy while the workers prepare what comes next.
+// Neither waits for the disk: the writer calls `done` once the record is
+// durable. No gRPC in here: callers are identified by Caller.
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,6 +31,7 @@ namespace station::issuance {
 
 struct PipelineOptions {
   size_t workers = 2;
+  size_t signers = 0;  // threads that sign in the token (one session each); 0: as many as workers
   size_t queue_depth = 4096;
   size_t max_csr_bytes = 16 * 1024;
   std::string default_profile = "default";  // used when a request names none
@@ -76,8 +80,21 @@ class Pipeline {
   Pipeline(const PipelineOptions& options, audit::AuditWriter* writer, audit::AuditReader* reader)
       : options_(options), writer_(writer), reader_(reader) {}
 
+  // A built certificate on its way to the token, with the CA lease that
+  // keeps its CA from retiring until it is signed.
+  struct SignTask {
+    Done done;
+    const CertificateProfile* profile;
+    std::optional<Issuer::Lease> lease;
+    Bytes tbs_der;
+    audit::AuditRecord draft;  // all but the certificate
+    audit::Claims claims;
+  };
+
   void WorkerLoop();
   void Process(Job& job);
+  void SignLoop();
+  void Sign(SignTask& task);
   Result<const CertificateProfile*> FindProfile(const std::string& name) const;
   // The answer for a record; `ca` is the CA that signed it, when known (else
   // it is looked up by the record's issuer key id).
@@ -96,6 +113,13 @@ class Pipeline {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
+
+  std::mutex sign_mu_;  // guards sign_queue_ and signers_stopping_
+  std::condition_variable sign_cv_;
+  std::deque<SignTask> sign_queue_;
+  size_t sign_queue_limit_ = 4;
+  bool signers_stopping_ = false;
+  std::vector<std::thread> signers_;
 
   std::atomic<uint64_t> issued_{0}, replayed_{0}, failed_{0};
 };

@@ -99,6 +99,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   s->reader_ = std::make_unique<audit::AuditReader>(config.audit_db_path());
   issuance::PipelineOptions options;
   options.workers = config.worker_count();
+  options.signers = config.signer_count();
   options.queue_depth = config.issuance.queue_depth;
   options.max_csr_bytes = config.issuance.max_csr_bytes;
   options.default_profile = config.issuance.default_profile;
