@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 #include <openssl/x509v3.h>
 
-#include <future>
 
 #include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
-#include "tests/support/dev_station.h"
+#include "tests/support/station_fixture.h"
 #include "tests/support/subprocess.h"
 
 namespace station::issuance {
@@ -19,21 +18,11 @@ namespace {
 
 const Caller kLine{"line-1", Role::kLine};
 
-class ProfilesTest : public ::testing::Test {
+class ProfilesTest : public testing::StationTest {
  protected:
-  void SetUp() override {
-    dev_ = testing::MakeDevStation();
-    ASSERT_TRUE(dev_);
-    auto station = runtime::Station::Open(dev_->config);
-    ASSERT_TRUE(station.ok()) << station.error().ToString();
-    station_ = std::move(*station);
-  }
+  void SetUp() override { Open(); }
 
-  Result<Issued> Issue(IssueRequest request) {
-    std::promise<Result<Issued>> done;
-    station_->pipeline().Submit(kLine, std::move(request), [&](Result<Issued> r) { done.set_value(std::move(r)); });
-    return done.get_future().get();
-  }
+  Result<Issued> Issue(IssueRequest request) { return Submit(kLine, std::move(request)); }
 
   IssueRequest Request(const std::string& profile, const std::string& device_id, const Bytes& csr) {
     IssueRequest r;
@@ -66,8 +55,6 @@ class ProfilesTest : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 0) << result.output;
   }
 
-  std::unique_ptr<testing::DevStation> dev_;
-  std::unique_ptr<runtime::Station> station_;
   int next_id_ = 0;
 };
 

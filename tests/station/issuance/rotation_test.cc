@@ -13,7 +13,7 @@
 #include "station/pki/files.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
-#include "tests/support/dev_station.h"
+#include "tests/support/station_fixture.h"
 
 namespace station::issuance {
 namespace {
@@ -34,14 +34,11 @@ int64_t NowMs() {
       .count();
 }
 
-class RotationTest : public ::testing::Test {
+class RotationTest : public testing::StationTest {
  protected:
   void SetUp() override {
-    dev_ = testing::MakeDevStation();
-    ASSERT_TRUE(dev_);
-    auto station = runtime::Station::Open(dev_->config);
-    ASSERT_TRUE(station.ok()) << station.error().ToString();
-    station_ = std::move(*station);
+    Open();
+    if (HasFatalFailure()) return;
     old_ = station_->ca();
     // The successor: another CA key of the same token (the dev station's
     // Matter PAA, a self-signed P-256 CA), loaded as an officer would stage it.
@@ -80,8 +77,6 @@ class RotationTest : public ::testing::Test {
     return signer;
   }
 
-  std::unique_ptr<testing::DevStation> dev_;
-  std::unique_ptr<runtime::Station> station_;
   std::shared_ptr<const CertificateAuthority> old_, next_;
 };
 

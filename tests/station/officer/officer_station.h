@@ -3,35 +3,22 @@
 // a line would.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <future>
-#include <memory>
+#include <map>
 #include <string>
 
-#include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
-#include "tests/support/dev_station.h"
+#include "tests/support/station_fixture.h"
 
 namespace station::testing {
 
-class OfficerStationTest : public ::testing::Test {
+class OfficerStationTest : public StationTest {
  protected:
   void Open(int64_t ttl_s = 3600) {
-    dev_ = MakeDevStation();
-    ASSERT_TRUE(dev_);
-    dev_->config.officers.members = {"officer-1", "officer-2", "officer-3"};
-    dev_->config.officers.approvals_required = 2;
-    dev_->config.officers.approval_ttl_s = ttl_s;
-    Reopen();
-  }
-  // The same station again, as after a restart.
-  void Reopen() {
-    if (station_) station_->Shutdown();
-    station_.reset();
-    auto station = runtime::Station::Open(dev_->config);
-    ASSERT_TRUE(station.ok()) << station.error().ToString();
-    station_ = std::move(*station);
+    StationTest::Open([ttl_s](config::StationConfig& config) {
+      config.officers.members = {"officer-1", "officer-2", "officer-3"};
+      config.officers.approvals_required = 2;
+      config.officers.approval_ttl_s = ttl_s;
+    });
   }
   officer::OfficerDesk& desk() { return station_->officer_desk(); }
   officer::RegistryDesk& registry() { return station_->registry_desk(); }
@@ -46,14 +33,9 @@ class OfficerStationTest : public ::testing::Test {
     r.device_id = device_id;
     r.attributes = std::move(attributes);
     r.csr_der = MakeCsr("ec-p256").der;
-    std::promise<Result<issuance::Issued>> done;
-    station_->pipeline().Submit({line, issuance::Role::kLine}, std::move(r),
-                                [&](Result<issuance::Issued> x) { done.set_value(std::move(x)); });
-    return done.get_future().get();
+    return Submit({line, issuance::Role::kLine}, std::move(r));
   }
 
-  std::unique_ptr<DevStation> dev_;
-  std::unique_ptr<runtime::Station> station_;
   int next_id_ = 0;
 };
 

@@ -1,0 +1,29 @@
+#include "tests/support/station_fixture.h"
+
+#include <future>
+
+namespace station::testing {
+
+void StationTest::Open(const std::function<void(config::StationConfig&)>& configure) {
+  dev_ = MakeDevStation();
+  ASSERT_TRUE(dev_);
+  if (configure) configure(dev_->config);
+  Reopen();
+}
+
+void StationTest::Reopen() {
+  if (station_) station_->Shutdown();
+  station_.reset();
+  auto station = runtime::Station::Open(dev_->config);
+  ASSERT_TRUE(station.ok()) << station.error().ToString();
+  station_ = std::move(*station);
+}
+
+Result<issuance::Issued> StationTest::Submit(const issuance::Caller& caller, issuance::IssueRequest request) {
+  std::promise<Result<issuance::Issued>> done;
+  station_->pipeline().Submit(caller, std::move(request),
+                              [&](Result<issuance::Issued> r) { done.set_value(std::move(r)); });
+  return done.get_future().get();
+}
+
+}  // namespace station::testing

@@ -1,0 +1,29 @@
+// A real station in a test process: a fresh development station (its own
+// SoftHSM token, CA, audit key, profiles) opened with runtime::Station, and a
+// way to ask it for a certificate the way a line does, through the pipeline.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "station/runtime/station.h"
+#include "tests/support/dev_station.h"
+
+namespace station::testing {
+
+class StationTest : public ::testing::Test {
+ protected:
+  // Makes the development station, lets `configure` change its config, opens it.
+  void Open(const std::function<void(config::StationConfig&)>& configure = {});
+  // The same station again, as after a restart.
+  void Reopen();
+  // One request through the pipeline, answered once its record is durable.
+  Result<issuance::Issued> Submit(const issuance::Caller& caller, issuance::IssueRequest request);
+
+  std::unique_ptr<DevStation> dev_;
+  std::unique_ptr<runtime::Station> station_;
+};
+
+}  // namespace station::testing
