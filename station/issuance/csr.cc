@@ -72,6 +72,13 @@ int OidNid(const der::Element& oid) {
   return object ? OBJ_obj2nid(object.get()) : NID_undef;
 }
 
+// The device's key, and its kind as policy names it ("ec-p256", "rsa-2048").
+struct DeviceKey {
+  EvpPkeyPtr key;
+  std::string type;
+  bool rsa = false;
+};
+
 Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params) {
   OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
@@ -81,7 +88,7 @@ Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params) {
   return EvpPkeyPtr(key);
 }
 
-Result<EvpPkeyPtr> EcKey(der::View parameters, der::View point) {
+Result<DeviceKey> EcKey(der::View parameters, der::View point) {
   der::Element curve;
   if (!der::Read(parameters, der::kOid, curve) || !parameters.empty())
     return Refuse("KEY_UNSUPPORTED", "the CSR's EC key uses explicit curve parameters; use named curve P-256 or P-384");
@@ -95,11 +102,15 @@ Result<EvpPkeyPtr> EcKey(der::View parameters, der::View point) {
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<uint8_t*>(point.data()), point.size()),
       OSSL_PARAM_construct_end()};
-  return FromParams("EC", params);
+  DeviceKey out;
+  ST_ASSIGN_OR_RETURN(out.key, FromParams("EC", params));
+  out.type = nid == NID_X9_62_prime256v1 ? "ec-p256" : "ec-p384";
+  return out;
 }
 
 // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 A.1.1).
-Result<EvpPkeyPtr> RsaKey(der::View bits) {
+// Its size and the weak-key checks come before anything is built from it.
+Result<DeviceKey> RsaKey(der::View bits) {
   auto undecodable = [] { return Refuse("KEY_UNSUPPORTED", "the CSR's RSA public key cannot be decoded"); };
   der::Element seq, n, e;
   if (!der::Read(bits, der::kSequence, seq) || !bits.empty()) return undecodable();
@@ -109,60 +120,36 @@ Result<EvpPkeyPtr> RsaKey(der::View bits) {
     return undecodable();
   BnPtr modulus(BN_bin2bn(n.content.data(), static_cast<int>(n.content.size()), nullptr));
   BnPtr exponent(BN_bin2bn(e.content.data(), static_cast<int>(e.content.size()), nullptr));
+  if (!modulus || !exponent) return undecodable();
+  const int size = BN_num_bits(modulus.get());
+  if (size < kMinRsaBits)
+    return Refuse("RSA_TOO_SHORT", "the CSR's RSA key has " + std::to_string(size) + " bits; at least 2048 are required");
+  if (size > kMaxRsaBits)
+    return Refuse("KEY_UNSUPPORTED", "the CSR's RSA key has " + std::to_string(size) + " bits; at most 4096 are accepted");
+  ST_RETURN_IF_ERROR(policy::CheckRsaPublicKey(modulus.get(), exponent.get()));
   OsslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> build(OSSL_PARAM_BLD_new());
-  if (!modulus || !exponent || !build ||
+  if (!build ||
       OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1)
     return undecodable();
   OsslPtr<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(build.get()));
   if (!params) return undecodable();
-  return FromParams("RSA", params.get());
+  DeviceKey out;
+  ST_ASSIGN_OR_RETURN(out.key, FromParams("RSA", params.get()));
+  out.type = "rsa-" + std::to_string(size);
+  out.rsa = true;
+  return out;
 }
 
-Result<EvpPkeyPtr> PublicKey(const Parts& parts, bool& rsa) {
+Result<DeviceKey> PublicKey(const Parts& parts) {
   der::View algorithm = parts.key_algorithm;
   der::Element oid;
   if (!der::Read(algorithm, der::kOid, oid)) return Malformed("its key algorithm has no identifier");
   switch (OidNid(oid)) {
     case NID_X9_62_id_ecPublicKey:
-      rsa = false;
       return EcKey(algorithm, parts.key_bits);
     case NID_rsaEncryption:
-      rsa = true;
       return RsaKey(parts.key_bits);
-    default:
-      return Refuse("KEY_UNSUPPORTED", "the CSR's key is neither EC (P-256, P-384) nor RSA (2048-4096 bits)");
-  }
-}
-
-Result<std::string> CheckKey(EVP_PKEY* key) {
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_EC: {
-      char curve[64] = {0};
-      size_t len = 0;
-      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, &len) != 1)
-        return Refuse("KEY_UNSUPPORTED", "the CSR's EC key uses explicit curve parameters; use named curve P-256 or P-384");
-      std::string name(curve, len);
-      if (name == "prime256v1" || name == "P-256") return std::string("ec-p256");
-      if (name == "secp384r1" || name == "P-384") return std::string("ec-p384");
-      return Refuse("KEY_UNSUPPORTED", "the CSR's EC key is on curve " + name + "; use P-256 or P-384");
-    }
-    case EVP_PKEY_RSA: {
-      int bits = EVP_PKEY_get_bits(key);
-      if (bits < kMinRsaBits)
-        return Refuse("RSA_TOO_SHORT", "the CSR's RSA key has " + std::to_string(bits) + " bits; at least 2048 are required");
-      if (bits > kMaxRsaBits)
-        return Refuse("KEY_UNSUPPORTED", "the CSR's RSA key has " + std::to_string(bits) + " bits; at most 4096 are accepted");
-      BIGNUM *n = nullptr, *e = nullptr;
-      if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
-          EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
-        BN_free(n);
-        return Refuse("KEY_UNSUPPORTED", "cannot read the CSR's RSA public key");
-      }
-      BnPtr modulus(n), exponent(e);
-      ST_RETURN_IF_ERROR(policy::CheckRsaPublicKey(modulus.get(), exponent.get()));
-      return "rsa-" + std::to_string(bits);
-    }
     default:
       return Refuse("KEY_UNSUPPORTED", "the CSR's key is neither EC (P-256, P-384) nor RSA (2048-4096 bits)");
   }
@@ -203,8 +190,10 @@ Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes) {
   const unsigned char* p = parts.subject.data();
   out.subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(parts.subject.size())));
   if (!out.subject || p != parts.subject.data() + parts.subject.size()) return Malformed("its subject is not a Name");
-  ST_ASSIGN_OR_RETURN(out.public_key, PublicKey(parts, out.rsa));
-  ST_ASSIGN_OR_RETURN(out.key_type, CheckKey(out.public_key.get()));
+  ST_ASSIGN_OR_RETURN(DeviceKey key, PublicKey(parts));
+  out.public_key = std::move(key.key);
+  out.key_type = std::move(key.type);
+  out.rsa = key.rsa;
   ST_RETURN_IF_ERROR(CheckSignature(parts, out.public_key.get(), out.rsa));
   out.spki_der.assign(parts.spki.begin(), parts.spki.end());
   out.key_identifier.resize(SHA_DIGEST_LENGTH);
