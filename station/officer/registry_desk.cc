@@ -8,10 +8,16 @@ namespace station::officer {
 namespace {
 
 // A digest of the lot's ids, for the record: what was imported, not only how many.
+// SHA-256 over "id\n" for each id, streamed: a lot may hold a million ids.
 std::string IdsSha256(const std::vector<std::string>& ids) {
-  std::string all;
-  for (const std::string& id : ids) all += id + "\n";
-  return Hex(Sha256(Bytes(all.begin(), all.end())));
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  Bytes digest(32);
+  unsigned int len = 0;
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  for (size_t i = 0; ok && i < ids.size(); ++i)
+    ok = EVP_DigestUpdate(ctx.get(), ids[i].data(), ids[i].size()) == 1 && EVP_DigestUpdate(ctx.get(), "\n", 1) == 1;
+  if (!ok || EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1) return "";
+  return Hex(digest);
 }
 
 }  // namespace
