@@ -11,6 +11,20 @@ bool SessionLost(CK_RV rv) {
   return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED || rv == CKR_DEVICE_REMOVED;
 }
 
+// After these the session's state is unknown (an operation may still be
+// active in it): it is closed rather than reused, and a fresh one opened next time.
+bool SessionSuspect(CK_RV rv) {
+  return SessionLost(rv) || rv == CKR_DEVICE_ERROR || rv == CKR_DEVICE_MEMORY || rv == CKR_TOKEN_NOT_PRESENT ||
+         rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED ||
+         rv == CKR_OPERATION_ACTIVE || rv == CKR_FUNCTION_CANCELED;
+}
+
+// A PIN the token refused. Trying it again could lock the token.
+bool PinRefused(CK_RV rv) {
+  return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_EXPIRED ||
+         rv == CKR_PIN_LOCKED;
+}
+
 bool Matches(const std::string& want, const unsigned char* field, size_t len) {
   return want.empty() || want == TrimPadded(field, len);
 }
@@ -74,13 +88,20 @@ Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const
 
 Status Token::Login() {
   std::lock_guard<std::mutex> lock(login_mu_);
+  if (login_refused_) return *login_refused_;
   ST_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.session_wait));
   const std::string& pin = pin_.reveal();
   CK_RV rv = fn()->C_Login(lease.handle(), CKU_USER,
                            reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.data())), pin.size());
   if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) return {};
-  if (SessionLost(rv)) lease.MarkBroken();
-  return CkError(rv, "C_Login to token '" + label_ + "'");
+  if (SessionSuspect(rv)) lease.MarkBroken();
+  Error error = CkError(rv, "C_Login to token '" + label_ + "'");
+  if (PinRefused(rv)) {
+    error.message += "; the station will not try this PIN again (a token locks after a few wrong ones): "
+                     "correct the PIN and restart the station";
+    login_refused_ = error;
+  }
+  return error;
 }
 
 Status Token::Run(const std::string& doing, const SessionOp& op) {
@@ -91,9 +112,10 @@ Status Token::Run(const std::string& doing, const SessionOp& op) {
       ST_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.session_wait));
       rv = op(lease.handle());
       if (rv == CKR_OK) return {};
-      if (SessionLost(rv)) {
+      if (SessionSuspect(rv)) {
         lease.MarkBroken();
-        continue;
+        if (SessionLost(rv)) continue;  // on a fresh session at once
+        break;
       }
       // Tokens differ in how they report a lost login: CKR_USER_NOT_LOGGED_IN,
       // or (SoftHSM) CKR_KEY_HANDLE_INVALID because private objects vanish
@@ -104,7 +126,12 @@ Status Token::Run(const std::string& doing, const SessionOp& op) {
                     (info.state == CKS_RO_PUBLIC_SESSION || info.state == CKS_RW_PUBLIC_SESSION));
     }
     if (!logged_out) break;
-    ST_RETURN_IF_ERROR(Login());
+    if (Status login = Login(); !login.ok()) {
+      // The items wait for the token like for any other outage.
+      Error error = login.error();
+      error.code = Code::kUnavailable;
+      return error;
+    }
   }
   return CkError(rv, doing + " on token '" + label_ + "'");
 }

@@ -2,13 +2,15 @@
 //
 // Login state belongs to the application, not to a session: we log in once,
 // never log out while sessions sign, and log in again only when the token says
-// CKR_USER_NOT_LOGGED_IN (an HSM restart, a network HSM reconnect).
+// CKR_USER_NOT_LOGGED_IN (an HSM restart, a network HSM reconnect). A PIN the
+// token refuses once is never offered again: a token locks after a few.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,7 +63,8 @@ class Token {
   const TokenOptions options_;
   SessionPool pool_;
 
-  std::mutex login_mu_;  // serializes C_Login; guards nothing else
+  std::mutex login_mu_;                 // serializes C_Login; guards login_refused_
+  std::optional<Error> login_refused_;  // the token refused the PIN: never C_Login again
   const Secret pin_;     // kept for re-login after the token forgot us
 };
 

@@ -16,7 +16,8 @@
 // Its capacity is MAX_SESSIONS / SIGN_LATENCY signatures per second (while
 // SoftHSM signs faster than SIGN_LATENCY). The wait is a sleep outside any
 // lock, so sessions overlap like remote calls.
-// Read once, when the module is first asked for its function list.
+// Read once, when the module is first asked for its function list. It also
+// injects faults on command (faults.h) for the hardening tests.
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
 
@@ -27,7 +28,11 @@
 #include <string>
 #include <thread>
 
+#include "faults.h"
+
 namespace {
+
+using netsim::Fault;
 
 struct Settings {
   std::chrono::microseconds sign_latency{0};
@@ -39,6 +44,7 @@ Settings g_settings;
 CK_FUNCTION_LIST* g_real = nullptr;  // the real module's list
 CK_FUNCTION_LIST g_list;             // ours: the real one with the calls below replaced
 std::atomic<long> g_open_sessions{0};
+std::atomic<CK_SLOT_ID> g_slot{0};  // the slot the station uses (the last one it opened a session on)
 std::once_flag g_once;
 CK_RV g_load_rv = CKR_OK;
 
@@ -49,6 +55,32 @@ long EnvNumber(const char* name) {
 
 void Wait(std::chrono::microseconds us) {
   if (us.count() > 0) std::this_thread::sleep_for(us);
+}
+
+// Applies the fault in force: carries out a one-shot one, and answers the
+// error a call gets under a lasting one (CKR_OK: go on).
+CK_RV Apply(netsim::Injection now) {
+  const Fault fault = now.fault;
+  if (fault == Fault::kRestart) {
+    g_real->C_CloseAllSessions(g_slot.load());  // SoftHSM forgets the login with the last session
+    g_open_sessions.store(0);
+  } else if (fault == Fault::kLogout || (fault == Fault::kPinIncorrect && now.first)) {
+    CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    if (g_real->C_OpenSession(g_slot.load(), CKF_SERIAL_SESSION, nullptr, nullptr, &s) == CKR_OK) {
+      g_real->C_Logout(s);
+      g_real->C_CloseSession(s);
+    }
+  }
+  return netsim::ErrorFor(fault);
+}
+
+CK_RV Injected() { return Apply(netsim::CurrentFault()); }
+
+// A hung appliance: the call does not come back while the fault lasts.
+void HangWhileTold() {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (netsim::CurrentFault().fault == Fault::kHang && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 // Runs a signing call so that it takes the appliance's latency in all. Only a
@@ -66,7 +98,15 @@ CK_RV Signing(bool makes_signature, Call call) {
 }
 
 CK_RV Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
-  return Signing(sig != nullptr, [&] { return g_real->C_Sign(s, data, len, sig, sig_len); });
+  const netsim::Injection now = netsim::CurrentFault();
+  if (CK_RV rv = Apply(now); rv != CKR_OK) return rv;
+  if (now.fault == Fault::kHang) HangWhileTold();
+  CK_RV rv = Signing(sig != nullptr, [&] { return g_real->C_Sign(s, data, len, sig, sig_len); });
+  if (rv == CKR_OK && sig != nullptr) {
+    netsim::CountSign();
+    if (now.fault == Fault::kCorruptSignature && *sig_len > 0) sig[*sig_len - 1] ^= 0x01;
+  }
+  return rv;
 }
 
 CK_RV SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
@@ -75,11 +115,13 @@ CK_RV SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
 
 CK_RV SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key) {
   Wait(g_settings.call_latency);
+  if (CK_RV rv = Injected(); rv != CKR_OK) return rv;
   return g_real->C_SignInit(s, m, key);
 }
 
 CK_RV FindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n) {
   Wait(g_settings.call_latency);
+  if (CK_RV rv = Injected(); rv != CKR_OK) return rv;
   return g_real->C_FindObjectsInit(s, t, n);
 }
 
@@ -95,11 +137,17 @@ CK_RV GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PT
 
 CK_RV Login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len) {
   Wait(g_settings.call_latency);
+  netsim::CountLogin();
+  const netsim::Injection now = netsim::CurrentFault();
+  if (now.fault == Fault::kPinIncorrect) return CKR_PIN_INCORRECT;
+  if (CK_RV rv = Apply(now); rv != CKR_OK && now.fault != Fault::kUserNotLoggedIn) return rv;
   return g_real->C_Login(s, user, pin, len);
 }
 
 CK_RV OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s) {
   Wait(g_settings.call_latency);
+  g_slot.store(slot);
+  if (CK_RV rv = Injected(); rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN) return rv;
   const long open = g_open_sessions.fetch_add(1) + 1;
   if (g_settings.max_sessions > 0 && open > g_settings.max_sessions) {
     g_open_sessions.fetch_sub(1);

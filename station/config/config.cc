@@ -18,6 +18,14 @@ Status LoadToken(const toml::table& table, const std::string& path, TokenConfig&
   ST_RETURN_IF_ERROR(f.Path("module", token.module));
   ST_RETURN_IF_ERROR(f.String("uri", token.uri, true));
   ST_RETURN_IF_ERROR(f.Number("sessions", token.sessions, 0, 1024));
+  std::string sign_timeout;
+  ST_RETURN_IF_ERROR(f.String("sign_timeout", sign_timeout));
+  if (!sign_timeout.empty()) {
+    auto seconds = common::ParseDuration(sign_timeout);
+    if (!seconds.ok() || *seconds < 1 || *seconds > 600)
+      return f.Wrong("sign_timeout", "must be a duration from 1s to 10m, like \"10s\"");
+    token.sign_timeout_s = *seconds;
+  }
   std::string pin_file, pin_env, pin_credential;
   ST_RETURN_IF_ERROR(f.Path("pin_file", pin_file));
   ST_RETURN_IF_ERROR(f.String("pin_env", pin_env));

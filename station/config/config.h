@@ -21,6 +21,7 @@ struct TokenConfig {
   hsm::PinSource pin;                                   // pin_file | pin_env | pin_credential
   std::map<std::string, std::string> env;               // set before loading the module (SOFTHSM2_CONF=...)
   size_t sessions = 0;                                  // 0: signers + 2
+  int64_t sign_timeout_s = 10;  // a signature not made in this time is answered UNAVAILABLE TOKEN_TIMEOUT
 };
 
 struct CaConfig {

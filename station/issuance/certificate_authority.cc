@@ -1,5 +1,7 @@
 #include "station/issuance/certificate_authority.h"
 
+#include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "hsm/key_attributes.h"
@@ -67,6 +69,7 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::FromPem(std:
   if (!out->authority_key_id_)
     return MakeError(Code::kInternal, "CERT_BUILD_FAILED", "cannot encode the authorityKeyIdentifier");
   out->rsa_ = !hsm::IsEc(out->key_->algorithm());
+  out->public_key_ = X509_get0_pubkey(ca);  // a software key: signatures are checked outside the token
   out->subject_der_ = ToDer(X509_get_subject_name(ca), i2d_X509_NAME);
   ST_ASSIGN_OR_RETURN(out->signature_algorithm_der_, pki::SignatureAlgorithmDer(out->rsa_, out->digest()));
   return out;
@@ -78,7 +81,22 @@ Result<Bytes> CertificateAuthority::Sign(const Bytes& tbs_der) const {
   if (!rsa_) {
     ST_ASSIGN_OR_RETURN(signature, pki::EcdsaSignatureDer(signature));
   }
+  ST_RETURN_IF_ERROR(CheckSignature(input, signature));
   return pki::CertificateDer(tbs_der, signature_algorithm_der_, signature);
+}
+
+Status CertificateAuthority::CheckSignature(const Bytes& input, const Bytes& signature) const {
+  // `input` is what the token signed (the digest, or RSA's DigestInfo), so
+  // this checks the very signature the certificate will carry without hashing again.
+  OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new(public_key_, nullptr));
+  if (ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
+      (!rsa_ || EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1) &&
+      EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), input.data(), input.size()) == 1)
+    return {};
+  ERR_clear_error();
+  return MakeError(Code::kInternal, "SIGNATURE_INVALID",
+                   "the token's signature with key '" + key_->label() +
+                       "' does not verify with the CA certificate's public key; the certificate was withheld");
 }
 
 std::string CertificateAuthority::chain_pem() const {

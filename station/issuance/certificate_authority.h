@@ -40,19 +40,23 @@ class CertificateAuthority {
   // signature algorithm (also the TBSCertificate's signature field).
   const Bytes& subject_der() const noexcept { return subject_der_; }
   const Bytes& signature_algorithm_der() const noexcept { return signature_algorithm_der_; }
-  // The certificate for `tbs_der`, signed by the CA key in the token.
+  // The certificate for `tbs_der`, signed by the CA key in the token. The
+  // signature is checked with the CA certificate's public key before anything
+  // is returned: INTERNAL SIGNATURE_INVALID when the token's does not verify.
   Result<Bytes> Sign(const Bytes& tbs_der) const;
   // The certificate and its intermediates as PEM, as they were loaded.
   std::string chain_pem() const;
 
  private:
   CertificateAuthority() = default;
+  Status CheckSignature(const Bytes& input, const Bytes& signature) const;
 
   std::shared_ptr<hsm::TokenKey> key_;
   std::vector<X509Ptr> chain_;  // issuing CA first
   std::vector<Bytes> chain_der_;
   Bytes key_id_;
   X509ExtPtr authority_key_id_;
+  EVP_PKEY* public_key_ = nullptr;  // owned by chain_.front()
   Bytes subject_der_;
   Bytes signature_algorithm_der_;
   bool rsa_ = false;

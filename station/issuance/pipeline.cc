@@ -2,11 +2,27 @@
 
 #include <algorithm>
 
+#include "station/common/log.h"
 #include "station/issuance/csr.h"
 #include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
 
 namespace station::issuance {
+namespace {
+
+Error TokenTimeout(std::chrono::milliseconds timeout) {
+  return MakeError(Code::kUnavailable, "TOKEN_TIMEOUT",
+                   "the token did not sign within " + std::to_string(timeout.count()) +
+                       " ms; retry with the same request_id");
+}
+
+Error Halted() {
+  return MakeError(Code::kInternal, "ISSUANCE_HALTED",
+                   "issuance is halted: a signature from the token did not verify (see the station's log); "
+                   "an operator must check the token and restart the station");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options,
                                                    std::vector<std::unique_ptr<CertificateProfile>> profiles,
@@ -24,8 +40,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
   size_t workers = options.workers == 0 ? 1 : options.workers;
   size_t signers = options.signers == 0 ? workers : options.signers;
   p->sign_queue_limit_ = 2 * signers;
+  p->signing_.resize(signers);
   for (size_t i = 0; i < workers; ++i) p->workers_.emplace_back([raw = p.get()] { raw->WorkerLoop(); });
-  for (size_t i = 0; i < signers; ++i) p->signers_.emplace_back([raw = p.get()] { raw->SignLoop(); });
+  for (size_t i = 0; i < signers; ++i) p->signers_.emplace_back([raw = p.get(), i] { raw->SignLoop(i); });
+  p->watchdog_ = std::thread([raw = p.get()] { raw->WatchLoop(); });
   return p;
 }
 
@@ -67,6 +85,12 @@ void Pipeline::Shutdown() {
   sign_cv_.notify_all();
   for (auto& t : signers_)
     if (t.joinable()) t.join();
+  {
+    std::lock_guard<std::mutex> lock(sign_mu_);
+    watch_stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
 }
 
 PipelineStats Pipeline::stats() const {
@@ -181,6 +205,8 @@ void Pipeline::Process(Job& job) {
     return Finish(job.done, pre.error());
   }
 
+  if (Status st = TokenReady(); !st.ok()) return Finish(job.done, st.error());
+
   std::string thing_name = policy::EffectiveThingName(facts);
   policy::TemplateInput input{req.device_id, thing_name, req.thing_type, req.attributes};
   auto serial = pki::RandomSerial();
@@ -192,7 +218,13 @@ void Pipeline::Process(Job& job) {
   auto unsigned_cert = profile.Build(*csr, input, serial->get(), ca);
   if (!unsigned_cert.ok()) return Finish(job.done, unsigned_cert.error());
 
-  SignTask task{std::move(job.done), &profile, std::move(*lease), std::move(unsigned_cert->tbs_der), {}, std::move(claims)};
+  SignTask task{std::make_shared<Reply>(std::move(job.done)),
+                std::chrono::steady_clock::now() + options_.sign_timeout,
+                &profile,
+                std::move(*lease),
+                std::move(unsigned_cert->tbs_der),
+                {},
+                std::move(claims)};
   audit::AuditRecord& draft = task.draft;
   draft.request_id = req.request_id;
   draft.caller = job.caller.identity;
@@ -207,15 +239,61 @@ void Pipeline::Process(Job& job) {
   draft.thing_type = req.thing_type;
   draft.thing_attributes = audit::JsonObject(req.thing_attributes);
   {
-    // Bounded: when the token falls behind, the workers wait here, not memory.
+    // Bounded: when the token falls behind, the workers wait here, not memory;
+    // when it hangs, they give up with the task's deadline.
     std::unique_lock<std::mutex> lock(sign_mu_);
-    sign_cv_.wait(lock, [this] { return sign_queue_.size() < sign_queue_limit_; });
+    if (!sign_cv_.wait_until(lock, task.deadline,
+                             [this] { return stalled_ || sign_queue_.size() < sign_queue_limit_; }) ||
+        stalled_) {
+      lock.unlock();
+      Status ready = TokenReady();
+      return Finish(task.reply->done, ready.ok() ? TokenTimeout(options_.sign_timeout) : ready.error());
+    }
     sign_queue_.push_back(std::move(task));
   }
   sign_cv_.notify_all();
 }
 
-void Pipeline::SignLoop() {
+Status Pipeline::TokenReady() const {
+  if (halted_) return Halted();
+  if (stalled_)
+    return MakeError(Code::kUnavailable, "TOKEN_STALLED",
+                     "every signer has waited on the token for more than " +
+                         std::to_string(options_.sign_timeout.count()) + " ms; retry later with the same request_id");
+  return {};
+}
+
+void Pipeline::WatchLoop() {
+  const auto tick = std::clamp(options_.sign_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+  std::unique_lock<std::mutex> lock(sign_mu_);
+  while (!watch_stopping_) {
+    watch_cv_.wait_for(lock, tick);
+    const auto now = std::chrono::steady_clock::now();
+    std::deque<SignTask> expired, kept;  // expired ones go outside the lock (they hold CA leases)
+    while (!sign_queue_.empty()) {
+      (sign_queue_.front().deadline <= now ? expired : kept).push_back(std::move(sign_queue_.front()));
+      sign_queue_.pop_front();
+    }
+    sign_queue_.swap(kept);
+    std::vector<std::shared_ptr<Reply>> late;
+    for (const InToken& in : signing_)
+      if (in.reply && in.deadline <= now) late.push_back(in.reply);
+    const bool stalled = !signing_.empty() && late.size() == signing_.size();
+    if (stalled != stalled_.exchange(stalled))
+      common::LogError(stalled ? "token stalled: every signer has waited more than " +
+                                     std::to_string(options_.sign_timeout.count()) + " ms for a signature"
+                               : "token answers again");
+    lock.unlock();
+    sign_cv_.notify_all();  // workers waiting for room see the expired gone, or the stall
+    for (const SignTask& task : expired) late.push_back(task.reply);
+    for (const auto& reply : late)
+      if (reply->Claim()) Finish(reply->done, TokenTimeout(options_.sign_timeout));
+    expired.clear();
+    lock.lock();
+  }
+}
+
+void Pipeline::SignLoop(size_t index) {
   for (;;) {
     std::optional<SignTask> task;
     {
@@ -224,21 +302,39 @@ void Pipeline::SignLoop() {
       if (sign_queue_.empty()) return;  // stopping and drained
       task.emplace(std::move(sign_queue_.front()));
       sign_queue_.pop_front();
+      signing_[index] = InToken{task->reply, task->deadline};
     }
     sign_cv_.notify_all();  // room for a worker
     Sign(*task);
+    task.reset();
+    std::lock_guard<std::mutex> lock(sign_mu_);
+    signing_[index] = InToken{};
   }
 }
 
 void Pipeline::Sign(SignTask& task) {
+  if (halted_) {
+    if (task.reply->Claim()) Finish(task.reply->done, Halted());
+    return;
+  }
   auto cert_der = task.lease->ca().Sign(task.tbs_der);
-  if (!cert_der.ok()) return Finish(task.done, cert_der.error());
+  if (!cert_der.ok() && cert_der.error().reason == "SIGNATURE_INVALID" && !halted_.exchange(true))
+    common::LogError("ALARM: issuance halted: " + cert_der.error().message +
+                     ". Every request is refused ISSUANCE_HALTED until the station restarts; check the token.");
+  // The watchdog may have answered already: then nothing of this call is released.
+  if (!task.reply->Claim()) {
+    if (cert_der.ok()) common::LogInfo("a signature came back after its request timed out; certificate dropped");
+    return;
+  }
+  const Done& done = task.reply->done;
+  if (!cert_der.ok()) return Finish(done, cert_der.error());
   task.draft.certificate_der = std::move(*cert_der);
   task.draft.certificate_id = Hex(Sha256(task.draft.certificate_der));
   std::shared_ptr<const CertificateAuthority> signer = task.lease->ca_ptr();
   task.lease.reset();  // signed: the CA may be retired now
   writer_->Append(std::move(task.draft), std::move(task.claims),
-                  [this, profile = task.profile, signer, done = std::move(task.done)](Result<audit::AppendOutcome> outcome) {
+                  [this, profile = task.profile, signer, reply = task.reply](Result<audit::AppendOutcome> outcome) {
+                    const Done& done = reply->done;
                     if (!outcome.ok()) return Finish(done, outcome.error());
                     // A replayed outcome is an earlier record, perhaps of another CA.
                     Finish(done, FromRecord(*profile, outcome->record, outcome->replayed,

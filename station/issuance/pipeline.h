@@ -5,6 +5,12 @@
 //   ─► bounded queue ─► signer (one C_Sign in the token at a time)
 //   ─► audit writer (claims re-checked, group commit) ─► done(...)
 //
+// A token that hangs does not hang the lines: a watchdog answers every
+// signature not made within sign_timeout UNAVAILABLE (its certificate, should
+// the call come back, is dropped unreleased), and while every signer is stuck
+// the workers refuse at once. A signature that does not verify with the CA
+// certificate halts issuance until a restart: the token is not to be trusted.
+//
 // Workers do the CPU work, signers only wait on the token: a slow network
 // HSM keeps all its sessions busy while the workers prepare what comes next.
 // Neither waits for the disk: the writer calls `done` once the record is
@@ -12,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -34,6 +41,7 @@ struct PipelineOptions {
   size_t signers = 0;  // threads that sign in the token (one session each); 0: as many as workers
   size_t queue_depth = 4096;
   size_t max_csr_bytes = 16 * 1024;
+  std::chrono::milliseconds sign_timeout{10000};  // from the sign queue to a signature
   std::string default_profile = "default";  // used when a request names none
 };
 
@@ -80,10 +88,20 @@ class Pipeline {
   Pipeline(const PipelineOptions& options, audit::AuditWriter* writer, audit::AuditReader* reader)
       : options_(options), writer_(writer), reader_(reader) {}
 
+  // The answer to one request, given once: by its signer, or by the
+  // watchdog when the token takes too long.
+  struct Reply {
+    explicit Reply(Done d) : done(std::move(d)) {}
+    Done done;
+    std::atomic<bool> given{false};
+    bool Claim() { return !given.exchange(true); }
+  };
+
   // A built certificate on its way to the token, with the CA lease that
   // keeps its CA from retiring until it is signed.
   struct SignTask {
-    Done done;
+    std::shared_ptr<Reply> reply;
+    std::chrono::steady_clock::time_point deadline;
     const CertificateProfile* profile;
     std::optional<Issuer::Lease> lease;
     Bytes tbs_der;
@@ -93,8 +111,11 @@ class Pipeline {
 
   void WorkerLoop();
   void Process(Job& job);
-  void SignLoop();
+  void SignLoop(size_t index);
   void Sign(SignTask& task);
+  void WatchLoop();
+  // Refuses work the token cannot take now (halted, or every signer stuck).
+  Status TokenReady() const;
   Result<const CertificateProfile*> FindProfile(const std::string& name) const;
   // The answer for a record; `ca` is the CA that signed it, when known (else
   // it is looked up by the record's issuer key id).
@@ -114,12 +135,22 @@ class Pipeline {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 
-  std::mutex sign_mu_;  // guards sign_queue_ and signers_stopping_
+  std::mutex sign_mu_;  // guards sign_queue_, signing_, signers_stopping_, watch_stopping_
   std::condition_variable sign_cv_;
   std::deque<SignTask> sign_queue_;
   size_t sign_queue_limit_ = 4;
   bool signers_stopping_ = false;
   std::vector<std::thread> signers_;
+  struct InToken {  // what one signer is waiting on the token for
+    std::shared_ptr<Reply> reply;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::vector<InToken> signing_;  // one per signer
+  bool watch_stopping_ = false;
+  std::condition_variable watch_cv_;
+  std::thread watchdog_;
+  std::atomic<bool> stalled_{false};  // every signer is past its deadline in the token
+  std::atomic<bool> halted_{false};   // a signature failed its check: no more issuance
 
   std::atomic<uint64_t> issued_{0}, replayed_{0}, failed_{0};
 };

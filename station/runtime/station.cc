@@ -102,6 +102,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   options.signers = config.signer_count();
   options.queue_depth = config.issuance.queue_depth;
   options.max_csr_bytes = config.issuance.max_csr_bytes;
+  options.sign_timeout = std::chrono::seconds(config.token.sign_timeout_s);
   options.default_profile = config.issuance.default_profile;
   ST_ASSIGN_OR_RETURN(s->pipeline_,
                       issuance::Pipeline::Create(options, std::move(ready), s->writer_.get(), s->reader_.get()));

@@ -4,8 +4,8 @@
 
 namespace station::testing {
 
-void StationTest::Open(const std::function<void(config::StationConfig&)>& configure) {
-  dev_ = MakeDevStation();
+void StationTest::Open(const std::function<void(config::StationConfig&)>& configure, const std::string& ca_key) {
+  dev_ = MakeDevStation(ca_key);
   ASSERT_TRUE(dev_);
   if (configure) configure(dev_->config);
   Reopen();

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "station/runtime/station.h"
 #include "tests/support/dev_station.h"
@@ -15,8 +16,9 @@ namespace station::testing {
 
 class StationTest : public ::testing::Test {
  protected:
-  // Makes the development station, lets `configure` change its config, opens it.
-  void Open(const std::function<void(config::StationConfig&)>& configure = {});
+  // Makes the development station (its CA key of `ca_key`), lets `configure`
+  // change its config, opens it.
+  void Open(const std::function<void(config::StationConfig&)>& configure = {}, const std::string& ca_key = "ec-p256");
   // The same station again, as after a restart.
   void Reopen();
   // One request through the pipeline, answered once its record is durable.
