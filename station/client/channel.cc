@@ -18,6 +18,11 @@ Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& con
   args.SetMaxReceiveMessageSize(4 << 20);
   // Each channel gets its own connection, so simulated streams spread over sockets.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // A station on the factory LAN that restarts is back within seconds: look
+  // for it again soon (gRPC's default backoff starts at 1 s and grows to 120 s).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   return grpc::CreateCustomChannel(config.target, grpc::SslCredentials(options), args);
 }
 
