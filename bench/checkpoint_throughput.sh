@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 devices="${1:-20000}" streams="${2:-4}" rounds="${3:-2}"
 bin=build/bin
 [ -x "$bin/station-server" ] || { echo "build first: ops/build" >&2; exit 1; }
+as_root=""; [ "$(id -u)" = 0 ] && as_root="--allow-root"  # the server refuses root unless told
 dir=$(mktemp -d /tmp/station-bench-XXXXXX)
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$dir"' EXIT
@@ -21,7 +22,7 @@ for round in $(seq 1 "$rounds"); do
     conf="$dir/every-$every-$round.conf"
     sed -e "s/^checkpoint_every = .*/checkpoint_every = $every/" \
         -e "s/^state_dir = .*/state_dir = \"state-$every-$round\"/" "$dir/station.conf" >"$conf"
-    "$bin/station-server" --config "$conf" 2>"$dir/server.log" &
+    "$bin/station-server" ${as_root:-} --config "$conf" 2>"$dir/server.log" &
     server=$!
     addr=""
     for _ in $(seq 1 100); do

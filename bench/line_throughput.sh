@@ -15,11 +15,12 @@ shift $(( $# < 2 ? $# : 2 ))
 profiles=("${@:-default}")
 bin=build/bin
 [ -x "$bin/station-server" ] || { echo "build first: ops/build" >&2; exit 1; }
+as_root=""; [ "$(id -u)" = 0 ] && as_root="--allow-root"  # the server refuses root unless told
 dir=$(mktemp -d /tmp/station-bench-XXXXXX)
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 "$bin/stationctl" dev-setup --dir "$dir" --listen 127.0.0.1:0 --ca-key "${CA_KEY:-ec-p256}" >/dev/null
 [ -n "${WORKERS:-}" ] && sed -i "s/^\[issuance\]/[issuance]\nworkers = $WORKERS/" "$dir/station.conf"
-"$bin/station-server" --config "$dir/station.conf" 2>"$dir/server.log" &
+"$bin/station-server" ${as_root:-} --config "$dir/station.conf" 2>"$dir/server.log" &
 server=$!
 for _ in $(seq 1 100); do
   addr=$(sed -n 's/^listening on //p' "$dir/server.log"); [ -n "$addr" ] && break; sleep 0.1

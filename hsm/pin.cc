@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 namespace station::hsm {
 namespace {
@@ -23,11 +25,17 @@ std::string ModeText(mode_t mode) {
   return buf;
 }
 
-void DropTrailingNewlines(std::string& s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+// The length of `data` without its trailing newlines.
+size_t WithoutTrailingNewlines(const char* data, size_t len) {
+  while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) --len;
+  return len;
 }
 
 }  // namespace
+
+Secret::Secret(std::string value) : value_(std::move(value)) {
+  OPENSSL_cleanse(value.data(), value.capacity());  // what a short string's move left behind
+}
 
 Secret& Secret::operator=(Secret&& other) noexcept {
   if (this != &other) {
@@ -39,7 +47,7 @@ Secret& Secret::operator=(Secret&& other) noexcept {
 }
 
 void Secret::Wipe() noexcept {
-  if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
+  OPENSSL_cleanse(value_.data(), value_.capacity());
   value_.clear();
 }
 
@@ -52,7 +60,7 @@ std::string PinSource::Describe() const {
   return name;
 }
 
-Result<Secret> ReadSecretFile(const std::string& path, const std::string& what) {
+Result<Secret> ReadSecretFile(const std::string& path, const std::string& what, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return PinError(what, std::strerror(errno));
   struct stat st {};
@@ -65,23 +73,17 @@ Result<Secret> ReadSecretFile(const std::string& path, const std::string& what) 
     return PinError(what, "is readable or writable by group or others (mode " + ModeText(st.st_mode) +
                               "); run: chmod 600 " + path);
   }
-  if (static_cast<size_t>(st.st_size) > kMaxPinBytes) {
+  if (static_cast<size_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return PinError(what, "is longer than " + std::to_string(kMaxPinBytes) + " bytes");
+    return PinError(what, "is longer than " + std::to_string(max_bytes) + " bytes");
   }
-  std::string value(kMaxPinBytes + 1, '\0');
-  ssize_t n = ::read(fd, value.data(), value.size());
+  std::vector<char> buffer(max_bytes + 1);
+  ssize_t n = ::read(fd, buffer.data(), buffer.size());
   int read_errno = errno;
   ::close(fd);
-  if (n < 0) {
-    Secret wipe(std::move(value));
-    return PinError(what, std::strerror(read_errno));
-  }
-  value.resize(static_cast<size_t>(n));
-  Secret secret(std::move(value));
-  std::string trimmed = secret.reveal();
-  DropTrailingNewlines(trimmed);
-  Secret out(std::move(trimmed));
+  if (n < 0) return PinError(what, std::strerror(read_errno));
+  Secret out(buffer.data(), WithoutTrailingNewlines(buffer.data(), static_cast<size_t>(n)));
+  OPENSSL_cleanse(buffer.data(), buffer.size());
   if (out.empty()) return PinError(what, "is empty");
   return out;
 }
@@ -103,17 +105,23 @@ Result<Secret> ReadPin(const PinSource& source) {
     case PinSource::Kind::kEnv: {
       char* value = std::getenv(source.name.c_str());
       if (value == nullptr) return PinError(source.Describe(), "is not set");
-      std::string pin(value);
+      Secret secret(value, std::strlen(value));
       // Overwrite it in place so /proc/<pid>/environ no longer shows it.
       OPENSSL_cleanse(value, std::strlen(value));
       ::unsetenv(source.name.c_str());
-      Secret secret(std::move(pin));
       if (secret.empty()) return PinError(source.Describe(), "is empty");
       if (secret.reveal().size() > kMaxPinBytes) return PinError(source.Describe(), "is too long");
       return secret;
     }
   }
   return PinError(source.Describe(), "unknown PIN source");
+}
+
+Result<PinReader> PinReaderFor(const PinSource& source) {
+  if (source.kind != PinSource::Kind::kEnv) return PinReader([source] { return ReadPin(source); });
+  ST_ASSIGN_OR_RETURN(Secret pin, ReadPin(source));
+  auto kept = std::make_shared<const Secret>(std::move(pin));
+  return PinReader([kept]() -> Result<Secret> { return kept->Copy(); });
 }
 
 }  // namespace station::hsm

@@ -1,7 +1,10 @@
 // Where a token PIN comes from: a file of mode 0600 (or stricter), an
-// environment variable, or a systemd credential. Never argv, never a log line.
+// environment variable, or a systemd credential. Never argv, never a log line,
+// and in memory only while it is used: a file or credential is read again for
+// each login, and every copy is wiped when it goes away.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "hsm/error.h"
@@ -12,7 +15,8 @@ namespace station::hsm {
 class Secret {
  public:
   Secret() = default;
-  explicit Secret(std::string value) : value_(std::move(value)) {}
+  explicit Secret(std::string value);
+  Secret(const char* data, size_t len) : value_(data, len) {}
   Secret(const Secret&) = delete;
   Secret& operator=(const Secret&) = delete;
   Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { other.Wipe(); }
@@ -21,9 +25,10 @@ class Secret {
 
   const std::string& reveal() const noexcept { return value_; }
   bool empty() const noexcept { return value_.empty(); }
+  Secret Copy() const { return Secret(value_.data(), value_.size()); }
 
  private:
-  void Wipe() noexcept;
+  void Wipe() noexcept;  // the whole buffer, not just the characters in use
   std::string value_;
 };
 
@@ -43,6 +48,17 @@ constexpr size_t kMaxPinBytes = 256;
 Result<Secret> ReadPin(const PinSource& source);
 
 // Reads a secret file under the same rules as a PIN file (mode, size, newline).
-Result<Secret> ReadSecretFile(const std::string& path, const std::string& what);
+Result<Secret> ReadSecretFile(const std::string& path, const std::string& what, size_t max_bytes = kMaxPinBytes);
+
+// Private key files (TLS): PEM of an RSA-4096 key is ~3.3 KB.
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+
+// The PIN each time a token needs a login (at start, and after an HSM restart).
+using PinReader = std::function<Result<Secret>()>;
+
+// A reader that reads a file or credential again every time, so no copy of
+// the PIN outlives a login. An environment variable can be read only once (it
+// is removed): that reader reads it now and keeps it for the logins to come.
+Result<PinReader> PinReaderFor(const PinSource& source);
 
 }  // namespace station::hsm

@@ -66,8 +66,14 @@ Result<std::vector<CK_SLOT_ID>> FindTokenSlots(CK_FUNCTION_LIST* fn, const Pkcs1
   return matching;
 }
 
+Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri, Secret pin,
+                                           const TokenOptions& options) {
+  auto kept = std::make_shared<const Secret>(std::move(pin));
+  return Open(std::move(module), uri, PinReader([kept]() -> Result<Secret> { return kept->Copy(); }), options);
+}
+
 Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri,
-                                           Secret pin, const TokenOptions& options) {
+                                           PinReader read_pin, const TokenOptions& options) {
   ST_ASSIGN_OR_RETURN(auto slots, FindTokenSlots(module->fn(), uri));
   if (slots.empty())
     return MakeError(Code::kFailedPrecondition, "TOKEN_NOT_FOUND",
@@ -81,7 +87,7 @@ Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const
   if (rv != CKR_OK) return CkError(rv, "C_GetTokenInfo");
   std::shared_ptr<Token> token(new Token(module, slots[0], TrimPadded(info.label, sizeof info.label),
                                          TrimPadded(info.serialNumber, sizeof info.serialNumber),
-                                         std::move(pin), options));
+                                         std::move(read_pin), options));
   ST_RETURN_IF_ERROR(token->Login());
   return token;
 }
@@ -90,7 +96,8 @@ Status Token::Login() {
   std::lock_guard<std::mutex> lock(login_mu_);
   if (login_refused_) return *login_refused_;
   ST_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.session_wait));
-  const std::string& pin = pin_.reveal();
+  ST_ASSIGN_OR_RETURN(Secret secret, read_pin_());  // wiped when this returns
+  const std::string& pin = secret.reveal();
   CK_RV rv = fn()->C_Login(lease.handle(), CKU_USER,
                            reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.data())), pin.size());
   if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) return {};

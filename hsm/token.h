@@ -30,6 +30,10 @@ class Token {
  public:
   // Finds the one token matching the URI's token attributes (token, serial,
   // manufacturer, model, slot-id) and logs in as the user with the PIN.
+  // `read_pin` gives the PIN for each login; each copy is wiped after C_Login.
+  static Result<std::shared_ptr<Token>> Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri,
+                                             PinReader read_pin, const TokenOptions& options = {});
+  // The same with a PIN kept for the token's lifetime (short-lived tools, tests).
   static Result<std::shared_ptr<Token>> Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri,
                                              Secret pin, const TokenOptions& options = {});
 
@@ -50,9 +54,9 @@ class Token {
 
  private:
   Token(std::shared_ptr<Module> module, CK_SLOT_ID slot, std::string label, std::string serial,
-        Secret pin, const TokenOptions& options)
+        PinReader read_pin, const TokenOptions& options)
       : module_(std::move(module)), slot_(slot), label_(std::move(label)), serial_(std::move(serial)),
-        options_(options), pool_(module_->fn(), slot_, options.max_sessions), pin_(std::move(pin)) {}
+        options_(options), pool_(module_->fn(), slot_, options.max_sessions), read_pin_(std::move(read_pin)) {}
 
   Status Login();
 
@@ -65,7 +69,7 @@ class Token {
 
   std::mutex login_mu_;                 // serializes C_Login; guards login_refused_
   std::optional<Error> login_refused_;  // the token refused the PIN: never C_Login again
-  const Secret pin_;     // kept for re-login after the token forgot us
+  const PinReader read_pin_;  // for the first login and each re-login after the token forgot us
 };
 
 // A token's fixed-width CK_TOKEN_INFO text field without its padding.

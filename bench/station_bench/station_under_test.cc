@@ -1,6 +1,7 @@
 #include "bench/station_bench/station_under_test.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -71,8 +72,9 @@ Result<std::string> DevStation::WriteVariant(const Variant& variant) const {
 Result<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::string& bin_dir,
                                                            const std::string& config_path) {
   std::unique_ptr<ServerProcess> s(new ServerProcess());
-  s->process_ = std::make_unique<common::Background>(
-      std::vector<std::string>{bin_dir + "/station-server", "--config", config_path});
+  std::vector<std::string> argv{bin_dir + "/station-server", "--config", config_path};
+  if (::geteuid() == 0) argv.push_back("--allow-root");  // a benchmark machine run as root, on purpose
+  s->process_ = std::make_unique<common::Background>(argv);
   s->address_ = s->process_->WaitForListening(60);
   if (s->address_.empty())
     return MakeError(Code::kInternal, "BENCH_SERVER_FAILED", "station-server did not start: " + s->process_->log());

@@ -8,7 +8,7 @@ namespace station::client {
 Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config) {
   ST_ASSIGN_OR_RETURN(std::string ca, pki::ReadFile(config.ca));
   ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(config.cert));
-  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(config.key, "TLS key file " + config.key));
+  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(config.key, "TLS key file " + config.key, hsm::kMaxKeyFileBytes));
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = ca;
   options.pem_private_key = key.reveal();

@@ -17,10 +17,10 @@ Result<std::shared_ptr<hsm::Token>> OpenToken(const config::TokenConfig& token, 
   config::ApplyTokenEnvironment(token);
   ST_ASSIGN_OR_RETURN(auto token_uri, hsm::ParsePkcs11Uri(token.uri));
   ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(token.module));
-  ST_ASSIGN_OR_RETURN(auto pin, hsm::ReadPin(token.pin));
+  ST_ASSIGN_OR_RETURN(auto read_pin, hsm::PinReaderFor(token.pin));
   hsm::TokenOptions options;
   options.max_sessions = sessions;
-  return hsm::Token::Open(module, token_uri, std::move(pin), options);
+  return hsm::Token::Open(module, token_uri, std::move(read_pin), options);
 }
 
 Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& token, const std::string& key_uri,

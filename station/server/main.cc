@@ -1,8 +1,13 @@
-// station-server --config FILE [--listen HOST:PORT]
+// station-server --config FILE [--listen HOST:PORT] [--allow-root]
 //
+// Refuses to run as root unless --allow-root says so on purpose: run it as
+// its own user (ops/station-server.service).
 // Prints "listening on HOST:PORT" on stderr when it is ready. SIGTERM or
 // SIGINT: stop accepting, finish in-flight requests, make the audit log
 // durable, exit 0.
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -33,12 +38,22 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // No core dumps, and no debugger of the same user reads the PIN or the TLS key out of it.
+  ::prctl(PR_SET_DUMPABLE, 0);
 
-  auto args = common::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help"});
+  auto args = common::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help", "allow-root"});
   if (!args.ok()) return Fail(args.error());
   if (args->Has("help") || !args->Has("config")) {
-    std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT]\n");
+    std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT] [--allow-root]\n");
     return args->Has("help") ? 0 : 2;
+  }
+  if (::geteuid() == 0) {
+    if (!args->Has("allow-root"))
+      return Fail(MakeError(Code::kFailedPrecondition, "RUNS_AS_ROOT",
+                            "station-server refuses to run as root: a flaw in it would own the machine and the "
+                            "token's PIN. Run it as its own user (ops/station-server.service does), or pass "
+                            "--allow-root on purpose (a development machine)"));
+    common::LogInfo("WARNING: running as root (--allow-root); run a production station as its own user");
   }
   auto config = config::LoadStationConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());

@@ -9,7 +9,7 @@ namespace station::server {
 
 Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls) {
   ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(tls.cert));
-  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(tls.key, "TLS key file " + tls.key));
+  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(tls.key, "TLS key file " + tls.key, hsm::kMaxKeyFileBytes));
   ST_ASSIGN_OR_RETURN(std::string client_ca, pki::ReadFile(tls.client_ca));
   grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   options.pem_root_certs = client_ca;

@@ -15,6 +15,7 @@ namespace station {
 namespace {
 
 using testing::ProgramPath;
+using testing::ServerCommand;
 using testing::RunCommand;
 
 std::string Read(const std::string& path) {
@@ -44,7 +45,7 @@ class AuditCliTest : public ::testing::Test {
   // Runs a line of `devices` AWS IoT things through a server, then stops it
   // (SIGTERM: the server signs a last checkpoint).
   void Issue(size_t devices) {
-    testing::Background server({ProgramPath("station-server"), "--config", Conf()});
+    testing::Background server(ServerCommand({"--config", Conf()}));
     std::string address = server.WaitForListening();
     ASSERT_FALSE(address.empty()) << server.log();
     auto sim = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address,
@@ -95,7 +96,7 @@ TEST_F(AuditCliTest, ServerFailsClosedOnABrokenLog) {
   auto verify = Ctl({"audit", "verify", "--config", Conf()});
   EXPECT_EQ(verify.exit_code, 1);
   EXPECT_NE(verify.output.find("BROKEN (truncated) at record 26"), std::string::npos) << verify.output;
-  auto server = RunCommand({ProgramPath("station-server"), "--config", Conf()}, 60);
+  auto server = RunCommand(ServerCommand({"--config", Conf()}), 60);
   EXPECT_EQ(server.exit_code, 1) << server.output;
   EXPECT_NE(server.output.find("AUDIT_LOG_BROKEN"), std::string::npos) << server.output;
   EXPECT_NE(server.output.find("log cut back"), std::string::npos) << server.output;
@@ -165,7 +166,7 @@ TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {
   conf = conf.substr(0, conf.find("[audit]"));
   conf.replace(conf.find("state_dir = \"state\""), 19, "state_dir = \"state2\"");
   ASSERT_TRUE(pki::WriteFile(Dir() + "/second.conf", conf).ok());
-  auto refused = RunCommand({ProgramPath("station-server"), "--config", Dir() + "/second.conf"}, 60);
+  auto refused = RunCommand(ServerCommand({"--config", Dir() + "/second.conf"}), 60);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find("AUDIT_KEY_NOT_CONFIGURED"), std::string::npos) << refused.output;
   auto init = Ctl({"audit", "init-key", "--config", Dir() + "/second.conf", "--label", "audit-2", "--origin",
@@ -175,7 +176,7 @@ TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {
   ASSERT_NE(init.output.find("[audit]\n"), std::string::npos) << init.output;
   conf += init.output.substr(init.output.find("[audit]\n"));
   ASSERT_TRUE(pki::WriteFile(Dir() + "/second.conf", conf).ok());
-  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/second.conf"});
+  testing::Background server(ServerCommand({"--config", Dir() + "/second.conf"}));
   EXPECT_FALSE(server.WaitForListening().empty()) << server.log();
   EXPECT_EQ(server.Stop(SIGTERM), 0);
   // The key is configured now: init-key will not make a second one for this log.

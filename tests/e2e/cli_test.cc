@@ -15,6 +15,7 @@ namespace station {
 namespace {
 
 using testing::ProgramPath;
+using testing::ServerCommand;
 using testing::RunCommand;
 
 class CliTest : public ::testing::Test {
@@ -47,7 +48,7 @@ TEST_F(CliTest, DevSetupMakesAStationThatSignsCsrsFromFiles) {
   EXPECT_NE(again.exit_code, 0);
   EXPECT_NE(again.output.find("ALREADY_SET_UP"), std::string::npos) << again.output;
 
-  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
+  testing::Background server(ServerCommand({"--config", Dir() + "/station.conf"}));
   std::string address = StartServer(server);
   // A person's own CSR, made with the openssl CLI, signed with station-line.
   auto csr = RunCommand({"/usr/bin/openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -73,7 +74,7 @@ TEST_F(CliTest, DevSetupMakesAStationThatSignsCsrsFromFiles) {
 
 TEST_F(CliTest, SimulateVerifiesEveryCertificateAndWritesThem) {
   DevSetup("ec-p384");
-  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
+  testing::Background server(ServerCommand({"--config", Dir() + "/station.conf"}));
   std::string address = StartServer(server);
   auto sim = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "simulate",
                          "--devices", "200", "--streams", "3", "--json", "--out", tmp_.path() + "/certs"});
@@ -181,7 +182,7 @@ TEST_F(CliTest, OfflineRootCeremonyIssuesDevicesThatChainToTheRoot) {
   auto imported = import("root.pem", "line-ca-2.pem");
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
 
-  testing::Background server({ProgramPath("station-server"), "--config", conf});
+  testing::Background server(ServerCommand({"--config", conf}));
   std::string address = StartServer(server);
   auto device = openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                          t + "/dev.key", "-subj", "/CN=device-0001", "-out", t + "/dev.csr"});
@@ -237,7 +238,7 @@ TEST_F(CliTest, PinsAreNeverTakenOnTheCommandLine) {
 TEST_F(CliTest, ServerRefusesAPinFileOthersCanRead) {
   DevSetup();
   ASSERT_EQ(chmod((Dir() + "/secrets/user.pin").c_str(), 0644), 0);
-  auto r = RunCommand({ProgramPath("station-server"), "--config", Dir() + "/station.conf"}, 30);
+  auto r = RunCommand(ServerCommand({"--config", Dir() + "/station.conf"}), 30);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("PIN_UNAVAILABLE"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("chmod 600"), std::string::npos) << r.output;
@@ -245,7 +246,7 @@ TEST_F(CliTest, ServerRefusesAPinFileOthersCanRead) {
 
 TEST_F(CliTest, ServerExplainsABadConfig) {
   ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/bad.conf", "state_dir = \"s\"\n[token]\nuri = 3\n").ok());
-  auto r = RunCommand({ProgramPath("station-server"), "--config", tmp_.path() + "/bad.conf"}, 30);
+  auto r = RunCommand(ServerCommand({"--config", tmp_.path() + "/bad.conf"}), 30);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("token.uri"), std::string::npos) << r.output;
   auto usage = RunCommand({ProgramPath("station-server")}, 30);
@@ -273,7 +274,7 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   EXPECT_EQ(offline.exit_code, 1);
   EXPECT_NE(offline.output.find("OFFICER_SERVICE_REQUIRED"), std::string::npos) << offline.output;
 
-  testing::Background server({ProgramPath("station-server"), "--config", Dir() + "/station.conf"});
+  testing::Background server(ServerCommand({"--config", Dir() + "/station.conf"}));
   std::string address = StartServer(server);
   auto officer = [&](std::vector<std::string> args) {
     args.insert(args.begin() + 2, {"--config", Dir() + "/officer.conf", "--target", address});

@@ -9,7 +9,9 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$stationctl" dev-setup --dir "$work/dev" --listen 127.0.0.1:0 >/dev/null
-"$server" --config "$work/dev/station.conf" 2>"$work/server.log" &
+as_root=()
+[ "$(id -u)" = 0 ] && as_root=(--allow-root)
+"$server" --config "$work/dev/station.conf" "${as_root[@]}" 2>"$work/server.log" &
 pid=$!
 for _ in $(seq 100); do grep -q "^listening on " "$work/server.log" && break; sleep 0.1; done
 address=$(sed -n 's/^listening on //p' "$work/server.log")

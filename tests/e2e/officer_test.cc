@@ -15,6 +15,7 @@ namespace station {
 namespace {
 
 using testing::ProgramPath;
+using testing::ServerCommand;
 using testing::RunCommand;
 
 class OfficerTest : public ::testing::Test {
@@ -66,7 +67,7 @@ TEST_F(OfficerTest, TwoOfficersRotateTheIssuingCaUnderALiveLine) {
     roots << *pki::ReadFile(tmp_.path() + "/ca2.pem");
   }
 
-  testing::Background server({ProgramPath("station-server"), "--config", conf});
+  testing::Background server(ServerCommand({"--config", conf}));
   std::string address = address_ = server.WaitForListening();
   ASSERT_FALSE(address.empty()) << server.log();
   auto before = AsOfficer(1, {"ca", "list"});
@@ -114,7 +115,7 @@ TEST_F(OfficerTest, TwoOfficersRotateTheIssuingCaUnderALiveLine) {
   auto later = Simulate(address, {"--devices", "100", "--streams", "2"});
   EXPECT_NE(later.output.find("\"by_issuer_key_id\":{\"" + new_id + "\":100}"), std::string::npos) << later.output;
   EXPECT_EQ(server.Stop(SIGTERM), 0);
-  testing::Background restarted({ProgramPath("station-server"), "--config", conf});
+  testing::Background restarted(ServerCommand({"--config", conf}));
   address = address_ = restarted.WaitForListening();
   ASSERT_FALSE(address.empty()) << restarted.log();
   auto listed = AsOfficer(2, {"ca", "list"});

@@ -17,6 +17,7 @@ namespace station {
 namespace {
 
 using testing::ProgramPath;
+using testing::ServerCommand;
 using testing::RunCommand;
 
 class ServerTest : public ::testing::Test {
@@ -25,7 +26,7 @@ class ServerTest : public ::testing::Test {
     dev_ = testing::MakeDevStation();
     ASSERT_TRUE(dev_);
     server_ = std::make_unique<testing::Background>(
-        std::vector<std::string>{ProgramPath("station-server"), "--config", dev_->setup.station_conf});
+        ServerCommand({"--config", dev_->setup.station_conf}));
     address_ = server_->WaitForListening();
     ASSERT_FALSE(address_.empty()) << server_->log();
     auto line = config::LoadLineConfig(dev_->setup.line_conf);

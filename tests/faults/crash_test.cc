@@ -170,7 +170,7 @@ TEST(CrashTest, SigkillAtRandomLosesNoRecordAndIssuesNothingTwice) {
 
   auto dev = MakeDevStation();
   ASSERT_TRUE(dev);
-  const std::vector<std::string> server_argv{ProgramPath("station-server"), "--config", dev->setup.station_conf};
+  const std::vector<std::string> server_argv = ServerCommand({"--config", dev->setup.station_conf});
   auto server = std::make_unique<Background>(server_argv);
   const std::string address = server->WaitForListening();
   ASSERT_FALSE(address.empty()) << server->log();
@@ -198,7 +198,7 @@ TEST(CrashTest, SigkillAtRandomLosesNoRecordAndIssuesNothingTwice) {
     ASSERT_EQ(server->Stop(SIGKILL), 128 + SIGKILL);
     ++kills;
     server = std::make_unique<Background>(
-        std::vector<std::string>{ProgramPath("station-server"), "--config", dev->setup.station_conf, "--listen", address});
+        ServerCommand({"--config", dev->setup.station_conf, "--listen", address}));
     ASSERT_EQ(server->WaitForListening(), address) << "restart " << kills << ": " << server->log();
   }
   stop = true;  // lines finish what they have in hand, retrying the interrupted

@@ -1,5 +1,7 @@
 #include "tests/support/dev_station.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -48,5 +50,12 @@ std::unique_ptr<DevStation> MakeDevStation(const std::string& ca_key) {
 }
 
 std::string ProgramPath(const std::string& name) { return std::string(STATION_BIN_DIR) + "/" + name; }
+
+std::vector<std::string> ServerCommand(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ProgramPath("station-server")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (::geteuid() == 0) argv.push_back("--allow-root");
+  return argv;
+}
 
 }  // namespace station::testing

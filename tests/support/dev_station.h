@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "station/config/config.h"
 #include "station/setup/dev_setup.h"
@@ -36,5 +37,8 @@ std::unique_ptr<DevStation> MakeDevStation(const std::string& ca_key = "ec-p256"
 
 // The path of a built program (station-server, stationctl, station-line).
 std::string ProgramPath(const std::string& name);
+
+// station-server with `args`, plus --allow-root when the tests run as root (CI does).
+std::vector<std::string> ServerCommand(const std::vector<std::string>& args);
 
 }  // namespace station::testing
