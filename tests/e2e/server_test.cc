@@ -215,17 +215,6 @@ TEST_F(ServerTest, RefusesClientsWithoutAValidCertificate) {
   EXPECT_TRUE(stub->GetCaChain(&ctx, v1::GetCaChainRequest(), &chain).ok());
 }
 
-TEST_F(ServerTest, PinIsNeitherOnTheCommandLineNorInTheEnvironment) {
-  ASSERT_FALSE(dev_->user_pin.empty());
-  std::string proc = "/proc/" + std::to_string(server_->pid());
-  auto cmdline = pki::ReadFile(proc + "/cmdline");
-  auto environ_text = pki::ReadFile(proc + "/environ");
-  ASSERT_TRUE(cmdline.ok() && environ_text.ok());
-  EXPECT_EQ(cmdline->find(dev_->user_pin), std::string::npos);
-  EXPECT_EQ(environ_text->find(dev_->user_pin), std::string::npos);
-  EXPECT_EQ(server_->log().find(dev_->user_pin), std::string::npos);
-}
-
 TEST_F(ServerTest, SigtermDrainsAndTheAuditLogVerifies) {
   auto stub = Stub(line_);
   for (int i = 0; i < 20; ++i) {

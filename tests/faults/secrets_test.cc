@@ -80,8 +80,10 @@ class SecretsTest : public ::testing::Test {
     ASSERT_EQ(signed_.exit_code, 0) << signed_.output;
   }
 
-  void ExpectPinNowhere(pid_t pid, bool memory_too) {
+  void ExpectPinNowhere(const Background& server, bool memory_too) {
+    const pid_t pid = server.pid();
     const std::string proc = "/proc/" + std::to_string(pid);
+    EXPECT_EQ(server.log().find(dev_->user_pin), std::string::npos) << "PIN in the log";
     EXPECT_EQ(ReadAll(proc + "/cmdline").find(dev_->user_pin), std::string::npos) << "PIN in the command line";
     EXPECT_EQ(ReadAll(proc + "/environ").find(dev_->user_pin), std::string::npos) << "PIN in the environment";
     if (!memory_too) return;
@@ -98,7 +100,7 @@ TEST_F(SecretsTest, AFilePinIsWipedFromMemoryAfterLogin) {
   std::string address = server.WaitForListening();
   ASSERT_FALSE(address.empty()) << server.log();
   SignOne(address);
-  ExpectPinNowhere(server.pid(), true);
+  ExpectPinNowhere(server, true);
 }
 
 TEST_F(SecretsTest, AnEnvironmentPinLeavesTheEnvironment) {
@@ -109,7 +111,7 @@ TEST_F(SecretsTest, AnEnvironmentPinLeavesTheEnvironment) {
   std::string address = server.WaitForListening();
   ASSERT_FALSE(address.empty()) << server.log();
   SignOne(address);
-  ExpectPinNowhere(server.pid(), false);  // kept in memory for a re-login: it cannot be read again
+  ExpectPinNowhere(server, false);  // kept in memory for a re-login: it cannot be read again
 }
 
 TEST_F(SecretsTest, ThePinComesAsASystemdCredential) {
@@ -124,7 +126,7 @@ TEST_F(SecretsTest, ThePinComesAsASystemdCredential) {
   std::string address = server.WaitForListening();
   ASSERT_FALSE(address.empty()) << server.log();
   SignOne(address);
-  ExpectPinNowhere(server.pid(), true);
+  ExpectPinNowhere(server, true);
 
   // The unit in ops/ runs it as its own user and hands it the PIN that way.
   std::string unit = ReadAll(std::string(STATION_SOURCE_DIR) + "/ops/station-server.service");
