@@ -171,22 +171,35 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
   const uint64_t start_seq = head_seq_;
   const std::string start_hash = head_hash_;
   const CompactRange start_tree = tree_;
-  std::vector<bool> inserted(batch.size(), false);
-  for (size_t i = 0; i < batch.size(); ++i) {
+  // On a full disk or an I/O error SQLite may roll the whole transaction
+  // back by itself: then the rest of the batch must not run (it would commit
+  // row by row, outside the chain's transaction), and none of it stands.
+  std::optional<Error> lost;
+  for (size_t i = 0; i < batch.size() && !lost; ++i) {
     outcomes.push_back(AppendOne(batch[i]));
-    inserted[i] = outcomes.back().ok() && !outcomes.back()->replayed;
+    if (sqlite3_get_autocommit(db))
+      lost = outcomes.back().ok() ? StorageError(db, "appending audit records") : outcomes.back().error();
   }
-  int rc = sqlite3_step(commit_.get());
-  sqlite3_reset(commit_.get());
+  int rc = SQLITE_ABORT;
+  if (!lost) {
+    rc = sqlite3_step(commit_.get());
+    sqlite3_reset(commit_.get());
+  }
   if (rc != SQLITE_DONE) {
-    Error e = StorageError(db, "committing audit records");
-    sqlite3_step(rollback_.get());
-    sqlite3_reset(rollback_.get());
+    Error e = lost ? *lost : StorageError(db, "committing audit records");
+    if (!sqlite3_get_autocommit(db)) {
+      sqlite3_step(rollback_.get());
+      sqlite3_reset(rollback_.get());
+    }
     head_seq_ = start_seq;
     head_hash_ = start_hash;
     tree_ = start_tree;
-    for (size_t i = 0; i < batch.size(); ++i)
-      if (inserted[i]) outcomes[i] = e;
+    // Nothing of the batch was kept: no certificate of it leaves the station,
+    // not even a replay (its record may have been in this very batch).
+    outcomes.resize(batch.size(), e);
+    for (auto& outcome : outcomes)
+      if (outcome.ok()) outcome = e;
+    common::LogError("audit log: " + e.ToString() + "; " + std::to_string(batch.size()) + " requests refused");
   } else {
     std::lock_guard<std::mutex> lock(mu_);
     committed_seq_ = head_seq_;
