@@ -5,7 +5,8 @@
 
 namespace station::client {
 
-Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config) {
+Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config,
+                                                   const std::function<void(grpc::ChannelArguments&)>& tune) {
   ST_ASSIGN_OR_RETURN(std::string ca, pki::ReadFile(config.ca));
   ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(config.cert));
   ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(config.key, "TLS key file " + config.key, hsm::kMaxKeyFileBytes));
@@ -23,6 +24,7 @@ Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& con
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  if (tune) tune(args);
   return grpc::CreateCustomChannel(config.target, grpc::SslCredentials(options), args);
 }
 

@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 
 #include "hsm/ossl.h"
@@ -10,7 +11,9 @@
 
 namespace station::client {
 
-Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config);
+// `tune` may change the channel's arguments (tests play misbehaving clients with it).
+Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config,
+                                                   const std::function<void(grpc::ChannelArguments&)>& tune = {});
 
 // Protobuf bytes (std::string) to Bytes and back.
 inline Bytes ToBytes(const std::string& s) { return Bytes(s.begin(), s.end()); }

@@ -132,6 +132,14 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
     ST_RETURN_IF_ERROR(f.Number("max_streams", c.limits.max_streams, 1, 10000));
     ST_RETURN_IF_ERROR(f.Number("max_inflight_per_stream", c.limits.max_inflight_per_stream, 1, 65536));
     ST_RETURN_IF_ERROR(f.Number("max_message_bytes", c.limits.max_message_bytes, 1024, 4 << 20));
+    std::string idle;
+    ST_RETURN_IF_ERROR(f.String("stream_idle_timeout", idle));
+    if (!idle.empty()) {
+      auto seconds = common::ParseDuration(idle);
+      if (!seconds.ok() || *seconds < 1 || *seconds > 86400)
+        return f.Wrong("stream_idle_timeout", "must be a duration from 1s to 24h, like \"10m\"");
+      c.limits.stream_idle_timeout_s = *seconds;
+    }
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   }
   if (const toml::table* audit = top.Table("audit")) {

@@ -51,6 +51,7 @@ struct LimitsConfig {
   size_t max_streams = 64;                 // concurrent SignStream calls
   size_t max_inflight_per_stream = 256;    // a stream's requests being worked on at once
   size_t max_message_bytes = 64 * 1024;    // largest gRPC message accepted
+  int64_t stream_idle_timeout_s = 600;      // a stream with nothing in flight and no message is ended
 };
 
 struct AuditConfig {

@@ -41,8 +41,9 @@ struct StreamState {
   std::mutex mu;  // guards everything below
   std::condition_variable cv;
   std::deque<v1::SignResponse> outbox;
-  size_t inflight = 0;
+  size_t inflight = 0;  // read and not yet written back: a client that does not read stops being read
   bool reading_done = false;
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
 };
 
 // Counts a stream against the limit for as long as it lives.
@@ -72,11 +73,24 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
 
   // The writer sends answers in completion order. gRPC allows one reader and
   // one writer on a stream at the same time.
-  std::thread writer([state, stream] {
+  // It also ends a stream that has been idle too long (nothing in flight,
+  // no message): a client holding slots open while sending nothing.
+  const auto idle_timeout = limits_.stream_idle_timeout;
+  std::thread writer([state, stream, context, idle_timeout] {
     bool broken = false;
     std::unique_lock<std::mutex> lock(state->mu);
     for (;;) {
-      state->cv.wait(lock, [&] { return !state->outbox.empty() || (state->reading_done && state->inflight == 0); });
+      const bool woken = state->cv.wait_until(lock, state->last_activity + idle_timeout, [&] {
+        return !state->outbox.empty() || (state->reading_done && state->inflight == 0);
+      });
+      if (!woken) {
+        if (state->inflight == 0 && !state->reading_done &&
+            std::chrono::steady_clock::now() >= state->last_activity + idle_timeout) {
+          context->TryCancel();  // the reader's Read returns false
+          state->last_activity = std::chrono::steady_clock::now();
+        }
+        continue;
+      }
       if (state->outbox.empty()) return;
       v1::SignResponse response = std::move(state->outbox.front());
       state->outbox.pop_front();
@@ -85,6 +99,9 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
       // write would have to trigger, and stalls the stream.
       if (!broken) broken = !stream->Write(response);
       lock.lock();
+      --state->inflight;  // sent (or dropped with a broken stream): room to read one more
+      state->last_activity = std::chrono::steady_clock::now();
+      state->cv.notify_all();
     }
   });
 
@@ -99,6 +116,7 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
     {
       std::lock_guard<std::mutex> lock(state->mu);
       ++state->inflight;
+      state->last_activity = std::chrono::steady_clock::now();
     }
     std::string request_id = msg.request_id();
     pipeline_.Submit(*caller, ToIssueRequest(msg), [state, request_id](Result<issuance::Issued> outcome) {
@@ -107,7 +125,6 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
       FillResponse(outcome, response);
       std::lock_guard<std::mutex> lock(state->mu);
       state->outbox.push_back(std::move(response));
-      --state->inflight;
       state->cv.notify_all();
     });
   }

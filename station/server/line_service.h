@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 #include "station/config/config.h"
 #include "station/issuance/pipeline.h"
@@ -12,7 +13,8 @@ namespace station::server {
 
 struct LineServiceLimits {
   size_t max_streams = 64;
-  size_t max_inflight_per_stream = 256;
+  size_t max_inflight_per_stream = 256;  // in work or answered but not yet sent
+  std::chrono::milliseconds stream_idle_timeout{600000};  // a stream with nothing in flight and no message
 };
 
 class LineService final : public v1::LineSigner::Service {

@@ -25,6 +25,7 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   LineServiceLimits limits;
   limits.max_streams = config.limits.max_streams;
   limits.max_inflight_per_stream = config.limits.max_inflight_per_stream;
+  limits.stream_idle_timeout = std::chrono::seconds(config.limits.stream_idle_timeout_s);
   s->service_ = std::make_unique<LineService>(s->station_->pipeline(), limits);
   s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk(), s->station_->registry_desk());
 
@@ -37,6 +38,15 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.limits.max_message_bytes));
   builder.SetMaxSendMessageSize(4 << 20);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(config.limits.max_streams) + 16);
+  // Dead peers and misbehaving clients: the server pings a quiet connection
+  // every minute and drops it if no answer comes in 20 s; a client may not
+  // ping more often than every 10 s (twice, and it gets GOAWAY); a connection
+  // without a stream for 10 minutes is closed.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 600000);
   grpc::ResourceQuota quota("station");
   // Each stream holds a handler thread; leave room for unary calls.
   quota.SetMaxThreads(static_cast<int>(config.limits.max_streams) * 2 + 32);

@@ -11,7 +11,6 @@
 //   STATION_CRASH_STREAMS     lines streaming at once (default 3)
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +23,7 @@
 
 #include "station/client/channel.h"
 #include "station/v1/station.grpc.pb.h"
+#include "tests/support/audit_db.h"
 #include "tests/support/csr_factory.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
@@ -152,17 +152,6 @@ class Line {
   size_t next_ = 0;
 };
 
-// Runs one query and returns the first column of each row.
-std::vector<std::string> Query(sqlite3* db, const std::string& sql) {
-  std::vector<std::string> rows;
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW)
-    rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-  sqlite3_finalize(stmt);
-  return rows;
-}
-
 TEST(CrashTest, SigkillAtRandomLosesNoRecordAndIssuesNothingTwice) {
   const long kills_wanted = EnvNumber("STATION_CRASH_KILLS", 50);
   const auto kill_for = std::chrono::seconds(EnvNumber("STATION_CRASH_SECONDS", 600));
@@ -215,20 +204,14 @@ TEST(CrashTest, SigkillAtRandomLosesNoRecordAndIssuesNothingTwice) {
   // The log, as the server left it.
   auto verify = RunCommand({ProgramPath("stationctl"), "audit", "verify", "--config", dev->setup.station_conf});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(dev->config.audit_db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  EXPECT_EQ(Query(db, "PRAGMA integrity_check"), std::vector<std::string>{"ok"});
-  EXPECT_TRUE(Query(db, "SELECT serial_hex FROM issuance GROUP BY serial_hex HAVING COUNT(*) > 1").empty());
-  EXPECT_TRUE(Query(db, "SELECT request_id FROM issuance GROUP BY caller, request_id HAVING COUNT(*) > 1").empty());
-  EXPECT_TRUE(Query(db, "SELECT device_id FROM issuance GROUP BY profile, device_id HAVING COUNT(*) > 1").empty());
+  const std::string db = dev->config.audit_db_path();
+  EXPECT_EQ(QueryColumn(db, "PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  EXPECT_TRUE(QueryColumn(db, "SELECT serial_hex FROM issuance GROUP BY serial_hex HAVING COUNT(*) > 1").empty());
+  EXPECT_TRUE(QueryColumn(db, "SELECT request_id FROM issuance GROUP BY caller, request_id HAVING COUNT(*) > 1").empty());
+  EXPECT_TRUE(QueryColumn(db, "SELECT device_id FROM issuance GROUP BY profile, device_id HAVING COUNT(*) > 1").empty());
   std::map<std::string, std::string> logged;  // request_id -> certificate_id
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT request_id, certificate_id FROM issuance", -1, &stmt, nullptr), SQLITE_OK);
-  while (sqlite3_step(stmt) == SQLITE_ROW)
-    logged[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] =
-        reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  for (const std::string& row : QueryColumn(db, "SELECT request_id || ' ' || certificate_id FROM issuance"))
+    logged[row.substr(0, row.find(' '))] = row.substr(row.find(' ') + 1);
 
   // Every certificate received is the logged one for its request (for a
   // retried request: its original, or the fresh one the retry got).

@@ -1,0 +1,189 @@
+// Hostile and broken clients against the real server: a 100 MB message,
+// streams that send nothing, a client that sends without reading, one that
+// disconnects mid-stream. Each is bounded, and a well-behaved line still gets
+// its certificates.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "station/client/channel.h"
+#include "station/v1/station.grpc.pb.h"
+#include "tests/support/audit_db.h"
+#include "tests/support/csr_factory.h"
+#include "tests/support/dev_station.h"
+#include "tests/support/subprocess.h"
+
+namespace station::testing {
+namespace {
+
+constexpr size_t kMaxStreams = 8;
+constexpr size_t kMaxInflight = 16;
+
+class HostileClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dev_ = MakeDevStation();
+    ASSERT_TRUE(dev_);
+    std::ofstream(dev_->setup.station_conf, std::ios::app)
+        << "\n[limits]\nmax_streams = " << kMaxStreams << "\nmax_inflight_per_stream = " << kMaxInflight
+        << "\nstream_idle_timeout = \"2s\"\n";
+    server_ = std::make_unique<Background>(ServerCommand({"--config", dev_->setup.station_conf}));
+    const std::string address = server_->WaitForListening();
+    ASSERT_FALSE(address.empty()) << server_->log();
+    auto line = config::LoadLineConfig(dev_->setup.line_conf);
+    ASSERT_TRUE(line.ok());
+    line_ = *line;
+    line_.target = address;
+  }
+
+  std::unique_ptr<v1::LineSigner::Stub> Stub(const std::function<void(grpc::ChannelArguments&)>& tune = {}) {
+    auto channel = client::MakeChannel(line_, tune);
+    EXPECT_TRUE(channel.ok());
+    return v1::LineSigner::NewStub(*channel);
+  }
+
+  static v1::SignRequest Request(const std::string& id) {
+    v1::SignRequest r;
+    r.set_request_id(id);
+    Bytes csr = MakeCsr("ec-p256", id).der;
+    r.set_csr_der(csr.data(), csr.size());
+    return r;
+  }
+
+  // A well-behaved line: one unary Sign, with a deadline.
+  v1::SignResponse SignOne(const v1::SignRequest& request) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::SignResponse response;
+    grpc::Status st = Stub()->Sign(&ctx, request, &response);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return response;
+  }
+
+  void ExpectLineServed(const std::string& id) {
+    v1::SignResponse r = SignOne(Request(id));
+    EXPECT_EQ(r.code(), 0) << id << ": " << r.reason() << " " << r.message();
+  }
+
+  std::unique_ptr<DevStation> dev_;
+  std::unique_ptr<Background> server_;
+  config::LineConfig line_;
+};
+
+TEST_F(HostileClientTest, AHundredMegabyteMessageIsRefusedAndTheServerGoesOn) {
+  v1::SignRequest huge;
+  huge.set_request_id("huge");
+  huge.set_csr_der(std::string(100 << 20, 'x'));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::SignResponse response;
+  grpc::Status st = Stub()->Sign(&ctx, huge, &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  ExpectLineServed("after-huge");
+}
+
+TEST_F(HostileClientTest, StreamsThatSendNothingAreCappedAndEnded) {
+  auto stub = Stub();
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::SignRequest, v1::SignResponse>>> idle;
+  for (size_t i = 0; i < kMaxStreams; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    idle.push_back(stub->SignStream(contexts.back().get()));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of them open on the server
+
+  grpc::ClientContext extra_ctx;
+  auto extra = stub->SignStream(&extra_ctx);
+  v1::SignResponse response;
+  EXPECT_FALSE(extra->Read(&response));
+  grpc::Status refused = extra->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message().rfind("TOO_MANY_STREAMS", 0), 0u) << refused.error_message();
+  ExpectLineServed("unary-while-streams-are-taken");  // unary calls are not streams
+
+  // After stream_idle_timeout (2 s) the station ends every one of them.
+  for (auto& stream : idle) {
+    EXPECT_FALSE(stream->Read(&response));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  grpc::ClientContext ctx;
+  auto fresh = stub->SignStream(&ctx);
+  ASSERT_TRUE(fresh->Write(Request("on-a-fresh-stream")));
+  ASSERT_TRUE(fresh->Read(&response));
+  EXPECT_EQ(response.code(), 0) << response.reason();
+  fresh->WritesDone();
+  EXPECT_TRUE(fresh->Finish().ok());
+}
+
+TEST_F(HostileClientTest, AClientThatSendsWithoutReadingIsNotReadFurther) {
+  constexpr int kFlood = 3000;
+  std::vector<v1::SignRequest> flood;
+  for (int i = 0; i < kFlood; ++i) flood.push_back(Request("flood-" + std::to_string(i)));
+  grpc::ClientContext ctx;
+  // A client whose receive window stays small (64 KiB): unread answers fill it soon.
+  auto stub = Stub([](grpc::ChannelArguments& args) { args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0); });
+  auto stream = stub->SignStream(&ctx);
+  std::atomic<int> written{0};
+  std::thread sender([&] {
+    for (const auto& r : flood) {
+      if (!stream->Write(r)) return;
+      ++written;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Meanwhile another line is served.
+  for (int i = 0; i < 20; ++i) ExpectLineServed("good-" + std::to_string(i));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Unread answers stop the station reading: it took in what fits the
+  // client's window and max_inflight_per_stream, not the flood (it signs
+  // ~3,000 a second).
+  auto taken = QueryColumn(dev_->config.audit_db_path(), "SELECT COUNT(*) FROM issuance WHERE request_id LIKE 'flood-%'");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_LT(std::stoi(taken[0]), kFlood / 2) << "the station read the whole flood: answers pile up in its memory";
+  std::printf("flood: %d of %d requests written by the client, %s taken in by the station\n", written.load(), kFlood,
+              taken[0].c_str());
+  ctx.TryCancel();
+  sender.join();
+  stream->Finish();
+  // What the station did take in from it ended in the log or not at all, and
+  // it answers the same certificate again.
+  v1::SignResponse first = SignOne(flood[0]);
+  EXPECT_EQ(first.code(), 0) << first.reason();
+  EXPECT_EQ(SignOne(flood[0]).certificate_id(), first.certificate_id());
+}
+
+TEST_F(HostileClientTest, ADisconnectMidStreamLeavesEachRequestIssuedOnceOrNotAtAll) {
+  constexpr int kRequests = 64;
+  std::vector<v1::SignRequest> requests;
+  for (int i = 0; i < kRequests; ++i) requests.push_back(Request("cut-" + std::to_string(i)));
+  std::map<std::string, std::string> answered;  // request_id -> certificate_id
+  {
+    grpc::ClientContext ctx;
+    auto stub = Stub();
+    auto stream = stub->SignStream(&ctx);
+    for (const auto& r : requests) ASSERT_TRUE(stream->Write(r));
+    v1::SignResponse response;
+    while (answered.size() < 5 && stream->Read(&response)) answered[response.request_id()] = response.certificate_id();
+    ctx.TryCancel();  // gone, with most requests in flight
+    stream->Finish();
+  }
+  // The line comes back and retries everything: answered ones get the same
+  // certificate, the others exactly one (original or fresh).
+  for (const auto& r : requests) {
+    v1::SignResponse again = SignOne(r);
+    ASSERT_EQ(again.code(), 0) << r.request_id() << ": " << again.reason();
+    auto it = answered.find(r.request_id());
+    if (it != answered.end()) {
+      EXPECT_EQ(again.certificate_id(), it->second) << r.request_id();
+    }
+    EXPECT_EQ(SignOne(r).certificate_id(), again.certificate_id()) << r.request_id();
+  }
+  ASSERT_EQ(server_->Stop(SIGTERM), 0) << server_->log();
+  auto verify = RunCommand({ProgramPath("stationctl"), "audit", "verify", "--config", dev_->setup.station_conf});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
+}  // namespace
+}  // namespace station::testing
