@@ -18,14 +18,7 @@ Status LoadToken(const toml::table& table, const std::string& path, TokenConfig&
   ST_RETURN_IF_ERROR(f.Path("module", token.module));
   ST_RETURN_IF_ERROR(f.String("uri", token.uri, true));
   ST_RETURN_IF_ERROR(f.Number("sessions", token.sessions, 0, 1024));
-  std::string sign_timeout;
-  ST_RETURN_IF_ERROR(f.String("sign_timeout", sign_timeout));
-  if (!sign_timeout.empty()) {
-    auto seconds = common::ParseDuration(sign_timeout);
-    if (!seconds.ok() || *seconds < 1 || *seconds > 600)
-      return f.Wrong("sign_timeout", "must be a duration from 1s to 10m, like \"10s\"");
-    token.sign_timeout_s = *seconds;
-  }
+  ST_RETURN_IF_ERROR(f.Duration("sign_timeout", token.sign_timeout_s, 1, 600));
   std::string pin_file, pin_env, pin_credential;
   ST_RETURN_IF_ERROR(f.Path("pin_file", pin_file));
   ST_RETURN_IF_ERROR(f.String("pin_env", pin_env));
@@ -54,14 +47,7 @@ Status LoadOfficers(const toml::table& table, const std::string& path, OfficersC
   Fields f(table, path, "officers");
   ST_RETURN_IF_ERROR(f.StringList("members", out.members));
   ST_RETURN_IF_ERROR(f.Number("approvals_required", out.approvals_required, 1, 16));
-  std::string ttl;
-  ST_RETURN_IF_ERROR(f.String("approval_ttl", ttl));
-  if (!ttl.empty()) {
-    auto seconds = common::ParseDuration(ttl);
-    if (!seconds.ok() || *seconds < 60 || *seconds > 7 * 86400)
-      return f.Wrong("approval_ttl", "must be a duration from 1m to 7d, like \"30m\" or \"1h\"");
-    out.approval_ttl_s = *seconds;
-  }
+  ST_RETURN_IF_ERROR(f.Duration("approval_ttl", out.approval_ttl_s, 60, 7 * 86400));
   ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   std::set<std::string> seen;
   for (const std::string& m : out.members) {
@@ -132,14 +118,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
     ST_RETURN_IF_ERROR(f.Number("max_streams", c.limits.max_streams, 1, 10000));
     ST_RETURN_IF_ERROR(f.Number("max_inflight_per_stream", c.limits.max_inflight_per_stream, 1, 65536));
     ST_RETURN_IF_ERROR(f.Number("max_message_bytes", c.limits.max_message_bytes, 1024, 4 << 20));
-    std::string idle;
-    ST_RETURN_IF_ERROR(f.String("stream_idle_timeout", idle));
-    if (!idle.empty()) {
-      auto seconds = common::ParseDuration(idle);
-      if (!seconds.ok() || *seconds < 1 || *seconds > 86400)
-        return f.Wrong("stream_idle_timeout", "must be a duration from 1s to 24h, like \"10m\"");
-      c.limits.stream_idle_timeout_s = *seconds;
-    }
+    ST_RETURN_IF_ERROR(f.Duration("stream_idle_timeout", c.limits.stream_idle_timeout_s, 1, 86400));
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   }
   if (const toml::table* audit = top.Table("audit")) {
@@ -149,14 +128,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
     ST_RETURN_IF_ERROR(f.Path("public_key", c.audit.public_key));
     ST_RETURN_IF_ERROR(f.String("origin", c.audit.origin));
     ST_RETURN_IF_ERROR(f.Number("checkpoint_every", c.audit.checkpoint_every, 1, 1 << 30));
-    std::string interval;
-    ST_RETURN_IF_ERROR(f.String("checkpoint_interval", interval));
-    if (!interval.empty()) {
-      auto seconds = common::ParseDuration(interval);
-      if (!seconds.ok() || *seconds < 1 || *seconds > 86400)
-        return f.Wrong("checkpoint_interval", "must be a duration from 1s to 24h, like \"60s\" or \"5m\"");
-      c.audit.checkpoint_interval_s = *seconds;
-    }
+    ST_RETURN_IF_ERROR(f.Duration("checkpoint_interval", c.audit.checkpoint_interval_s, 1, 86400));
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
     if (c.audit.key_uri.empty() != c.audit.origin.empty() || c.audit.key_uri.empty() != c.audit.public_key.empty())
       return f.Wrong("key_uri", "key_uri, public_key and origin go together (stationctl audit init-key prints them)");

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "station/common/duration.h"
+
 namespace station::config {
 
 namespace fs = std::filesystem;
@@ -50,6 +52,18 @@ Status Fields::Bool(const char* key, bool& out) {
   auto v = node->value<bool>();
   if (!v) return Wrong(key, "must be true or false");
   out = *v;
+  return {};
+}
+
+Status Fields::Duration(const char* key, int64_t& seconds, int64_t min_s, int64_t max_s) {
+  std::string text;
+  ST_RETURN_IF_ERROR(String(key, text));
+  if (text.empty() && !Present(key)) return {};
+  auto parsed = common::ParseDuration(text);
+  if (!parsed.ok() || *parsed < min_s || *parsed > max_s)
+    return Wrong(key, "must be a duration from " + common::FormatDuration(min_s) + " to " +
+                          common::FormatDuration(max_s) + ", like \"" + common::FormatDuration(seconds) + "\"");
+  seconds = *parsed;
   return {};
 }
 

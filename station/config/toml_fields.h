@@ -31,6 +31,9 @@ class Fields {
   // A path; relative ones are made absolute against the file's directory.
   Status Path(const char* key, std::string& out, bool required = false);
   Status Bool(const char* key, bool& out);
+  // A duration string ("90s", "5m", "1h") in seconds, from min_s to max_s;
+  // `seconds` keeps its value (the default) when the key is absent.
+  Status Duration(const char* key, int64_t& seconds, int64_t min_s, int64_t max_s);
   Status StringList(const char* key, std::vector<std::string>& out);
 
   template <typename N>

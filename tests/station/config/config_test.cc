@@ -67,6 +67,21 @@ TEST_F(ConfigTest, NamesTheFieldThatIsWrong) {
   EXPECT_FALSE(LoadStationConfig(dir_.path() + "/missing.conf").ok());
 }
 
+TEST_F(ConfigTest, ReadsDurationsWithinTheirBounds) {
+  auto c = LoadStationConfig(Write(std::string(kMinimal) + "[limits]\nstream_idle_timeout = \"90s\"\n"));
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->limits.stream_idle_timeout_s, 90);
+  EXPECT_EQ(c->token.sign_timeout_s, 10);  // the default when absent
+
+  auto zero = LoadStationConfig(Write(std::string(kMinimal) + "[limits]\nstream_idle_timeout = \"0s\"\n"));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("limits.stream_idle_timeout: must be a duration from 1s to 1d, like \"10m\""),
+            std::string::npos)
+      << zero.error().message;
+  auto words = LoadStationConfig(Write(std::string(kMinimal) + "[limits]\nstream_idle_timeout = \"soon\"\n"));
+  EXPECT_FALSE(words.ok());
+}
+
 TEST_F(ConfigTest, RequiresExactlyOnePinSource) {
   std::string two = kMinimal;
   two.replace(two.find("pin_file"), 0, "pin_env = \"STATION_PIN\"\n");
