@@ -21,8 +21,9 @@ Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& con
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // A station on the factory LAN that restarts is back within seconds: look
   // for it again soon (gRPC's default backoff starts at 1 s and grows to 120 s).
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: that is also each attempt's
+  // connect timeout (20 s), and a busy station needs it for the handshake.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   if (tune) tune(args);
   return grpc::CreateCustomChannel(config.target, grpc::SslCredentials(options), args);
