@@ -120,8 +120,12 @@ Result<Secret> ReadPin(const PinSource& source) {
 Result<PinReader> PinReaderFor(const PinSource& source) {
   if (source.kind != PinSource::Kind::kEnv) return PinReader([source] { return ReadPin(source); });
   ST_ASSIGN_OR_RETURN(Secret pin, ReadPin(source));
+  return KeptPin(std::move(pin));
+}
+
+PinReader KeptPin(Secret pin) {
   auto kept = std::make_shared<const Secret>(std::move(pin));
-  return PinReader([kept]() -> Result<Secret> { return kept->Copy(); });
+  return [kept]() -> Result<Secret> { return kept->Copy(); };
 }
 
 }  // namespace station::hsm

@@ -61,4 +61,7 @@ using PinReader = std::function<Result<Secret>()>;
 // is removed): that reader reads it now and keeps it for the logins to come.
 Result<PinReader> PinReaderFor(const PinSource& source);
 
+// A reader that keeps `pin` and hands out a copy for each login.
+PinReader KeptPin(Secret pin);
+
 }  // namespace station::hsm

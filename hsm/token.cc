@@ -68,8 +68,7 @@ Result<std::vector<CK_SLOT_ID>> FindTokenSlots(CK_FUNCTION_LIST* fn, const Pkcs1
 
 Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri, Secret pin,
                                            const TokenOptions& options) {
-  auto kept = std::make_shared<const Secret>(std::move(pin));
-  return Open(std::move(module), uri, PinReader([kept]() -> Result<Secret> { return kept->Copy(); }), options);
+  return Open(std::move(module), uri, KeptPin(std::move(pin)), options);
 }
 
 Result<std::shared_ptr<Token>> Token::Open(std::shared_ptr<Module> module, const Pkcs11Uri& uri,
