@@ -84,11 +84,11 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
         return !state->outbox.empty() || (state->reading_done && state->inflight == 0);
       });
       if (!woken) {
-        if (state->inflight == 0 && !state->reading_done &&
-            std::chrono::steady_clock::now() >= state->last_activity + idle_timeout) {
-          context->TryCancel();  // the reader's Read returns false
-          state->last_activity = std::chrono::steady_clock::now();
-        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now < state->last_activity + idle_timeout) continue;  // activity while it waited
+        if (state->inflight == 0 && !state->reading_done) context->TryCancel();  // the reader's Read returns false
+        // Requests still in work are not idleness: look again a whole timeout later, not at once.
+        state->last_activity = now;
         continue;
       }
       if (state->outbox.empty()) return;
