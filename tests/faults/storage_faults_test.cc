@@ -13,7 +13,6 @@
 #include <future>
 #include <unistd.h>
 
-#include "tests/support/csr_factory.h"
 #include "tests/support/station_fixture.h"
 #include "tests/support/subprocess.h"
 
@@ -30,21 +29,12 @@ class StorageFaultTest : public StationTest {
     if (mounted_) ::umount2(dev_->config.state_dir.c_str(), MNT_DETACH);
   }
 
-  issuance::IssueRequest Request(const std::string& id) {
-    issuance::IssueRequest request;
-    request.request_id = id;
-    auto& csr = csrs_[id];
-    if (csr.empty()) csr = MakeCsr("ec-p256", id).der;
-    request.csr_der = csr;
-    return request;
-  }
-
   // Submits the ids at once; each answer is checked against the log: a
   // certificate only with its record, a refusal only without one.
   std::vector<std::string> SubmitAll(const std::vector<std::string>& ids) {
     std::vector<std::future<Result<issuance::Issued>>> answers;
     for (const std::string& id : ids)
-      answers.push_back(std::async(std::launch::async, [this, id, r = Request(id)]() mutable {
+      answers.push_back(std::async(std::launch::async, [this, id, r = RequestFor(id)]() mutable {
         return Submit(kLine, std::move(r));
       }));
     std::vector<std::string> refused;
@@ -77,7 +67,6 @@ class StorageFaultTest : public StationTest {
   }
 
   bool mounted_ = false;
-  std::map<std::string, Bytes> csrs_;
 };
 
 TEST_F(StorageFaultTest, AFullDiskRefusesItemsAndIssuingResumesWhenSpaceReturns) {

@@ -9,13 +9,10 @@
 
 #include <chrono>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <future>
 #include <thread>
 
 #include "station/pki/files.h"
-#include "tests/support/csr_factory.h"
 #include "tests/support/station_fixture.h"
 
 namespace station::testing {
@@ -55,18 +52,7 @@ class TokenFaultTest : public StationTest {
     return text.rfind("logins=", 0) == 0 ? std::stol(text.substr(7)) : 0;
   }
 
-  // A request; a retry of an id sends the same CSR again, as a line does.
-  Result<issuance::Issued> Request(const std::string& id) {
-    issuance::IssueRequest request;
-    request.request_id = id;
-    {
-      std::lock_guard<std::mutex> lock(csrs_mu_);
-      auto& csr = csrs_[id];
-      if (csr.empty()) csr = MakeCsr("ec-p256", id).der;
-      request.csr_der = csr;
-    }
-    return Submit(kLine, std::move(request));
-  }
+  Result<issuance::Issued> Request(const std::string& id) { return Submit(kLine, RequestFor(id)); }
 
   // Issues and checks the certificate against the CA certificate.
   void ExpectIssues(const std::string& id) {
@@ -91,8 +77,6 @@ class TokenFaultTest : public StationTest {
   }
 
   std::string fault_file_, count_file_;
-  std::mutex csrs_mu_;
-  std::map<std::string, Bytes> csrs_;
 };
 
 TEST_F(TokenFaultTest, EachTokenErrorIsUnavailableAndHealsWhenItClears) {

@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "tests/support/csr_factory.h"
+
 namespace station::testing {
 
 void StationTest::Open(const std::function<void(config::StationConfig&)>& configure, const std::string& ca_key) {
@@ -24,6 +26,16 @@ Result<issuance::Issued> StationTest::Submit(const issuance::Caller& caller, iss
   station_->pipeline().Submit(caller, std::move(request),
                               [&](Result<issuance::Issued> r) { done.set_value(std::move(r)); });
   return done.get_future().get();
+}
+
+issuance::IssueRequest StationTest::RequestFor(const std::string& request_id) {
+  issuance::IssueRequest request;
+  request.request_id = request_id;
+  std::lock_guard<std::mutex> lock(csrs_mu_);
+  Bytes& csr = csrs_[request_id];
+  if (csr.empty()) csr = MakeCsr("ec-p256", request_id).der;
+  request.csr_der = csr;
+  return request;
 }
 
 }  // namespace station::testing

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "station/runtime/station.h"
@@ -23,9 +25,16 @@ class StationTest : public ::testing::Test {
   void Reopen();
   // One request through the pipeline, answered once its record is durable.
   Result<issuance::Issued> Submit(const issuance::Caller& caller, issuance::IssueRequest request);
+  // A request for a fresh P-256 device key; asked again for the same id, the
+  // same CSR, as a line retries. Thread-safe.
+  issuance::IssueRequest RequestFor(const std::string& request_id);
 
   std::unique_ptr<DevStation> dev_;
   std::unique_ptr<runtime::Station> station_;
+
+ private:
+  std::mutex csrs_mu_;
+  std::map<std::string, Bytes> csrs_;  // by request id
 };
 
 }  // namespace station::testing
