@@ -33,6 +33,7 @@ using X509Ptr = OsslPtr<X509, X509_free>;
 using X509ReqPtr = OsslPtr<X509_REQ, X509_REQ_free>;
 using X509NamePtr = OsslPtr<X509_NAME, X509_NAME_free>;
 using X509ExtPtr = OsslPtr<X509_EXTENSION, X509_EXTENSION_free>;
+using X509CrlPtr = OsslPtr<X509_CRL, X509_CRL_free>;
 using X509StorePtr = OsslPtr<X509_STORE, X509_STORE_free>;
 using X509StoreCtxPtr = OsslPtr<X509_STORE_CTX, X509_STORE_CTX_free>;
 using Asn1IntegerPtr = OsslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;

@@ -101,6 +101,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
   ST_RETURN_IF_ERROR(ftls.Path("cert", c.tls.cert, true));
   ST_RETURN_IF_ERROR(ftls.Path("key", c.tls.key, true));
   ST_RETURN_IF_ERROR(ftls.Path("client_ca", c.tls.client_ca, true));
+  ST_RETURN_IF_ERROR(ftls.Path("crl", c.tls.crl));
   ST_RETURN_IF_ERROR(ftls.NoUnknownKeys());
 
   if (const toml::table* iss = top.Table("issuance")) {

@@ -36,6 +36,7 @@ struct TlsConfig {
   std::string cert;       // server certificate chain, PEM
   std::string key;        // server private key, PEM, mode 0600
   std::string client_ca;  // the CA that issues line and officer client certificates
+  std::string crl;        // optional: PEM revocation list(s) of client_ca; revoked clients are refused
 };
 
 struct IssuanceConfig {

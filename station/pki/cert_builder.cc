@@ -130,8 +130,10 @@ Result<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* subject_key, EVP_PKEY* 
   if (X509_set_version(cert.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(cert.get(), serial.get()) != 1 ||
       X509_set_subject_name(cert.get(), subject.get()) != 1 ||
       X509_set_issuer_name(cert.get(), issuer_cert ? X509_get_subject_name(issuer_cert) : subject.get()) != 1 ||
-      X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) == nullptr ||
-      X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(spec.validity_days) * 86400) == nullptr ||
+      X509_gmtime_adj(X509_getm_notBefore(cert.get()), static_cast<long>(spec.starts_in_days) * 86400 - 3600) ==
+          nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(cert.get()),
+                      static_cast<long>(spec.starts_in_days + spec.validity_days) * 86400) == nullptr ||
       X509_set_pubkey(cert.get(), subject_key) != 1)
     return BuildError("certificate fields");
   std::vector<std::pair<int, std::string>> exts;

@@ -1,26 +1,58 @@
 #include "station/server/server.h"
 
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <cstdlib>
 
 #include "hsm/pin.h"
+#include "station/common/log.h"
 #include "station/pki/files.h"
+#include "station/server/client_crl.h"
 
 namespace station::server {
 
-Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls) {
+namespace {
+
+// TLS 1.3's suites, and for TLS 1.2 only ECDHE with AES-GCM: forward secrecy
+// and an AEAD, nothing else. gRPC reads this once, before its first TLS
+// context; setting it here also overrides a weaker list from the environment.
+constexpr const char* kCipherSuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384";
+
+}  // namespace
+
+Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls,
+                                                                       const std::string& crl_dir) {
   ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(tls.cert));
   ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(tls.key, "TLS key file " + tls.key, hsm::kMaxKeyFileBytes));
   ST_ASSIGN_OR_RETURN(std::string client_ca, pki::ReadFile(tls.client_ca));
-  grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = client_ca;
-  options.pem_key_cert_pairs.push_back({key.reveal(), cert});
-  return grpc::SslServerCredentials(options);
+  ::setenv("GRPC_SSL_CIPHER_SUITES", kCipherSuites, 1);
+  // gRPC's TLS credentials: TLS 1.2 at least (its default minimum, checked by
+  // tests/faults/tls_test.cc), the client's chain verified against client_ca,
+  // validity dates included, and the revocation list when there is one.
+  using grpc::experimental::IdentityKeyCertPair;
+  auto provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+      client_ca, std::vector<IdentityKeyCertPair>{{key.reveal(), cert}});
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!tls.crl.empty()) {
+    ST_ASSIGN_OR_RETURN(std::string summary, PrepareCrlDirectory(tls.crl, client_ca, crl_dir));
+    common::LogInfo(summary);
+    options.set_crl_directory(crl_dir);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 Result<std::unique_ptr<StationServer>> StationServer::Start(const config::StationConfig& config,
                                                             const std::string& listen_override) {
   std::unique_ptr<StationServer> s(new StationServer());
-  ST_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(config.tls));
+  ST_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(config.tls, config.state_dir + "/tls-crl"));
   ST_ASSIGN_OR_RETURN(s->station_, runtime::Station::Open(config));
   LineServiceLimits limits;
   limits.max_streams = config.limits.max_streams;

@@ -36,7 +36,9 @@ class StationServer {
   std::string address_;
 };
 
-// Server TLS credentials that require and verify a client certificate.
-Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls);
+// Server TLS credentials that require and verify a client certificate; with
+// [tls] crl, the revocation list is laid out in `crl_dir` and enforced.
+Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls,
+                                                                       const std::string& crl_dir);
 
 }  // namespace station::server

@@ -1,0 +1,21 @@
+// The revocation list for client certificates ([tls] crl): checked at start,
+// then laid out the way OpenSSL's hashed-directory lookup (and so gRPC's
+// set_crl_directory) reads it.
+#pragma once
+
+#include <string>
+
+#include "hsm/error.h"
+
+namespace station::server {
+
+// Reads the PEM CRLs in `crl_path`; each must be signed by one of the
+// certificates in `client_ca_pem` and not past its nextUpdate (OpenSSL would
+// refuse every client otherwise). Writes them into `dir` (emptied first) as
+// <issuer hash>.r<N> and returns a line for the log. An unusable list stops
+// the server: gRPC ignores a CRL it cannot find, and a revoked line must not
+// get in because a file was wrong.
+Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::string& client_ca_pem,
+                                        const std::string& dir);
+
+}  // namespace station::server
