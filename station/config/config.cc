@@ -75,8 +75,7 @@ size_t StationConfig::session_count() const {
   return token.sessions > 0 ? token.sessions : signer_count() + 2;
 }
 
-Result<StationConfig> LoadStationConfig(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(toml::table root, ParseToml(path));
+static Result<StationConfig> StationConfigFrom(const toml::table& root, const std::string& path) {
   StationConfig c;
   c.path = path;
   Fields top(root, path, "");
@@ -117,6 +116,8 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
   if (const toml::table* lim = top.Table("limits")) {
     Fields f(*lim, path, "limits");
     ST_RETURN_IF_ERROR(f.Number("max_streams", c.limits.max_streams, 1, 10000));
+    ST_RETURN_IF_ERROR(f.Number("max_streams_per_line", c.limits.max_streams_per_line, 1, 10000));
+    ST_RETURN_IF_ERROR(f.Duration("handshake_timeout", c.limits.handshake_timeout_s, 1, 300));
     ST_RETURN_IF_ERROR(f.Number("max_inflight_per_stream", c.limits.max_inflight_per_stream, 1, 65536));
     ST_RETURN_IF_ERROR(f.Number("max_message_bytes", c.limits.max_message_bytes, 1024, 4 << 20));
     ST_RETURN_IF_ERROR(f.Duration("stream_idle_timeout", c.limits.stream_idle_timeout_s, 1, 86400));
@@ -141,8 +142,7 @@ Result<StationConfig> LoadStationConfig(const std::string& path) {
   return c;
 }
 
-Result<LineConfig> LoadLineConfig(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(toml::table root, ParseToml(path));
+static Result<LineConfig> LineConfigFrom(const toml::table& root, const std::string& path) {
   LineConfig c;
   c.path = path;
   Fields top(root, path, "");
@@ -162,6 +162,26 @@ Result<LineConfig> LoadLineConfig(const std::string& path) {
 
 void ApplyTokenEnvironment(const TokenConfig& token) {
   for (const auto& [key, value] : token.env) ::setenv(key.c_str(), value.c_str(), 1);
+}
+
+Result<StationConfig> LoadStationConfig(const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, ParseToml(path));
+  return StationConfigFrom(root, path);
+}
+
+Result<StationConfig> ParseStationConfig(std::string_view text, const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, ParseTomlText(text, path));
+  return StationConfigFrom(root, path);
+}
+
+Result<LineConfig> LoadLineConfig(const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, ParseToml(path));
+  return LineConfigFrom(root, path);
+}
+
+Result<LineConfig> ParseLineConfig(std::string_view text, const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, ParseTomlText(text, path));
+  return LineConfigFrom(root, path);
 }
 
 }  // namespace station::config

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hsm/error.h"
@@ -50,6 +51,8 @@ struct IssuanceConfig {
 
 struct LimitsConfig {
   size_t max_streams = 64;                 // concurrent SignStream calls
+  size_t max_streams_per_line = 16;        // of those, from one line (client certificate CN)
+  int64_t handshake_timeout_s = 10;        // a connection that has not finished TLS by then is closed
   size_t max_inflight_per_stream = 256;    // a stream's requests being worked on at once
   size_t max_message_bytes = 64 * 1024;    // largest gRPC message accepted
   int64_t stream_idle_timeout_s = 600;      // a stream with nothing in flight and no message is ended
@@ -99,6 +102,8 @@ struct StationConfig {
 };
 
 Result<StationConfig> LoadStationConfig(const std::string& path);
+// The same from text; `path` names it in errors and anchors relative paths.
+Result<StationConfig> ParseStationConfig(std::string_view text, const std::string& path);
 
 // The line client's connection settings.
 struct LineConfig {
@@ -112,6 +117,7 @@ struct LineConfig {
 };
 
 Result<LineConfig> LoadLineConfig(const std::string& path);
+Result<LineConfig> ParseLineConfig(std::string_view text, const std::string& path);
 
 // Sets the token's environment (SOFTHSM2_CONF, a network HSM's client config)
 // for this process before the module is loaded.

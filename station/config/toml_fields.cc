@@ -3,10 +3,13 @@
 #include <filesystem>
 
 #include "station/common/duration.h"
+#include "station/pki/files.h"
 
 namespace station::config {
 
 namespace fs = std::filesystem;
+
+constexpr size_t kMaxTomlBytes = 1 << 20;
 
 Error ConfigError(const std::string& file, const std::string& field, const std::string& why,
                   const std::string& reason) {
@@ -17,10 +20,17 @@ Result<toml::table> ParseToml(const std::string& path, const std::string& reason
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     return MakeError(Code::kFailedPrecondition, reason, path + ": no such file");
-  if (fs::file_size(path, ec) > (1u << 20))
+  if (fs::file_size(path, ec) > kMaxTomlBytes)
     return MakeError(Code::kFailedPrecondition, reason, path + ": larger than 1 MiB");
+  auto text = pki::ReadFile(path, kMaxTomlBytes);
+  if (!text.ok()) return MakeError(Code::kFailedPrecondition, reason, text.error().message);
+  return ParseTomlText(*text, path, reason);
+}
+
+Result<toml::table> ParseTomlText(std::string_view text, const std::string& path, const std::string& reason) {
+  if (text.size() > kMaxTomlBytes) return MakeError(Code::kFailedPrecondition, reason, path + ": larger than 1 MiB");
   try {
-    return toml::parse_file(path);
+    return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     return MakeError(Code::kFailedPrecondition, reason,

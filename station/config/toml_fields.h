@@ -20,6 +20,10 @@ Error ConfigError(const std::string& file, const std::string& field, const std::
 
 // Parses a TOML file of at most 1 MiB.
 Result<toml::table> ParseToml(const std::string& path, const std::string& reason = "BAD_CONFIG");
+// The same from text; `path` names it in errors (and relative paths in it
+// are taken from its directory). The fuzzers start here.
+Result<toml::table> ParseTomlText(std::string_view text, const std::string& path,
+                                  const std::string& reason = "BAD_CONFIG");
 
 // Typed access to one table, remembering the keys it was asked about.
 class Fields {

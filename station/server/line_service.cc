@@ -7,33 +7,11 @@
 #include <thread>
 
 #include "station/server/caller.h"
+#include "station/server/request_message.h"
 #include "station/server/status.h"
 
 namespace station::server {
 namespace {
-
-// Copies at most `limit` + 1 entries, so that validation refuses an overlong
-// map with a clear reason without copying a hostile number of entries.
-void CopyBounded(const google::protobuf::Map<std::string, std::string>& from, size_t limit,
-                 std::map<std::string, std::string>& to) {
-  for (const auto& [key, value] : from) {
-    to[key] = value;
-    if (to.size() > limit) break;
-  }
-}
-
-issuance::IssueRequest ToIssueRequest(const v1::SignRequest& msg) {
-  issuance::IssueRequest req;
-  req.request_id = msg.request_id();
-  req.csr_der.assign(msg.csr_der().begin(), msg.csr_der().end());
-  req.profile = msg.profile();
-  req.device_id = msg.device_id();
-  CopyBounded(msg.attributes(), issuance::kMaxAttributes, req.attributes);
-  req.thing_name = msg.thing_name();
-  req.thing_type = msg.thing_type();
-  CopyBounded(msg.thing_attributes(), issuance::kMaxThingAttributes, req.thing_attributes);
-  return req;
-}
 
 // One SignStream's answers on their way out, and how many are still owed.
 // Shared with the pipeline's callbacks, which may outlive the handler's frame.
@@ -46,29 +24,14 @@ struct StreamState {
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
 };
 
-// Counts a stream against the limit for as long as it lives.
-class StreamSlot {
- public:
-  StreamSlot(std::atomic<size_t>& open, size_t max) : open_(open), ok_(open.fetch_add(1) < max) {}
-  ~StreamSlot() { open_.fetch_sub(1); }
-  bool ok() const { return ok_; }
-
- private:
-  std::atomic<size_t>& open_;
-  bool ok_;
-};
-
 }  // namespace
 
 grpc::Status LineService::SignStream(grpc::ServerContext* context,
                                      grpc::ServerReaderWriter<v1::SignResponse, v1::SignRequest>* stream) {
   auto caller = CallerFromContext(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.error());
-  StreamSlot slot(open_streams_, limits_.max_streams);
-  if (!slot.ok())
-    return ToGrpcStatus(MakeError(Code::kResourceExhausted, "TOO_MANY_STREAMS",
-                                  "the station serves at most " + std::to_string(limits_.max_streams) +
-                                      " streams at once; retry later"));
+  auto slot = slots_.Acquire(caller->identity);
+  if (!slot.ok()) return ToGrpcStatus(slot.error());
   auto state = std::make_shared<StreamState>();
 
   // The writer sends answers in completion order. gRPC allows one reader and

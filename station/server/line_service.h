@@ -7,19 +7,22 @@
 
 #include "station/config/config.h"
 #include "station/issuance/pipeline.h"
+#include "station/server/stream_slots.h"
 #include "station/v1/station.grpc.pb.h"
 
 namespace station::server {
 
 struct LineServiceLimits {
   size_t max_streams = 64;
+  size_t max_streams_per_line = 16;
   size_t max_inflight_per_stream = 256;  // in work or answered but not yet sent
   std::chrono::milliseconds stream_idle_timeout{600000};  // a stream with nothing in flight and no message
 };
 
 class LineService final : public v1::LineSigner::Service {
  public:
-  LineService(issuance::Pipeline& pipeline, const LineServiceLimits& limits) : pipeline_(pipeline), limits_(limits) {}
+  LineService(issuance::Pipeline& pipeline, const LineServiceLimits& limits)
+      : pipeline_(pipeline), limits_(limits), slots_(limits.max_streams, limits.max_streams_per_line) {}
 
   grpc::Status SignStream(grpc::ServerContext* context,
                           grpc::ServerReaderWriter<v1::SignResponse, v1::SignRequest>* stream) override;
@@ -30,7 +33,7 @@ class LineService final : public v1::LineSigner::Service {
  private:
   issuance::Pipeline& pipeline_;
   const LineServiceLimits limits_;
-  std::atomic<size_t> open_streams_{0};
+  StreamSlots slots_;
 };
 
 }  // namespace station::server

@@ -56,6 +56,7 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   ST_ASSIGN_OR_RETURN(s->station_, runtime::Station::Open(config));
   LineServiceLimits limits;
   limits.max_streams = config.limits.max_streams;
+  limits.max_streams_per_line = config.limits.max_streams_per_line;
   limits.max_inflight_per_stream = config.limits.max_inflight_per_stream;
   limits.stream_idle_timeout = std::chrono::seconds(config.limits.stream_idle_timeout_s);
   s->service_ = std::make_unique<LineService>(s->station_->pipeline(), limits);
@@ -79,6 +80,10 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 600000);
+  // A connection that has not finished its TLS handshake (no client
+  // certificate shown yet) is closed after this: strangers hold nothing long.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(config.limits.handshake_timeout_s * 1000));
   grpc::ResourceQuota quota("station");
   // Each stream holds a handler thread; leave room for unary calls.
   quota.SetMaxThreads(static_cast<int>(config.limits.max_streams) * 2 + 32);

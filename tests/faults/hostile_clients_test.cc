@@ -1,8 +1,14 @@
 // Hostile and broken clients against the real server: a 100 MB message,
-// streams that send nothing, a client that sends without reading, one that
-// disconnects mid-stream. Each is bounded, and a well-behaved line still gets
+// streams that send nothing, one line opening more than its share, a
+// connection that never starts TLS, a client that sends without reading, one
+// that disconnects mid-stream. Each is bounded, and a well-behaved line still gets
 // its certificates.
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -19,6 +25,7 @@ namespace station::testing {
 namespace {
 
 constexpr size_t kMaxStreams = 8;
+constexpr size_t kMaxStreamsPerLine = 4;
 constexpr size_t kMaxInflight = 16;
 
 class HostileClientTest : public ::testing::Test {
@@ -27,8 +34,9 @@ class HostileClientTest : public ::testing::Test {
     dev_ = MakeDevStation();
     ASSERT_TRUE(dev_);
     std::ofstream(dev_->setup.station_conf, std::ios::app)
-        << "\n[limits]\nmax_streams = " << kMaxStreams << "\nmax_inflight_per_stream = " << kMaxInflight
-        << "\nstream_idle_timeout = \"2s\"\n";
+        << "\n[limits]\nmax_streams = " << kMaxStreams << "\nmax_streams_per_line = " << kMaxStreamsPerLine
+        << "\nmax_inflight_per_stream = " << kMaxInflight
+        << "\nstream_idle_timeout = \"2s\"\nhandshake_timeout = \"2s\"\n";
     server_ = std::make_unique<Background>(ServerCommand({"--config", dev_->setup.station_conf}));
     const std::string address = server_->WaitForListening();
     ASSERT_FALSE(address.empty()) << server_->log();
@@ -36,12 +44,53 @@ class HostileClientTest : public ::testing::Test {
     ASSERT_TRUE(line.ok());
     line_ = *line;
     line_.target = address;
+    address_ = address;
   }
 
   std::unique_ptr<v1::LineSigner::Stub> Stub(const std::function<void(grpc::ChannelArguments&)>& tune = {}) {
     auto channel = client::MakeChannel(line_, tune);
     EXPECT_TRUE(channel.ok());
     return v1::LineSigner::NewStub(*channel);
+  }
+
+  // A stub for another line, with its own client certificate.
+  std::unique_ptr<v1::LineSigner::Stub> StubAs(const std::string& line) {
+    auto channel = client::MakeChannel(LineAs(*dev_, address_, MakeClientIdentity(*dev_, line)));
+    EXPECT_TRUE(channel.ok());
+    return v1::LineSigner::NewStub(*channel);
+  }
+
+  using Stream = std::unique_ptr<grpc::ClientReaderWriter<v1::SignRequest, v1::SignResponse>>;
+  // Opens `count` streams that send nothing; the contexts must outlive them.
+  static void OpenIdle(v1::LineSigner::Stub& stub, size_t count,
+                       std::vector<std::unique_ptr<grpc::ClientContext>>& contexts, std::vector<Stream>& streams) {
+    for (size_t i = 0; i < count; ++i) {
+      contexts.push_back(std::make_unique<grpc::ClientContext>());
+      streams.push_back(stub.SignStream(contexts.back().get()));
+    }
+  }
+
+  // A further stream of this stub is refused with `reason`.
+  static void ExpectStreamRefused(v1::LineSigner::Stub& stub, const std::string& reason) {
+    grpc::ClientContext ctx;
+    auto extra = stub.SignStream(&ctx);
+    v1::SignResponse response;
+    EXPECT_FALSE(extra->Read(&response));
+    grpc::Status refused = extra->Finish();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(refused.error_message().rfind(reason + ":", 0), 0u) << refused.error_message();
+  }
+
+  // One request on a fresh stream of this stub is signed.
+  void ExpectStreamServed(v1::LineSigner::Stub& stub, const std::string& id) {
+    grpc::ClientContext ctx;
+    auto fresh = stub.SignStream(&ctx);
+    v1::SignResponse response;
+    ASSERT_TRUE(fresh->Write(Request(id)));
+    ASSERT_TRUE(fresh->Read(&response));
+    EXPECT_EQ(response.code(), 0) << response.reason();
+    fresh->WritesDone();
+    EXPECT_TRUE(fresh->Finish().ok());
   }
 
   static v1::SignRequest Request(const std::string& id) {
@@ -70,6 +119,7 @@ class HostileClientTest : public ::testing::Test {
   std::unique_ptr<DevStation> dev_;
   std::unique_ptr<Background> server_;
   config::LineConfig line_;
+  std::string address_;
 };
 
 TEST_F(HostileClientTest, AHundredMegabyteMessageIsRefusedAndTheServerGoesOn) {
@@ -85,36 +135,64 @@ TEST_F(HostileClientTest, AHundredMegabyteMessageIsRefusedAndTheServerGoesOn) {
 }
 
 TEST_F(HostileClientTest, StreamsThatSendNothingAreCappedAndEnded) {
+  // Two lines take every stream the station serves, each up to its own limit.
   auto stub = Stub();
+  auto line_2 = StubAs("line-2");
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
-  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::SignRequest, v1::SignResponse>>> idle;
-  for (size_t i = 0; i < kMaxStreams; ++i) {
-    contexts.push_back(std::make_unique<grpc::ClientContext>());
-    idle.push_back(stub->SignStream(contexts.back().get()));
-  }
+  std::vector<Stream> idle;
+  OpenIdle(*stub, kMaxStreamsPerLine, contexts, idle);
+  OpenIdle(*line_2, kMaxStreams - kMaxStreamsPerLine, contexts, idle);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of them open on the server
 
-  grpc::ClientContext extra_ctx;
-  auto extra = stub->SignStream(&extra_ctx);
-  v1::SignResponse response;
-  EXPECT_FALSE(extra->Read(&response));
-  grpc::Status refused = extra->Finish();
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(refused.error_message().rfind("TOO_MANY_STREAMS", 0), 0u) << refused.error_message();
+  ExpectStreamRefused(*StubAs("line-3"), "TOO_MANY_STREAMS");
   ExpectLineServed("unary-while-streams-are-taken");  // unary calls are not streams
+  v1::SignResponse response;
 
   // After stream_idle_timeout (2 s) the station ends every one of them.
   for (auto& stream : idle) {
     EXPECT_FALSE(stream->Read(&response));
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  grpc::ClientContext ctx;
-  auto fresh = stub->SignStream(&ctx);
-  ASSERT_TRUE(fresh->Write(Request("on-a-fresh-stream")));
-  ASSERT_TRUE(fresh->Read(&response));
-  EXPECT_EQ(response.code(), 0) << response.reason();
-  fresh->WritesDone();
-  EXPECT_TRUE(fresh->Finish().ok());
+  ExpectStreamServed(*stub, "on-a-fresh-stream");
+}
+
+TEST_F(HostileClientTest, OneLineCannotTakeEveryStream) {
+  auto stub = Stub();
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<Stream> idle;
+  OpenIdle(*stub, kMaxStreamsPerLine, contexts, idle);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  ExpectStreamRefused(*stub, "TOO_MANY_STREAMS_FOR_LINE");
+  // The station has room, and another line gets it.
+  auto line_2 = StubAs("line-2");
+  ExpectStreamServed(*line_2, "line-2-while-line-1-is-full");
+  // Once line-1 closes a stream, it may open one again.
+  contexts.front()->TryCancel();
+  idle.front()->Finish();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ExpectStreamServed(*stub, "line-1-after-closing-one");
+}
+
+TEST_F(HostileClientTest, AConnectionThatNeverStartsTlsIsClosed) {
+  // A stranger connects and says nothing: no ClientHello, no certificate.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(address_.substr(address_.rfind(':') + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval limit{20, 0};  // gRPC's own default would keep it for 120 s
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  const auto start = std::chrono::steady_clock::now();
+  char byte;
+  ssize_t n = ::recv(fd, &byte, 1, 0);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  EXPECT_EQ(n, 0) << "the server did not close the connection (errno " << errno << ")";
+  EXPECT_GE(waited, std::chrono::milliseconds(1500));  // handshake_timeout is 2 s: not closed at once
+  ExpectLineServed("after-the-stranger");
 }
 
 TEST_F(HostileClientTest, AClientThatSendsWithoutReadingIsNotReadFurther) {

@@ -26,10 +26,6 @@ namespace {
 using SslCtxPtr = OsslPtr<SSL_CTX, SSL_CTX_free>;
 using SslPtr = OsslPtr<SSL, SSL_free>;
 
-struct ClientIdentity {
-  std::string cert, key;  // PEM files; empty: no client certificate
-};
-
 struct Handshake {
   bool ok = false;
   std::string version, cipher;
@@ -91,14 +87,6 @@ Handshake Probe(const std::string& address, const std::string& server_ca, int ve
   return out;
 }
 
-Result<EvpPkeyPtr> ReadKey(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(path));
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return MakeError(Code::kInvalidArgument, "KEY", "no key in " + path);
-  return key;
-}
-
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,11 +94,10 @@ class TlsTest : public ::testing::Test {
     dev_ = MakeDevStation();
     ASSERT_TRUE(dev_);
     dir_ = dev_->dir.path() + "/station/tls";
-    auto ca = pki::ReadCertsPem(dir_ + "/tls-ca.pem");
-    auto ca_key = ReadKey(dir_ + "/tls-ca.key");
-    ASSERT_TRUE(ca.ok() && ca_key.ok());
-    ca_ = std::move((*ca)[0]);
-    ca_key_ = std::move(*ca_key);
+    DevTlsCa ca = LoadDevTlsCa(*dev_);
+    ASSERT_TRUE(ca.cert && ca.key);
+    ca_ = std::move(ca.cert);
+    ca_key_ = std::move(ca.key);
     line_1_ = {dir_ + "/line-1.pem", dir_ + "/line-1.key"};
   }
 
@@ -138,23 +125,9 @@ class TlsTest : public ::testing::Test {
     EXPECT_EQ(count, ++refusals_[reason]) << what << ": the server did not log '" << reason << "'\n" << log;
   }
 
-  // A line certificate from `issuer_key` under `issuer` (the station's client CA by default).
   ClientIdentity MakeLine(const std::string& name, int starts_in_days, int validity_days, X509* issuer = nullptr,
-                          EVP_PKEY* issuer_key = nullptr, X509Ptr* cert_out = nullptr) {
-    pki::CertSpec spec;
-    spec.subject = "CN=" + name + ",OU=line,O=TLS test";
-    spec.extended_key_usage = "clientAuth";
-    spec.starts_in_days = starts_in_days;
-    spec.validity_days = validity_days;
-    auto key = pki::GenerateSoftwareKey("ec-p256");
-    EXPECT_TRUE(key.ok());
-    auto cert = pki::MakeCert(spec, key->get(), issuer_key ? issuer_key : ca_key_.get(), issuer ? issuer : ca_.get());
-    EXPECT_TRUE(cert.ok());
-    ClientIdentity id{dir_ + "/" + name + ".pem", dir_ + "/" + name + ".key"};
-    EXPECT_TRUE(pki::WriteFile(id.key, pki::PrivateKeyPem(key->get()), 0600).ok());
-    EXPECT_TRUE(pki::WriteFile(id.cert, pki::CertPem(cert->get())).ok());
-    if (cert_out) *cert_out = std::move(*cert);
-    return id;
+                          EVP_PKEY* issuer_key = nullptr) {
+    return MakeClientIdentity(*dev_, name, {"line", starts_in_days, validity_days, issuer, issuer_key});
   }
 
   // A revocation list signed by `key` as `issuer`, listing `revoked`, due
@@ -197,12 +170,7 @@ class TlsTest : public ::testing::Test {
 
   // One Sign through gRPC as the line with this identity.
   grpc::Status SignAs(const ClientIdentity& id, const std::string& request_id) {
-    auto line = config::LoadLineConfig(dev_->setup.line_conf);
-    EXPECT_TRUE(line.ok());
-    line->target = address_;
-    line->cert = id.cert;
-    line->key = id.key;
-    auto channel = client::MakeChannel(*line);
+    auto channel = client::MakeChannel(LineAs(*dev_, address_, id));
     EXPECT_TRUE(channel.ok());
     v1::SignRequest request;
     request.set_request_id(request_id);
@@ -288,9 +256,10 @@ TEST_F(TlsTest, ClientCertificatesOutsideTheirValidityOrFromAnotherCaAreRefused)
 }
 
 TEST_F(TlsTest, ARevokedClientCertificateIsRefusedWhenACrlIsConfigured) {
-  X509Ptr revoked_cert;
-  ClientIdentity revoked = MakeLine("line-revoked", 0, 365, nullptr, nullptr, &revoked_cert);
-  ConfigureCrl(WriteCrl({revoked_cert.get()}, 7));
+  ClientIdentity revoked = MakeLine("line-revoked", 0, 365);
+  auto revoked_cert = pki::ReadCertsPem(revoked.cert);
+  ASSERT_TRUE(revoked_cert.ok());
+  ConfigureCrl(WriteCrl({(*revoked_cert)[0].get()}, 7));
   StartServer();
   EXPECT_NE(server_->log().find("1 revoked"), std::string::npos) << server_->log();
 

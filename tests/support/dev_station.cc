@@ -1,5 +1,6 @@
 #include "tests/support/dev_station.h"
 
+#include <openssl/pem.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
 
 namespace station::testing {
@@ -47,6 +49,54 @@ std::unique_ptr<DevStation> MakeDevStation(const std::string& ca_key) {
   auto pin = pki::ReadFile(options.dir + "/secrets/user.pin");
   if (pin.ok()) station->user_pin = pin->substr(0, pin->find('\n'));
   return station;
+}
+
+DevTlsCa LoadDevTlsCa(const DevStation& dev) {
+  const std::string dir = dev.dir.path() + "/station/tls";
+  DevTlsCa ca;
+  auto certs = pki::ReadCertsPem(dir + "/tls-ca.pem");
+  auto key_pem = pki::ReadFile(dir + "/tls-ca.key");
+  if (!certs.ok() || !key_pem.ok()) {
+    ADD_FAILURE() << "no dev TLS CA in " << dir;
+    return ca;
+  }
+  ca.cert = std::move((*certs)[0]);
+  BioPtr bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
+  ca.key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  return ca;
+}
+
+ClientIdentity MakeClientIdentity(const DevStation& dev, const std::string& name, const ClientCertOptions& options) {
+  const std::string dir = dev.dir.path() + "/station/tls";
+  DevTlsCa ca;
+  if (options.issuer == nullptr) ca = LoadDevTlsCa(dev);
+  pki::CertSpec spec;
+  spec.subject = "CN=" + name + ",OU=" + options.role + ",O=Signing Station (test)";
+  spec.extended_key_usage = "clientAuth";
+  spec.starts_in_days = options.starts_in_days;
+  spec.validity_days = options.validity_days;
+  auto key = pki::GenerateSoftwareKey("ec-p256");
+  auto cert = key.ok() ? pki::MakeCert(spec, key->get(), options.issuer_key ? options.issuer_key : ca.key.get(),
+                                       options.issuer ? options.issuer : ca.cert.get())
+                       : Result<X509Ptr>(key.error());
+  if (!cert.ok()) {
+    ADD_FAILURE() << "client certificate " << name << ": " << cert.error().ToString();
+    return {};
+  }
+  ClientIdentity id{dir + "/" + name + ".pem", dir + "/" + name + ".key"};
+  EXPECT_TRUE(pki::WriteFile(id.key, pki::PrivateKeyPem(key->get()), 0600).ok());
+  EXPECT_TRUE(pki::WriteFile(id.cert, pki::CertPem(cert->get())).ok());
+  return id;
+}
+
+config::LineConfig LineAs(const DevStation& dev, const std::string& address, const ClientIdentity& id) {
+  auto line = config::LoadLineConfig(dev.setup.line_conf);
+  EXPECT_TRUE(line.ok());
+  if (!line.ok()) return {};
+  line->target = address;
+  line->cert = id.cert;
+  line->key = id.key;
+  return *line;
 }
 
 std::string ProgramPath(const std::string& name) { return std::string(STATION_BIN_DIR) + "/" + name; }

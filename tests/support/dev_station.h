@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hsm/ossl.h"
 #include "station/config/config.h"
 #include "station/setup/dev_setup.h"
 
@@ -34,6 +35,35 @@ struct DevStation {
 // Makes a development station with the given CA key type. Call once per test
 // process (the SoftHSM module reads SOFTHSM2_CONF once, when it is loaded).
 std::unique_ptr<DevStation> MakeDevStation(const std::string& ca_key = "ec-p256");
+
+// A client certificate and its key (PEM files).
+struct ClientIdentity {
+  std::string cert, key;
+};
+
+struct ClientCertOptions {
+  std::string role = "line";  // the OU
+  int starts_in_days = 0;     // notBefore (negative: in the past)
+  int validity_days = 365;
+  X509* issuer = nullptr;     // with issuer_key: another CA than the station's client CA
+  EVP_PKEY* issuer_key = nullptr;
+};
+
+// The dev station's TLS CA (tls/tls-ca.pem and its key file): it issues the
+// server, line and officer certificates. Null members if it cannot be read.
+struct DevTlsCa {
+  X509Ptr cert;
+  EvpPkeyPtr key;
+};
+DevTlsCa LoadDevTlsCa(const DevStation& dev);
+
+// A new client certificate "CN=<name>,OU=<role>" from the dev station's TLS CA
+// (tls/tls-ca.pem), written into its tls/ directory as NAME.pem and NAME.key.
+ClientIdentity MakeClientIdentity(const DevStation& dev, const std::string& name,
+                                  const ClientCertOptions& options = {});
+
+// The dev station's line.conf, pointed at `address`, as the client `id`.
+config::LineConfig LineAs(const DevStation& dev, const std::string& address, const ClientIdentity& id);
 
 // The path of a built program (station-server, stationctl, station-line).
 std::string ProgramPath(const std::string& name);
