@@ -2,7 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 
 namespace station::audit {
 namespace {
@@ -91,9 +94,15 @@ Result<AuditRecord> ParseCanonicalRecord(std::string_view data) {
   if (fields.size() != expected)
     return bad("expected " + std::to_string(expected) + " fields, found " + std::to_string(fields.size()));
   AuditRecord r;
+  // One encoding per record: decimal without leading zeros, within the field's type.
   auto number = [](const std::string& s, auto& out) {
-    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return false;
-    out = static_cast<std::remove_reference_t<decltype(out)>>(std::stoull(s));
+    using T = std::remove_reference_t<decltype(out)>;
+    if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    if (s.size() > 1 && s[0] == '0') return false;
+    errno = 0;
+    unsigned long long v = std::strtoull(s.c_str(), nullptr, 10);
+    if (errno == ERANGE || v > static_cast<unsigned long long>(std::numeric_limits<T>::max())) return false;
+    out = static_cast<T>(v);
     return true;
   };
   if (!number(fields[0], r.seq) || !number(fields[1], r.time_unix_ms)) return bad("seq or time is not a number");

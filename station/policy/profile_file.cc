@@ -351,8 +351,7 @@ Profile BuiltInDefaultProfile() {
   return p;
 }
 
-Result<Profile> LoadProfileFile(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(toml::table root, config::ParseToml(path, kReason));
+static Result<Profile> ProfileFrom(const toml::table& root, const std::string& path) {
   Profile p = BuiltInDefaultProfile();
   p.file = path;
   p.name = fs::path(path).stem().string();
@@ -396,6 +395,16 @@ Result<Profile> LoadProfileFile(const std::string& path) {
   ST_RETURN_IF_ERROR(top.NoUnknownKeys());
   ST_RETURN_IF_ERROR(CheckConsistency(top, p));
   return p;
+}
+
+Result<Profile> LoadProfileFile(const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, config::ParseToml(path, kReason));
+  return ProfileFrom(root, path);
+}
+
+Result<Profile> ParseProfile(std::string_view text, const std::string& path) {
+  ST_ASSIGN_OR_RETURN(toml::table root, config::ParseTomlText(text, path, kReason));
+  return ProfileFrom(root, path);
 }
 
 Result<std::vector<Profile>> LoadProfileDir(const std::string& dir) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "station/policy/profile.h"
@@ -16,6 +17,8 @@ Profile BuiltInDefaultProfile();
 // One profile file; its name is the file name without ".toml". Errors are
 // FAILED_PRECONDITION / BAD_PROFILE: "FILE: FIELD: what is wrong".
 Result<Profile> LoadProfileFile(const std::string& path);
+// The same from text; `path` gives the profile its name and names it in errors.
+Result<Profile> ParseProfile(std::string_view text, const std::string& path);
 
 // Every *.toml file in the directory, sorted by name. A "default.toml" replaces
 // the built-in default; otherwise the built-in one is added.
