@@ -174,6 +174,33 @@ TEST_F(HostileClientTest, OneLineCannotTakeEveryStream) {
   ExpectStreamServed(*stub, "line-1-after-closing-one");
 }
 
+TEST_F(HostileClientTest, AClientThatPingsTooOftenIsSentAway) {
+  // The server allows a ping every 10 s without data, two strikes; this
+  // client pings every 200 ms, with no call in flight.
+  auto pinger = client::MakeChannel(line_, [](grpc::ChannelArguments& args) {
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 200);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  });
+  auto polite = client::MakeChannel(line_);
+  ASSERT_TRUE(pinger.ok() && polite.ok());
+  for (auto* channel : {&*pinger, &*polite}) {
+    v1::SignResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ASSERT_TRUE(v1::LineSigner::NewStub(*channel)->Sign(&ctx, Request(channel == &*pinger ? "p" : "q"), &response).ok());
+    ASSERT_EQ((*channel)->GetState(false), GRPC_CHANNEL_READY);
+  }
+  // GOAWAY (too many pings) takes the pinger's connection down; the polite
+  // channel keeps its own.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);
+  while ((*pinger)->GetState(false) == GRPC_CHANNEL_READY && (*pinger)->WaitForStateChange(GRPC_CHANNEL_READY, deadline)) {
+  }
+  EXPECT_NE((*pinger)->GetState(false), GRPC_CHANNEL_READY) << "the server let a client ping every 200 ms";
+  EXPECT_EQ((*polite)->GetState(false), GRPC_CHANNEL_READY);
+  ExpectLineServed("after-the-pinger");
+}
+
 TEST_F(HostileClientTest, AConnectionThatNeverStartsTlsIsClosed) {
   // A stranger connects and says nothing: no ClientHello, no certificate.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
