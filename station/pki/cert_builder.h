@@ -49,11 +49,11 @@ const EVP_MD* DigestFor(EVP_PKEY* key);
 struct CertSpec {
   std::string subject;             // "CN=Station Dev CA,O=Example"
   int validity_days = 365;
-  int starts_in_days = 0;          // notBefore this many days from now (an hour back at 0, for clock skew)
   bool is_ca = false;
   int path_len = -1;               // for a CA: pathLenConstraint, -1 for none
   std::vector<std::string> san;    // "DNS:localhost", "IP:127.0.0.1"
   std::string extended_key_usage;  // "serverAuth", "clientAuth", or empty
+  int starts_in_days = 0;          // notBefore this many days from now (an hour back at 0, for clock skew)
 };
 
 // A certificate for `subject_key`, signed by `issuer_key` under `issuer_cert`
