@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 
 // A revocation list of a few hundred thousand lines is far below this.
 constexpr size_t kMaxCrlFileBytes = 16 << 20;
+// A list due this soon gets a warning at start: once due, every client is refused.
+constexpr long kWarnBeforeSeconds = 2 * 86400;
 
 Error CrlError(const std::string& crl_path, const std::string& what) {
   return MakeError(Code::kFailedPrecondition, "TLS_CRL_INVALID", "[tls] crl " + crl_path + ": " + what);
@@ -47,6 +49,7 @@ Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::
   std::map<unsigned long, int> per_hash;  // OpenSSL looks up <hash>.r0, .r1, ... until one is missing
   size_t revoked = 0;
   std::string earliest_next_update;
+  bool due_soon = false;
   for (const auto& crl : crls) {
     X509_NAME* issuer = X509_CRL_get_issuer(crl.get());
     X509* signer = nullptr;
@@ -65,6 +68,8 @@ Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::
     if (next_update != nullptr &&
         (earliest_next_update.empty() || pki::TimeText(next_update) < earliest_next_update))
       earliest_next_update = pki::TimeText(next_update);
+    Asn1TimePtr warn_from(X509_time_adj_ex(nullptr, 0, kWarnBeforeSeconds, nullptr));
+    if (next_update != nullptr && ASN1_TIME_compare(next_update, warn_from.get()) <= 0) due_soon = true;
     revoked += static_cast<size_t>(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get())));
 
     unsigned long hash = X509_NAME_hash_ex(issuer, nullptr, nullptr, nullptr);
@@ -76,10 +81,15 @@ Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::
     long size = BIO_get_mem_data(out.get(), &data);
     ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/" + name, std::string(data, static_cast<size_t>(size)), 0644));
   }
-  return "client certificate revocation: " + std::to_string(crls.size()) + " list(s) from " + crl_path + ", " +
-         std::to_string(revoked) + " revoked" +
-         (earliest_next_update.empty() ? "" : ", next update due " + earliest_next_update) +
-         "; a changed list takes effect at restart";
+  std::string summary = "client certificate revocation: " + std::to_string(crls.size()) + " list(s) from " +
+                        crl_path + ", " + std::to_string(revoked) + " revoked" +
+                        (earliest_next_update.empty() ? "" : ", next update due " + earliest_next_update) +
+                        "; a changed list takes effect at restart";
+  if (due_soon)
+    summary = "WARNING: the [tls] crl is due for its next update by " + earliest_next_update +
+              ": publish a fresh list and restart before then, or every line and officer will be refused. " +
+              summary;
+  return summary;
 }
 
 }  // namespace station::server
