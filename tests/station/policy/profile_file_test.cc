@@ -41,6 +41,10 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
       {base + "one_per_device = true\n", "one_per_device: needs [device_id] required = true"},
       {base + "[key]\nalgorithms = [\"ed25519\"]\n", "key.algorithms: 'ed25519'"},
       {base + "[attributes.vid]\npattern = \"[\"\n", "attributes.vid.pattern"},
+      // Bounded before std::regex sees them (the profile fuzzer's first finding).
+      {base + "[device_id]\npattern = \"^[a-z]{1,99999999999999999999}$\"\n", "a repetition count above 1024"},
+      {base + "[device_id]\npattern = \"^((a{100}){100}){100}$\"\n", "multiply past 65536"},
+      {base + "[device_id]\npattern = \"" + std::string(600, 'a') + "\"\n", "longer than 512 characters"},
       {base + "[[san]]\ntype = \"hardware-module-name\"\nvalue = \"x\"\n", "san[0].hw_type"},
       {"lines = [\"*\"\n", "profile.toml:"},  // a TOML syntax error, with line and column
   };
@@ -52,6 +56,14 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
     EXPECT_EQ(loaded.error().reason, "BAD_PROFILE") << c.text;
     EXPECT_NE(loaded.error().message.find(path), std::string::npos) << loaded.error().message;
     EXPECT_NE(loaded.error().message.find(c.field), std::string::npos) << "want '" << c.field << "' in: " << loaded.error().message;
+  }
+}
+
+TEST(ProfileFileTest, OrdinaryPatternsWithCountsAndEscapedBracesLoad) {
+  for (const char* pattern : {"^[0-9A-F]{16}$", "^[A-Z]{2}-[0-9]{4,6}$", "^a\\\\{99999\\\\}$"}) {
+    std::string text = std::string("lines = [\"*\"]\n[device_id]\npattern = \"") + pattern + "\"\n";
+    auto loaded = ParseProfile(text, "/etc/station/profiles/ids.toml");
+    EXPECT_TRUE(loaded.ok()) << pattern << ": " << loaded.error().ToString();
   }
 }
 
