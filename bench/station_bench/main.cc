@@ -73,12 +73,14 @@ Result<RawResult> RawInChild(const Options& o, const std::string& conf, size_t t
   return ParseRawResult(run.output.substr(run.output.rfind('{')));
 }
 
+constexpr size_t kProbeDevices = 300;
+
 // The highest rate the line reaches: a short run to find the order of it,
 // then one of about `seconds`.
 Result<client::SimulateSummary> MaxRate(const Options& o, const DevStation& st, const std::string& address,
                                         size_t streams) {
   client::SimulateOptions probe;
-  probe.devices = 300;
+  probe.devices = kProbeDevices;
   probe.streams = streams;
   ST_ASSIGN_OR_RETURN(auto first, RunLine(st.line_conf(), address, probe));
   client::SimulateOptions full = probe;
@@ -133,12 +135,22 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
   const Fields who = {{"ca_key", Report::Str(ca_key)}, {"cores", std::to_string(Cores())}};
   report.Add("raw", With(who, {{"threads", std::to_string(raw.threads)},
                                {"sessions", std::to_string(raw.sessions)},
-                               {"signs_per_second", Report::Num(raw.per_second)}}));
+                               {"signs_per_second", Report::Num(raw.per_second)},
+                               {"cores_busy", Report::Num(raw.cpu_seconds / raw.seconds, 2)},
+                               {"cpu_us_per_signature", Report::Num(raw.cpu_us_per_signature())}}));
   {
     ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, conf));
+    const double cpu_before = server->cpu_seconds();
     ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 4));
+    // The server's own CPU per certificate, whatever the line beside it takes:
+    // against cpu_us_per_signature, the share of the work that is the token's.
+    const double server_cpu_us =
+        (server->cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(max.issued + kProbeDevices);
     report.Add("e2e", With(who, With({{"workers", std::to_string(workers)},
-                                      {"e2e_over_raw", Report::Num(max.certs_per_second / raw.per_second, 3)}},
+                                      {"e2e_over_raw", Report::Num(max.certs_per_second / raw.per_second, 3)},
+                                      {"server_cpu_us_per_certificate", Report::Num(server_cpu_us)},
+                                      {"signature_share_of_server_cpu",
+                                       Report::Num(raw.cpu_us_per_signature() / server_cpu_us, 3)}},
                                      Latency(max))));
     ST_ASSIGN_OR_RETURN(auto half, AtRate(o, st, server->address(), max.certs_per_second * 0.5));
     report.Add("latency_50", With(who, Latency(half)));

@@ -16,6 +16,8 @@ struct RawResult {
   uint64_t signatures = 0;
   double seconds = 0;
   double per_second = 0;
+  double cpu_seconds = 0;  // the process's CPU time over the run, all threads
+  double cpu_us_per_signature() const { return signatures ? cpu_seconds * 1e6 / static_cast<double>(signatures) : 0; }
   std::string Json() const;
 };
 

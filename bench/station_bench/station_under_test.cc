@@ -88,6 +88,20 @@ ServerProcess::~ServerProcess() {
 size_t ServerProcess::peak_rss_kib() const { return StatusKib(process_->pid(), "VmHWM"); }
 size_t ServerProcess::rss_kib() const { return StatusKib(process_->pid(), "VmRSS"); }
 
+double ServerProcess::cpu_seconds() const {
+  // /proc/PID/stat: utime and stime are fields 14 and 15, after "(comm)".
+  std::ifstream in("/proc/" + std::to_string(process_->pid()) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;
+  unsigned long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 Result<client::SimulateSummary> RunLine(const std::string& line_conf, const std::string& address,
                                         client::SimulateOptions options) {
   ST_ASSIGN_OR_RETURN(config::LineConfig config, config::LoadLineConfig(line_conf));

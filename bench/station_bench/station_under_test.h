@@ -50,6 +50,8 @@ class ServerProcess {
   // The server's peak and current resident memory, from /proc (KiB).
   size_t peak_rss_kib() const;
   size_t rss_kib() const;
+  // CPU time the server has used so far, all threads, user and system (seconds).
+  double cpu_seconds() const;
 
  private:
   ServerProcess() = default;
