@@ -17,7 +17,8 @@
 // SoftHSM signs faster than SIGN_LATENCY). The wait is a sleep outside any
 // lock, so sessions overlap like remote calls.
 // Read once, when the module is first asked for its function list. It also
-// injects faults on command (faults.h) for the hardening tests.
+// injects faults on command (faults.h) for the hardening tests, and keeps
+// account of its time for the benchmark (timing.h).
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
 
@@ -29,6 +30,7 @@
 #include <thread>
 
 #include "faults.h"
+#include "timing.h"
 
 namespace {
 
@@ -101,8 +103,10 @@ CK_RV Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
   const netsim::Injection now = netsim::CurrentFault();
   if (CK_RV rv = Apply(now); rv != CKR_OK) return rv;
   if (now.fault == Fault::kHang) HangWhileTold();
+  const auto start = netsim::TimingClock::now();
   CK_RV rv = Signing(sig != nullptr, [&] { return g_real->C_Sign(s, data, len, sig, sig_len); });
   if (rv == CKR_OK && sig != nullptr) {
+    netsim::TimeSign(s, start, netsim::TimingClock::now());
     netsim::CountSign();
     if (now.fault == Fault::kCorruptSignature && *sig_len > 0) sig[*sig_len - 1] ^= 0x01;
   }
@@ -116,7 +120,10 @@ CK_RV SignFinal(CK_SESSION_HANDLE s, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
 CK_RV SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key) {
   Wait(g_settings.call_latency);
   if (CK_RV rv = Injected(); rv != CKR_OK) return rv;
-  return g_real->C_SignInit(s, m, key);
+  const auto start = netsim::TimingClock::now();
+  CK_RV rv = g_real->C_SignInit(s, m, key);
+  netsim::TimeSignInit(s, start, netsim::TimingClock::now());
+  return rv;
 }
 
 CK_RV FindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n) {
@@ -170,6 +177,11 @@ CK_RV CloseAllSessions(CK_SLOT_ID slot) {
   return rv;
 }
 
+CK_RV Finalize(CK_VOID_PTR reserved) {
+  netsim::WriteTiming();
+  return g_real->C_Finalize(reserved);
+}
+
 void Load() {
   const char* path = std::getenv("STATION_NETSIM_MODULE");
   if (path == nullptr || *path == '\0') {
@@ -190,6 +202,7 @@ void Load() {
   g_list.C_Sign = Sign;
   g_list.C_SignFinal = SignFinal;
   g_list.C_SignInit = SignInit;
+  g_list.C_Finalize = Finalize;
   g_list.C_FindObjectsInit = FindObjectsInit;
   g_list.C_FindObjects = FindObjects;
   g_list.C_GetAttributeValue = GetAttributeValue;
