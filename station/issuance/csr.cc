@@ -79,11 +79,10 @@ struct DeviceKey {
   bool rsa = false;
 };
 
-Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params) {
+Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params, int selection = EVP_PKEY_PUBLIC_KEY) {
   OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &key, selection, params) != 1)
     return Refuse("KEY_UNSUPPORTED", "the CSR's public key cannot be decoded");
   return EvpPkeyPtr(key);
 }
@@ -92,12 +91,8 @@ Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params) {
 EvpPkeyPtr CurveTemplate(const char* group) {
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
                          OSSL_PARAM_construct_end()};
-  OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEY_PARAMETERS, params) != 1)
-    ERR_clear_error();
-  return EvpPkeyPtr(key);
+  auto key = FromParams("EC", params, EVP_PKEY_KEY_PARAMETERS);
+  return key.ok() ? std::move(*key) : nullptr;  // null: EcKey refuses every key of that curve
 }
 
 Result<DeviceKey> EcKey(der::View parameters, der::View point) {
