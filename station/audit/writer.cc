@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "station/common/log.h"
+#include "station/common/thread_name.h"
 
 namespace station::audit {
 Error RequestIdReused(const std::string& request_id) {
@@ -45,7 +46,10 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
   w->published_checkpoint_ = state.checkpoint_size;
   w->last_checkpoint_attempt_ = std::chrono::steady_clock::now();
   w->committed_seq_ = w->head_seq_;
-  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  w->thread_ = std::thread([p = w.get()] {
+    common::NameThisThread("audit-writer");
+    p->Run();
+  });
   return w;
 }
 
@@ -66,7 +70,8 @@ void AuditWriter::Enqueue(Pending pending) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
       queue_.push_back(std::move(pending));
-      cv_.notify_one();
+      // The writer waits for the first record, or for a full batch while it gathers.
+      if (queue_.size() == 1 || queue_.size() >= options_.max_batch) cv_.notify_one();
       return;
     }
   }
@@ -87,6 +92,16 @@ uint64_t AuditWriter::last_seq() const {
   return committed_seq_;
 }
 
+void AuditWriter::SetSaturationProbe(std::function<bool()> saturated) {
+  std::lock_guard<std::mutex> lock(mu_);
+  saturated_ = std::move(saturated);
+}
+
+uint64_t AuditWriter::commits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return commits_;
+}
+
 void AuditWriter::Run() {
   for (;;) {
     std::deque<Pending> batch;
@@ -99,6 +114,10 @@ void AuditWriter::Run() {
         cv_.wait(lock, ready);
       }
       if (queue_.empty() && stopping_) break;
+      // Saturated: requests queue for the CPU, so waiting a moment costs them
+      // little, and fewer, larger commits leave more CPU for the rest.
+      if (options_.commit_delay.count() > 0 && saturated_ && saturated_())
+        cv_.wait_for(lock, options_.commit_delay, [this] { return stopping_ || queue_.size() >= options_.max_batch; });
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -203,6 +222,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
   } else {
     std::lock_guard<std::mutex> lock(mu_);
     committed_seq_ = head_seq_;
+    ++commits_;
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
 }

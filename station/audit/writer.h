@@ -3,7 +3,9 @@
 // Workers hand over finished records; one thread takes every record waiting
 // (up to max_batch), appends them in one transaction, fsyncs once, and only
 // then tells each waiting request its record is durable. A certificate is
-// never released before that call.
+// never released before that call. While the station is saturated, it first
+// gathers records for up to commit_delay: fewer, larger commits cost less CPU
+// per record, and the requests are queueing anyway. Otherwise it commits at once.
 //
 // The same thread keeps the Merkle tree's right edge and signs a checkpoint
 // every `checkpoint_every` records, after `checkpoint_interval` when fewer
@@ -46,6 +48,9 @@ struct WriterOptions {
   uint64_t checkpoint_every = 1000;
   std::chrono::milliseconds checkpoint_interval{60'000};
   std::optional<CheckpointSigner> signer;  // none: no checkpoints (tests of the bare log)
+  // While the station is saturated (SetSaturationProbe), how long the writer
+  // gathers records before a commit; 0: never. bench/README.md has what it saves.
+  std::chrono::microseconds commit_delay{2000};
   // false: commits are not synced (SQLite synchronous=OFF), so a crash loses
   // the last ones. Only for measuring what durability costs (station-bench).
   bool durable = true;
@@ -82,10 +87,17 @@ class AuditWriter {
   // for Append, or with the effect's refusal (nothing is then recorded).
   void AppendAction(AuditRecord draft, Effect effect, Done done);
 
+  // Whether requests are waiting for the station's CPU (called by the writer
+  // thread, under its lock: it must be quick and take no lock that is held
+  // while calling into the writer). nullptr: never saturated, the default.
+  void SetSaturationProbe(std::function<bool()> saturated);
+
   // Commits what is queued and stops the thread. Appends after this fail.
   void Stop();
 
   uint64_t last_seq() const;
+  // Group commits made since Open (last_seq / commits: records per commit).
+  uint64_t commits() const;
   // The tree size of the latest signed checkpoint (0: none yet).
   uint64_t checkpoint_size() const noexcept { return published_checkpoint_.load(); }
 
@@ -123,11 +135,13 @@ class AuditWriter {
   bool last_checkpoint_failed_ = false;                            // writer thread only
   std::atomic<uint64_t> published_checkpoint_{0};
 
-  mutable std::mutex mu_;  // guards queue_, stopping_, committed_seq_
+  mutable std::mutex mu_;  // guards queue_, stopping_, committed_seq_, commits_, saturated_
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
   uint64_t committed_seq_ = 0;
+  uint64_t commits_ = 0;
+  std::function<bool()> saturated_;
   std::thread thread_;
 };
 

@@ -126,6 +126,7 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
   if (const toml::table* audit = top.Table("audit")) {
     Fields f(*audit, path, "audit");
     ST_RETURN_IF_ERROR(f.Number("max_batch", c.audit.max_batch, 1, 65536));
+    ST_RETURN_IF_ERROR(f.Number("commit_delay_ms", c.audit.commit_delay_ms, 0, 100));
     ST_RETURN_IF_ERROR(f.String("key_uri", c.audit.key_uri));
     ST_RETURN_IF_ERROR(f.Path("public_key", c.audit.public_key));
     ST_RETURN_IF_ERROR(f.String("origin", c.audit.origin));

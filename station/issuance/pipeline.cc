@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "station/common/log.h"
+#include "station/common/thread_name.h"
 #include "station/issuance/csr.h"
 #include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
@@ -41,13 +42,29 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
   size_t signers = options.signers == 0 ? workers : options.signers;
   p->sign_queue_limit_ = 2 * signers;
   p->signing_.resize(signers);
-  for (size_t i = 0; i < workers; ++i) p->workers_.emplace_back([raw = p.get()] { raw->WorkerLoop(); });
-  for (size_t i = 0; i < signers; ++i) p->signers_.emplace_back([raw = p.get(), i] { raw->SignLoop(i); });
-  p->watchdog_ = std::thread([raw = p.get()] { raw->WatchLoop(); });
+  for (size_t i = 0; i < workers; ++i)
+    p->workers_.emplace_back([raw = p.get(), i] {
+      common::NameThisThread("worker-" + std::to_string(i));
+      raw->WorkerLoop();
+    });
+  for (size_t i = 0; i < signers; ++i)
+    p->signers_.emplace_back([raw = p.get(), i] {
+      common::NameThisThread("signer-" + std::to_string(i));
+      raw->SignLoop(i);
+    });
+  p->watchdog_ = std::thread([raw = p.get()] {
+    common::NameThisThread("sign-watchdog");
+    raw->WatchLoop();
+  });
+  // Saturated: every worker has another request waiting behind the one it does.
+  writer->SetSaturationProbe([raw = p.get(), workers] { return raw->queued_.load() >= workers; });
   return p;
 }
 
-Pipeline::~Pipeline() { Shutdown(); }
+Pipeline::~Pipeline() {
+  Shutdown();
+  writer_->SetSaturationProbe(nullptr);
+}
 
 void Pipeline::Submit(Caller caller, IssueRequest request, Done done) {
   bool stopping;
@@ -56,6 +73,7 @@ void Pipeline::Submit(Caller caller, IssueRequest request, Done done) {
     stopping = stopping_;
     if (!stopping && queue_.size() < options_.queue_depth) {
       queue_.push_back(Job{std::move(caller), std::move(request), std::move(done)});
+      queued_ = queue_.size();
       cv_.notify_one();
       return;
     }
@@ -106,6 +124,7 @@ void Pipeline::WorkerLoop() {
       if (queue_.empty()) return;  // stopping and drained
       job = std::move(queue_.front());
       queue_.pop_front();
+      queued_ = queue_.size();
     }
     Process(job);
   }

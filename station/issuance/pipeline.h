@@ -132,6 +132,7 @@ class Pipeline {
   std::mutex mu_;  // guards queue_ and stopping_
   std::condition_variable cv_;
   std::deque<Job> queue_;
+  std::atomic<size_t> queued_{0};  // queue_.size(), for the audit writer's probe
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 

@@ -91,6 +91,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   }
   audit::WriterOptions audit_options;
   audit_options.max_batch = config.audit.max_batch;
+  audit_options.commit_delay = std::chrono::milliseconds(config.audit.commit_delay_ms);
   audit_options.checkpoint_every = config.audit.checkpoint_every;
   audit_options.checkpoint_interval = std::chrono::seconds(config.audit.checkpoint_interval_s);
   audit_options.durable = !config.audit.bench_undurable;

@@ -42,6 +42,7 @@ class Station {
   officer::RegistryDesk& registry_desk() noexcept { return *registry_desk_; }
   audit::AuditReader& audit_reader() noexcept { return *reader_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
+  uint64_t audit_commits() const { return writer_->commits(); }
 
   // Finishes queued requests, then makes the audit log durable and closes it.
   void Shutdown();

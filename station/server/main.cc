@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   auto stats = (*server)->station().pipeline().stats();
   common::LogInfo("stopped; issued " + std::to_string(stats.issued) + ", replayed " + std::to_string(stats.replayed) +
                   ", refused " + std::to_string(stats.failed) + "; audit log durable at seq " +
-                  std::to_string((*server)->station().audit_last_seq()));
+                  std::to_string((*server)->station().audit_last_seq()) + " (" +
+                  std::to_string((*server)->station().audit_commits()) + " commits since start)");
   // Everything is durable and closed: the audit log committed, the token
   // finalized. Skip static teardown, where gRPC waits seconds for its own threads.
   server->reset();

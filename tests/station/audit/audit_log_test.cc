@@ -156,6 +156,68 @@ TEST_F(AuditLogTest, AppendsAChainThatVerifies) {
   }).ok());
 }
 
+// A gathering writer that never stopped gathering would hang these tests:
+// each waits for its records far less long than the delay.
+constexpr auto kLongDelay = std::chrono::seconds(120);
+constexpr auto kPatience = std::chrono::seconds(30);
+
+std::future<Result<AppendOutcome>> AppendLater(AuditWriter& writer, int i) {
+  auto done = std::make_shared<std::promise<Result<AppendOutcome>>>();
+  writer.Append(Draft(i), {}, [done](Result<AppendOutcome> o) { done->set_value(std::move(o)); });
+  return done->get_future();
+}
+
+TEST_F(AuditLogTest, WhileTheStationIsSaturatedRecordsAreGatheredIntoOneCommit) {
+  WriterOptions options = Options(4);
+  options.commit_delay = kLongDelay;
+  auto writer = AuditWriter::Open(db(), std::move(options));
+  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
+  (*writer)->SetSaturationProbe([] { return true; });
+  std::vector<std::future<Result<AppendOutcome>>> done;
+  done.push_back(AppendLater(**writer, 0));
+  // Time for the writer to wake for the first record: it must wait for the rest.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 1; i < 4; ++i) done.push_back(AppendLater(**writer, i));
+  // A full batch (max_batch 4) ends the gathering before the delay.
+  for (auto& d : done) {
+    ASSERT_EQ(d.wait_for(kPatience), std::future_status::ready);
+    EXPECT_TRUE(d.get().ok());
+  }
+  EXPECT_EQ((*writer)->commits(), 1u);
+  EXPECT_EQ((*writer)->last_seq(), 4u);
+}
+
+TEST_F(AuditLogTest, AStationThatIsNotSaturatedCommitsEachRecordAtOnce) {
+  WriterOptions options = Options(4);
+  options.commit_delay = kLongDelay;
+  auto writer = AuditWriter::Open(db(), std::move(options));
+  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
+  (*writer)->SetSaturationProbe([] { return false; });
+  for (int i = 0; i < 3; ++i) {
+    auto done = AppendLater(**writer, i);
+    ASSERT_EQ(done.wait_for(kPatience), std::future_status::ready) << "a lone record waited for company";
+    EXPECT_TRUE(done.get().ok());
+  }
+  EXPECT_EQ((*writer)->commits(), 3u);
+}
+
+TEST_F(AuditLogTest, StopCommitsTheRecordsAGatheringWriterHolds) {
+  WriterOptions options = Options(64);
+  options.commit_delay = kLongDelay;
+  auto writer = AuditWriter::Open(db(), std::move(options));
+  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
+  (*writer)->SetSaturationProbe([] { return true; });
+  auto first = AppendLater(**writer, 1);
+  auto second = AppendLater(**writer, 2);
+  auto stopped = std::async(std::launch::async, [&] { (*writer)->Stop(); });
+  ASSERT_EQ(stopped.wait_for(kPatience), std::future_status::ready) << "Stop waited out the gathering";
+  ASSERT_EQ(first.wait_for(kPatience), std::future_status::ready);
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(second.get().ok());
+  EXPECT_EQ((*writer)->last_seq(), 2u);
+  EXPECT_FALSE(Verify().problem.has_value());
+}
+
 TEST_F(AuditLogTest, ContinuesTheChainAfterReopening) {
   AppendInOrder(13);  // checkpoints at 10 and (shutdown) 13
   {

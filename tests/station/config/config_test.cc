@@ -45,6 +45,7 @@ TEST_F(ConfigTest, LoadsDefaultsAndResolvesRelativePaths) {
   EXPECT_EQ(c->issuance.queue_depth, 4096u);
   EXPECT_GT(c->worker_count(), 0u);
   EXPECT_EQ(c->session_count(), c->worker_count() + 2);
+  EXPECT_EQ(c->audit.commit_delay_ms, 2);
 }
 
 TEST_F(ConfigTest, NamesTheFieldThatIsWrong) {
@@ -55,6 +56,10 @@ TEST_F(ConfigTest, NamesTheFieldThatIsWrong) {
   auto range = LoadStationConfig(Write(std::string(kMinimal) + "[issuance]\nmax_csr_bytes = 10\n"));
   ASSERT_FALSE(range.ok());
   EXPECT_NE(range.error().message.find("issuance.max_csr_bytes"), std::string::npos);
+
+  auto delay = LoadStationConfig(Write(std::string(kMinimal) + "[audit]\ncommit_delay_ms = 101\n"));
+  ASSERT_FALSE(delay.ok());
+  EXPECT_NE(delay.error().message.find("audit.commit_delay_ms"), std::string::npos) << delay.error().message;
 
   auto type = LoadStationConfig(Write(std::string(kMinimal) + "[limits]\nmax_streams = \"many\"\n"));
   ASSERT_FALSE(type.ok());

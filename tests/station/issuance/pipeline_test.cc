@@ -240,5 +240,26 @@ TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
   EXPECT_EQ(refused + issued, promises.size());
 }
 
+// A burst queues requests behind the workers: the audit writer then gathers
+// records into a few commits instead of syncing the disk for every few.
+TEST(PipelineQueueTest, ABurstIsRecordedInFewCommits) {
+  auto dev = testing::MakeDevStation();
+  ASSERT_TRUE(dev);
+  dev->config.issuance.workers = 1;
+  dev->config.audit.commit_delay_ms = 100;
+  auto station = runtime::Station::Open(dev->config);
+  ASSERT_TRUE(station.ok());
+  std::vector<Bytes> csrs;
+  for (int i = 0; i < 64; ++i) csrs.push_back(testing::MakeCsr("ec-p256").der);
+  std::vector<std::promise<Result<Issued>>> promises(csrs.size());
+  for (size_t i = 0; i < csrs.size(); ++i)
+    (*station)->pipeline().Submit(kLine, Request("b" + std::to_string(i), csrs[i]),
+                                  [&promises, i](Result<Issued> r) { promises[i].set_value(std::move(r)); });
+  for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
+  EXPECT_EQ((*station)->audit_last_seq(), 64u);
+  // Once the queue has drained, what is left commits at once: a few, not one.
+  EXPECT_LE((*station)->audit_commits(), 8u);
+}
+
 }  // namespace
 }  // namespace station::issuance
