@@ -56,8 +56,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
     common::NameThisThread("sign-watchdog");
     raw->WatchLoop();
   });
-  // Saturated: every worker has another request waiting behind the one it does.
-  writer->SetSaturationProbe([raw = p.get(), workers] { return raw->queued_.load() >= workers; });
+  // Saturated: every worker has several requests waiting (one or two queue
+  // now and then at half load; at full load hundreds do).
+  writer->SetSaturationProbe([raw = p.get(), workers] { return raw->queued_.load() >= 4 * workers; });
   return p;
 }
 

@@ -257,7 +257,8 @@ TEST(PipelineQueueTest, ABurstIsRecordedInFewCommits) {
                                   [&promises, i](Result<Issued> r) { promises[i].set_value(std::move(r)); });
   for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
   EXPECT_EQ((*station)->audit_last_seq(), 64u);
-  // Once the queue has drained, what is left commits at once: a few, not one.
+  // Without gathering: ~40 commits. The last records, once the queue has
+  // drained, may commit at once: a few commits, or one.
   EXPECT_LE((*station)->audit_commits(), 8u);
 }
 
