@@ -78,6 +78,17 @@ class AuditLogTest : public ::testing::Test {
     return options;
   }
   Result<std::unique_ptr<AuditWriter>> OpenWriter(size_t max_batch = 8) { return AuditWriter::Open(db(), Options(max_batch)); }
+  // A writer told the station is (or is not) saturated, that would gather
+  // for longer than any test waits.
+  std::unique_ptr<AuditWriter> GatheringWriter(size_t max_batch, bool saturated) {
+    WriterOptions options = Options(max_batch);
+    options.commit_delay = std::chrono::seconds(120);
+    auto writer = AuditWriter::Open(db(), std::move(options));
+    EXPECT_TRUE(writer.ok()) << writer.error().ToString();
+    if (!writer.ok()) return nullptr;
+    (*writer)->SetSaturationProbe([saturated] { return saturated; });
+    return std::move(*writer);
+  }
   VerifyReport Verify() {
     auto handle = OpenDb(db(), false);
     EXPECT_TRUE(handle.ok());
@@ -156,9 +167,8 @@ TEST_F(AuditLogTest, AppendsAChainThatVerifies) {
   }).ok());
 }
 
-// A gathering writer that never stopped gathering would hang these tests:
-// each waits for its records far less long than the delay.
-constexpr auto kLongDelay = std::chrono::seconds(120);
+// A writer that gathered when it should not would keep these tests waiting
+// for its 120 s delay: they wait 30 s at most.
 constexpr auto kPatience = std::chrono::seconds(30);
 
 std::future<Result<AppendOutcome>> AppendLater(AuditWriter& writer, int i) {
@@ -168,53 +178,44 @@ std::future<Result<AppendOutcome>> AppendLater(AuditWriter& writer, int i) {
 }
 
 TEST_F(AuditLogTest, WhileTheStationIsSaturatedRecordsAreGatheredIntoOneCommit) {
-  WriterOptions options = Options(4);
-  options.commit_delay = kLongDelay;
-  auto writer = AuditWriter::Open(db(), std::move(options));
-  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
-  (*writer)->SetSaturationProbe([] { return true; });
+  auto writer = GatheringWriter(4, true);
+  ASSERT_TRUE(writer);
   std::vector<std::future<Result<AppendOutcome>>> done;
-  done.push_back(AppendLater(**writer, 0));
+  done.push_back(AppendLater(*writer, 0));
   // Time for the writer to wake for the first record: it must wait for the rest.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  for (int i = 1; i < 4; ++i) done.push_back(AppendLater(**writer, i));
+  for (int i = 1; i < 4; ++i) done.push_back(AppendLater(*writer, i));
   // A full batch (max_batch 4) ends the gathering before the delay.
   for (auto& d : done) {
     ASSERT_EQ(d.wait_for(kPatience), std::future_status::ready);
     EXPECT_TRUE(d.get().ok());
   }
-  EXPECT_EQ((*writer)->commits(), 1u);
-  EXPECT_EQ((*writer)->last_seq(), 4u);
+  EXPECT_EQ(writer->commits(), 1u);
+  EXPECT_EQ(writer->last_seq(), 4u);
 }
 
 TEST_F(AuditLogTest, AStationThatIsNotSaturatedCommitsEachRecordAtOnce) {
-  WriterOptions options = Options(4);
-  options.commit_delay = kLongDelay;
-  auto writer = AuditWriter::Open(db(), std::move(options));
-  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
-  (*writer)->SetSaturationProbe([] { return false; });
+  auto writer = GatheringWriter(4, false);
+  ASSERT_TRUE(writer);
   for (int i = 0; i < 3; ++i) {
-    auto done = AppendLater(**writer, i);
+    auto done = AppendLater(*writer, i);
     ASSERT_EQ(done.wait_for(kPatience), std::future_status::ready) << "a lone record waited for company";
     EXPECT_TRUE(done.get().ok());
   }
-  EXPECT_EQ((*writer)->commits(), 3u);
+  EXPECT_EQ(writer->commits(), 3u);
 }
 
 TEST_F(AuditLogTest, StopCommitsTheRecordsAGatheringWriterHolds) {
-  WriterOptions options = Options(64);
-  options.commit_delay = kLongDelay;
-  auto writer = AuditWriter::Open(db(), std::move(options));
-  ASSERT_TRUE(writer.ok()) << writer.error().ToString();
-  (*writer)->SetSaturationProbe([] { return true; });
-  auto first = AppendLater(**writer, 1);
-  auto second = AppendLater(**writer, 2);
-  auto stopped = std::async(std::launch::async, [&] { (*writer)->Stop(); });
+  auto writer = GatheringWriter(64, true);
+  ASSERT_TRUE(writer);
+  auto first = AppendLater(*writer, 1);
+  auto second = AppendLater(*writer, 2);
+  auto stopped = std::async(std::launch::async, [&] { writer->Stop(); });
   ASSERT_EQ(stopped.wait_for(kPatience), std::future_status::ready) << "Stop waited out the gathering";
   ASSERT_EQ(first.wait_for(kPatience), std::future_status::ready);
   EXPECT_TRUE(first.get().ok());
   EXPECT_TRUE(second.get().ok());
-  EXPECT_EQ((*writer)->last_seq(), 2u);
+  EXPECT_EQ(writer->last_seq(), 2u);
   EXPECT_FALSE(Verify().problem.has_value());
 }
 

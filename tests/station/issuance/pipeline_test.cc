@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <future>
 #include <set>
 
@@ -211,22 +212,40 @@ TEST_P(PipelineBehaviourTest, RefusesBadRequestsWithReasons) {
   EXPECT_EQ(pipeline().stats().failed, cases.size());
 }
 
-TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  dev->config.issuance.workers = 1;
-  dev->config.issuance.queue_depth = 2;
-  auto station = runtime::Station::Open(dev->config);
-  ASSERT_TRUE(station.ok());
-  std::vector<std::promise<Result<Issued>>> promises(64);
+// Submits n requests at once (their CSRs made first), and gives the answers.
+std::vector<Result<Issued>> SubmitBurst(Pipeline& pipeline, const std::string& prefix, size_t n) {
   std::vector<Bytes> csrs;
-  for (size_t i = 0; i < promises.size(); ++i) csrs.push_back(testing::MakeCsr("ec-p256").der);
-  for (size_t i = 0; i < promises.size(); ++i)
-    (*station)->pipeline().Submit(kLine, Request("q" + std::to_string(i), csrs[i]),
-                                  [&promises, i](Result<Issued> r) { promises[i].set_value(std::move(r)); });
+  for (size_t i = 0; i < n; ++i) csrs.push_back(testing::MakeCsr("ec-p256").der);
+  std::vector<std::promise<Result<Issued>>> promises(n);
+  for (size_t i = 0; i < n; ++i)
+    pipeline.Submit(kLine, Request(prefix + std::to_string(i), csrs[i]),
+                    [&promises, i](Result<Issued> r) { promises[i].set_value(std::move(r)); });
+  std::vector<Result<Issued>> answers;
+  for (auto& p : promises) answers.push_back(p.get_future().get());
+  return answers;
+}
+
+// A development station with one worker, so that a burst queues behind it.
+struct OneWorkerStation {
+  explicit OneWorkerStation(const std::function<void(config::StationConfig&)>& adjust)
+      : dev(testing::MakeDevStation()) {
+    if (!dev) return;
+    dev->config.issuance.workers = 1;
+    adjust(dev->config);
+    auto opened = runtime::Station::Open(dev->config);
+    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
+    if (opened.ok()) station = std::move(*opened);
+  }
+  std::unique_ptr<testing::DevStation> dev;  // its files outlive the station
+  std::unique_ptr<runtime::Station> station;
+};
+
+TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
+  OneWorkerStation one([](config::StationConfig& c) { c.issuance.queue_depth = 2; });
+  ASSERT_TRUE(one.station);
+  runtime::Station* station = one.station.get();
   size_t refused = 0, issued = 0;
-  for (auto& p : promises) {
-    auto r = p.get_future().get();
+  for (auto& r : SubmitBurst(station->pipeline(), "q", 64)) {
     if (r.ok()) {
       ++issued;
     } else {
@@ -237,29 +256,20 @@ TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
   }
   EXPECT_GT(refused, 0u);
   EXPECT_GT(issued, 0u);
-  EXPECT_EQ(refused + issued, promises.size());
+  EXPECT_EQ(refused + issued, 64u);
 }
 
 // A burst queues requests behind the workers: the audit writer then gathers
 // records into a few commits instead of syncing the disk for every few.
 TEST(PipelineQueueTest, ABurstIsRecordedInFewCommits) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  dev->config.issuance.workers = 1;
-  dev->config.audit.commit_delay_ms = 100;
-  auto station = runtime::Station::Open(dev->config);
-  ASSERT_TRUE(station.ok());
-  std::vector<Bytes> csrs;
-  for (int i = 0; i < 64; ++i) csrs.push_back(testing::MakeCsr("ec-p256").der);
-  std::vector<std::promise<Result<Issued>>> promises(csrs.size());
-  for (size_t i = 0; i < csrs.size(); ++i)
-    (*station)->pipeline().Submit(kLine, Request("b" + std::to_string(i), csrs[i]),
-                                  [&promises, i](Result<Issued> r) { promises[i].set_value(std::move(r)); });
-  for (auto& p : promises) ASSERT_TRUE(p.get_future().get().ok());
-  EXPECT_EQ((*station)->audit_last_seq(), 64u);
+  OneWorkerStation one([](config::StationConfig& c) { c.audit.commit_delay_ms = 100; });
+  ASSERT_TRUE(one.station);
+  runtime::Station* station = one.station.get();
+  for (auto& r : SubmitBurst(station->pipeline(), "b", 64)) ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(station->audit_last_seq(), 64u);
   // Without gathering: ~40 commits. The last records, once the queue has
   // drained, may commit at once: a few commits, or one.
-  EXPECT_LE((*station)->audit_commits(), 8u);
+  EXPECT_LE(station->audit_commits(), 8u);
 }
 
 }  // namespace
