@@ -60,7 +60,7 @@ struct LimitsConfig {
 
 struct AuditConfig {
   size_t max_batch = 512;  // records per group commit (one transaction, one fsync)
-  int64_t commit_delay_ms = 2;  // how long a busy log gathers records before a commit (0: never)
+  int64_t commit_delay_ms = 2;  // while the station is saturated, how long the audit writer gathers records (0: never)
   // The checkpoint signing key in the token (`stationctl audit init-key`), its
   // public half as a PEM file (what verifiers use), and the log's origin: the
   // first line of every checkpoint and the key name of its signature.
