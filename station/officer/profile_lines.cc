@@ -32,8 +32,10 @@ Status WriteProfileLines(sqlite3* db, const std::string& profile, const policy::
   ST_ASSIGN_OR_RETURN(audit::Stmt upsert,
                       audit::Prepare(db, "INSERT INTO profile_lines (profile, lines, changed_seq) VALUES (?1, ?2, ?3) "
                                          "ON CONFLICT (profile) DO UPDATE SET lines = ?2, changed_seq = ?3"));
+  // BindText does not copy: the text must outlive the step.
+  const std::string text = LinesText(lines);
   audit::BindText(upsert.get(), 1, profile);
-  audit::BindText(upsert.get(), 2, LinesText(lines));
+  audit::BindText(upsert.get(), 2, text);
   sqlite3_bind_int64(upsert.get(), 3, static_cast<sqlite3_int64>(seq));
   if (sqlite3_step(upsert.get()) != SQLITE_DONE) return audit::StorageError(db, "changing a profile's lines");
   return {};

@@ -157,5 +157,25 @@ TEST_F(ApprovalsTest, WhoMayUseAProfileChangesWithTwoOfficersAndOutlivesARestart
   EXPECT_TRUE(Issue("p-7").ok());
 }
 
+// Line sets longer than std::string's inline buffer were once bound to SQLite
+// from a destroyed temporary: a restart then read heap garbage.
+TEST_F(ApprovalsTest, LongLineNamesOutliveARestartExactly) {
+  Open();
+  const policy::LineSet lines{"line-controller-building-7-hall-b-" + std::string(20, 'x'),
+                              "line-controller-building-7-hall-c-" + std::string(25, 'y')};
+  const Action action = SetProfileLines{"aws-iot-device", lines};
+  EXPECT_FALSE(Approve("officer-1", action).executed);
+  EXPECT_TRUE(Approve("officer-2", action).executed);
+  Reopen();
+  auto profiles = desk().ListProfiles("officer-3");
+  ASSERT_TRUE(profiles.ok());
+  for (const issuance::CertificateProfile* p : *profiles) {
+    if (p->profile().name == "aws-iot-device") {
+      EXPECT_EQ(*p->lines(), lines);
+    }
+  }
+  EXPECT_TRUE(Issue("p-1", *lines.begin()).ok());
+}
+
 }  // namespace
 }  // namespace station::officer
