@@ -38,7 +38,7 @@ struct Fixture {
     auto key = runtime::OpenTokenKey(config->token, config->ca.key_uri, 32);
     if (!key.ok()) std::abort();
     ca = *issuance::CertificateAuthority::Load(*key, config->ca.certificate);
-    profile = std::move(issuance::CertificateProfile::Create(policy::BuiltInDefaultProfile(),
+    profile = std::move(issuance::CertificateProfile::Create(policy::ProfileDefaults(),
                                                                    std::make_shared<issuance::Issuer>("bench", ca)).value());
     auto device = pki::GenerateSoftwareKey("ec-p256");
     auto req = pki::MakeCaCsr("CN=bench-device", device->get());

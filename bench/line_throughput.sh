@@ -4,7 +4,7 @@
 # JSON object per profile:
 #   {"profile":..,"devices":..,"streams":..,"cores":..,"ca_key":..,"result":{...simulate --json...}}
 # Usage: bench/line_throughput.sh [DEVICES] [STREAMS] [PROFILE...]
-#   PROFILE: "default" (built in) or "matter-dac" (an officer imports a lot of
+#   PROFILE: "default" (dev-setup's lab profile) or "matter-dac" (an officer imports a lot of
 #   DEVICES ids first, so every request is lot-authorized); default: "default".
 #   env: CA_KEY, DEVICE_KEY, WORKERS
 set -euo pipefail

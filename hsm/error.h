@@ -33,8 +33,17 @@ enum class Code : int {
 // "INVALID_ARGUMENT" for kInvalidArgument, and so on.
 const char* CodeName(Code code) noexcept;
 
+// The failures the station acts on, not only reports: set where the failure
+// is made and tested by value, so no behaviour hangs on a reason's spelling.
+enum class Fault : int {
+  kNone = 0,
+  kSignatureInvalid,  // the token's signature did not verify: issuance halts
+  kLoginFailed,       // the token refused the PIN: never offered again, keys not looked up again
+};
+
 struct Error {
   Code code = Code::kInternal;
+  Fault fault = Fault::kNone;
   std::string reason;   // UPPER_SNAKE, stable, documented in the README
   std::string message;  // for people; never holds a secret
 
@@ -42,7 +51,10 @@ struct Error {
 };
 
 inline Error MakeError(Code code, std::string reason, std::string message) {
-  return Error{code, std::move(reason), std::move(message)};
+  return Error{code, Fault::kNone, std::move(reason), std::move(message)};
+}
+inline Error MakeFault(Fault fault, Code code, std::string reason, std::string message) {
+  return Error{code, fault, std::move(reason), std::move(message)};
 }
 
 // Either a T or an Error. No exceptions cross a layer boundary.

@@ -312,7 +312,7 @@ Result<Bytes> TokenKey::SignRaw(CK_MECHANISM_TYPE mechanism, const uint8_t* data
     // Object handles may not survive a token restart: find the key again once
     // (not when logging in again failed: then the key is hidden, not gone).
     if (attempt == 0 && (last_rv == CKR_KEY_HANDLE_INVALID || last_rv == CKR_OBJECT_HANDLE_INVALID) &&
-        st.error().reason != "TOKEN_LOGIN_FAILED") {
+        st.error().fault != Fault::kLoginFailed) {
       ST_RETURN_IF_ERROR(Refind());
       continue;
     }

@@ -112,6 +112,7 @@ std::string CkrText(CK_RV rv) {
 
 Error CkError(CK_RV rv, const std::string& doing) {
   Code code = Code::kInternal;
+  Fault fault = Fault::kNone;
   std::string reason = "TOKEN_ERROR";
   switch (rv) {
     case CKR_PIN_INCORRECT:
@@ -120,6 +121,7 @@ Error CkError(CK_RV rv, const std::string& doing) {
     case CKR_PIN_EXPIRED:
     case CKR_PIN_LOCKED:
       code = Code::kFailedPrecondition;
+      fault = Fault::kLoginFailed;
       reason = "TOKEN_LOGIN_FAILED";
       break;
     case CKR_DEVICE_ERROR:
@@ -139,7 +141,7 @@ Error CkError(CK_RV rv, const std::string& doing) {
     default:
       break;
   }
-  return MakeError(code, reason, doing + " failed: " + CkrText(rv));
+  return MakeFault(fault, code, reason, doing + " failed: " + CkrText(rv));
 }
 
 }  // namespace station::hsm

@@ -245,7 +245,8 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
     }));
     if (!last || last->seq != cp.size) {
       ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, LogSizeSql()));
-      sqlite3_step(count.get());
+      // An I/O error must read as one, not as a log cut back.
+      if (sqlite3_step(count.get()) != SQLITE_ROW) return StorageError(db, "counting the audit log's records");
       uint64_t present = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 0));
       if (present < cp.size)
         return Broken({Tampering::kTruncated, present + 1,

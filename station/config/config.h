@@ -45,8 +45,8 @@ struct IssuanceConfig {
   size_t signers = 0;               // threads that sign in the token, one session each; 0: as many as workers
   size_t queue_depth = 4096;        // requests waiting for a worker before RESOURCE_EXHAUSTED
   size_t max_csr_bytes = 16 * 1024; // larger CSRs are refused
-  std::string profiles_dir;         // one TOML file per profile (docs/profiles.md); empty: built-in default only
-  std::string default_profile = "default";  // the profile of a request that names none
+  std::string profiles_dir;         // one TOML file per profile (docs/profiles.md); required
+  std::string default_profile;      // the profile of a request that names none; empty: PROFILE_REQUIRED
 };
 
 struct LimitsConfig {

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 
 #include "station/audit/verify.h"
 #include "station/export/formats.h"
@@ -13,6 +13,8 @@
 
 namespace station::exports {
 namespace {
+
+constexpr size_t kFlushBytes = 1 << 20;  // a file export is written in pieces of this size
 
 Error Unwritable(const std::string& path, const std::string& why) {
   return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + path + ": " + why);
@@ -99,42 +101,50 @@ Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& ke
     ST_RETURN_IF_ERROR(WriteBulk(db.get(), request, cp, note, leaves, result));
     return result;
   }
-  // Line formats: into a temporary file renamed into place, so a reader never
-  // sees half an export.
-  std::ofstream file;
-  std::ostream* out = &out_stream;
-  const std::string tmp = request.out + ".tmp";
+  // Line formats: to standard output, or into a NewFile, so a reader never
+  // sees half an export (and nobody's symlink or file is written through).
+  std::optional<pki::NewFile> file;
   if (!request.out.empty()) {
-    file.open(tmp, std::ios::trunc | std::ios::binary);
-    if (!file) return Unwritable(tmp, std::strerror(errno));
-    out = &file;
+    ST_ASSIGN_OR_RETURN(pki::NewFile created, pki::NewFile::Create(request.out, 0644));
+    file.emplace(std::move(created));
   }
-  if (request.format == Format::kCsv) *out << CsvHeader();
+  std::string pending;
+  auto emit = [&](const std::string& text, bool last) -> Status {
+    if (!file) {
+      out_stream << text;
+      if (!out_stream) return Unwritable("standard output", "write failed");
+      return {};
+    }
+    pending += text;
+    if (!last && pending.size() < kFlushBytes) return {};
+    ST_RETURN_IF_ERROR(file->Append(pending));
+    pending.clear();
+    return {};
+  };
+  if (request.format == Format::kCsv) ST_RETURN_IF_ERROR(emit(CsvHeader(), false));
   ST_RETURN_IF_ERROR(ForEachExported(db.get(), request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
     switch (request.format) {
-      case Format::kJsonl: *out << audit::RecordJson(r) << '\n'; break;
-      case Format::kCsv: *out << CsvLine(r); break;
+      case Format::kJsonl: ST_RETURN_IF_ERROR(emit(audit::RecordJson(r) + "\n", false)); break;
+      case Format::kCsv: ST_RETURN_IF_ERROR(emit(CsvLine(r), false)); break;
       case Format::kAwsJitrAllowlist: {
         ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
-        *out << AllowlistLine(r, facts);
+        ST_RETURN_IF_ERROR(emit(AllowlistLine(r, facts), false));
         break;
       }
       case Format::kAwsBulk: break;
     }
     if (result.records++ == 0) result.first_seq = r.seq;
     result.last_seq = r.seq;
-    if (!*out) return Unwritable(request.out.empty() ? "standard output" : tmp, "write failed");
     return {};
   }));
-  out->flush();
-  if (!*out) return Unwritable(request.out.empty() ? "standard output" : tmp, "write failed");
-  if (request.out.empty()) {
+  ST_RETURN_IF_ERROR(emit("", true));
+  if (!file) {
+    out_stream.flush();
     note_stream << note;
     return result;
   }
-  file.close();
   ST_RETURN_IF_ERROR(pki::WriteFile(request.out + ".checkpoint", note, 0644));
-  if (std::rename(tmp.c_str(), request.out.c_str()) != 0) return Unwritable(request.out, std::strerror(errno));
+  ST_RETURN_IF_ERROR(file->Commit());
   result.files = {request.out, request.out + ".checkpoint"};
   return result;
 }

@@ -10,13 +10,15 @@ namespace {
 
 using audit::JsonEscape;
 
-// RFC 4180 quoting; a cell a spreadsheet would run as a formula gets a
-// leading apostrophe (CSV injection: device data is not trusted).
+// RFC 4180 quoting. Device data is not trusted (CSV injection, OWASP): a
+// cell a spreadsheet would run as a formula gets a leading apostrophe and
+// quotes, and so does one holding the separator of a ';' locale.
 std::string CsvCell(const std::string& value) {
   std::string v = value;
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r'))
-    v = "'" + v;
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  const bool formula =
+      !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r');
+  if (formula) v = "'" + v;
+  if (!formula && v.find_first_of(",;\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {
     if (c == '"') out += '"';

@@ -94,7 +94,7 @@ Status CertificateAuthority::CheckSignature(const Bytes& input, const Bytes& sig
       EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), input.data(), input.size()) == 1)
     return {};
   ERR_clear_error();
-  return MakeError(Code::kInternal, "SIGNATURE_INVALID",
+  return MakeFault(Fault::kSignatureInvalid, Code::kInternal, "SIGNATURE_INVALID",
                    "the token's signature with key '" + key_->label() +
                        "' does not verify with the CA certificate's public key; the certificate was withheld");
 }

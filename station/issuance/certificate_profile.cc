@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <optional>
 
@@ -100,6 +102,21 @@ Result<X509ExtPtr> ExtensionFromDer(const std::string& oid, bool critical, const
   return ext;
 }
 
+// The station's own clients are told apart by OU (server/caller.h): a device
+// certificate that said OU=line would be a line's credential wherever a TLS
+// client CA came to trust its issuer. None is issued, whoever wrote the subject.
+Status CheckNoStationRole(const X509_NAME* subject) {
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, i)) >= 0;) {
+    const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+    std::string ou(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
+                   static_cast<size_t>(ASN1_STRING_length(value)));
+    std::transform(ou.begin(), ou.end(), ou.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ou == "line" || ou == "officer")
+      return Invalid("SUBJECT_INVALID", "OU '" + ou + "' names a station role; no device certificate carries one");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CertificateProfile>> CertificateProfile::Create(policy::Profile profile,
@@ -169,10 +186,15 @@ Result<X509NamePtr> CertificateProfile::Subject(const CheckedCsr& csr, const pol
       }
     }
   }
-  if (X509_NAME_entry_count(subject.get()) > 0) return subject;
+  if (X509_NAME_entry_count(subject.get()) > 0) {
+    ST_RETURN_IF_ERROR(CheckNoStationRole(subject.get()));
+    return subject;
+  }
   const X509_NAME* from_csr = csr.subject.get();
-  if (profile_.csr_subject_when_empty && from_csr != nullptr && X509_NAME_entry_count(from_csr) > 0)
+  if (profile_.csr_subject_when_empty && from_csr != nullptr && X509_NAME_entry_count(from_csr) > 0) {
+    ST_RETURN_IF_ERROR(CheckNoStationRole(from_csr));
     return X509NamePtr(X509_NAME_dup(from_csr));
+  }
   return Invalid("SUBJECT_MISSING", "profile '" + profile_.name +
                                         "' yields an empty subject for this request; send a device_id" +
                                         (profile_.csr_subject_when_empty ? " or a CSR with a subject" : ""));

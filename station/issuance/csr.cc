@@ -1,5 +1,9 @@
 #include "station/issuance/csr.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
@@ -19,6 +23,10 @@ constexpr int kMaxRsaBits = 4096;
 Error Refuse(const std::string& reason, const std::string& message) {
   ERR_clear_error();
   return MakeError(Code::kInvalidArgument, reason, message);
+}
+
+Error NotCanonical(const std::string& what) {
+  return Refuse("KEY_NOT_CANONICAL", "the CSR's public key is not in its one canonical encoding: " + what);
 }
 
 Error Malformed(const std::string& what) { return Refuse("CSR_MALFORMED", "csr_der is not a DER-encoded PKCS#10 request: " + what); }
@@ -72,12 +80,78 @@ int OidNid(const der::Element& oid) {
   return object ? OBJ_obj2nid(object.get()) : NID_undef;
 }
 
+// An attribute value a certificate may carry: a string type of RFC 5280
+// A.1's DirectoryString family (or IA5String, as for emailAddress) holding
+// no control character or NUL, which would print as something else.
+// (d2i_X509_NAME has refused UTF8Strings that are not UTF-8.)
+Status CheckSubjectValue(const X509_NAME_ENTRY* entry) {
+  const ASN1_STRING* value = X509_NAME_ENTRY_get_data(entry);
+  const int type = ASN1_STRING_type(value);
+  if (type != V_ASN1_UTF8STRING && type != V_ASN1_PRINTABLESTRING && type != V_ASN1_IA5STRING)
+    return Refuse("SUBJECT_INVALID", std::string("the CSR's subject holds a ") + ASN1_tag2str(type) +
+                                         "; use UTF8String, PrintableString or IA5String");
+  const unsigned char* s = ASN1_STRING_get0_data(value);
+  const size_t n = static_cast<size_t>(ASN1_STRING_length(value));
+  for (size_t i = 0; i < n; ++i)
+    if (s[i] < 0x20 || s[i] == 0x7f || (type != V_ASN1_UTF8STRING && s[i] > 0x7f) ||
+        (type == V_ASN1_PRINTABLESTRING && !std::isalnum(s[i]) && !std::strchr(" '()+,-./:=?", s[i])))
+      return Refuse("SUBJECT_INVALID", "the CSR's subject holds a control character, NUL or a byte its string "
+                                       "type does not allow");
+  return {};
+}
+
+// The CSR's subject rebuilt from its parsed attributes: OpenSSL would keep
+// the bytes as received (BER lengths and all) and write them into the
+// certificate; a fresh X509_NAME is encoded by DER rules (X.690 10-11).
+Result<X509NamePtr> CanonicalSubject(der::View subject_der) {
+  const unsigned char* p = subject_der.data();
+  X509NamePtr parsed(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject_der.size())));
+  if (!parsed || p != subject_der.data() + subject_der.size()) return Malformed("its subject is not a Name");
+  X509NamePtr out(X509_NAME_new());
+  if (!out) return Malformed("its subject cannot be copied");
+  int last_set = -1;
+  for (int i = 0; i < X509_NAME_entry_count(parsed.get()); ++i) {
+    const X509_NAME_ENTRY* entry = X509_NAME_get_entry(parsed.get(), i);
+    ST_RETURN_IF_ERROR(CheckSubjectValue(entry));
+    const int set = X509_NAME_ENTRY_set(entry);
+    // set -1 joins the previous RDN: a multi-valued RDN stays one.
+    if (X509_NAME_add_entry(out.get(), entry, -1, i > 0 && set == last_set ? -1 : 0) != 1)
+      return Malformed("its subject cannot be copied");
+    last_set = set;
+  }
+  return out;
+}
+
 // The device's key, and its kind as policy names it ("ec-p256", "rsa-2048").
 struct DeviceKey {
   EvpPkeyPtr key;
   std::string type;
   bool rsa = false;
+  Bytes spki_der;  // re-encoded from the parsed key (CanonicalSpki)
+  Bytes key_bits;  // its subjectPublicKey
 };
+
+// The DER of the object identifiers a device key may carry (X.690 8.19).
+constexpr uint8_t kEcPublicKeyOid[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+constexpr uint8_t kP256Oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+constexpr uint8_t kP384Oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+constexpr uint8_t kRsaEncryptionNull[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+
+// SubjectPublicKeyInfo (RFC 5280 4.1.2.7) written afresh from the key's
+// parsed parts: what the certificate, its SKI and the duplicate-key hash use,
+// so no encoding the device chose reaches them.
+Bytes CanonicalSpki(der::View algorithm_and_parameters, const Bytes& key_bits) {
+  Bytes body = der::Encode(der::kSequence, algorithm_and_parameters);
+  Bytes bits = der::BitString(key_bits);
+  body.insert(body.end(), bits.begin(), bits.end());
+  return der::Encode(der::kSequence, body);
+}
+
+Bytes Concat(der::View a, der::View b) {
+  Bytes out(a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
 
 Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params, int selection = EVP_PKEY_PUBLIC_KEY) {
   OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
@@ -105,6 +179,11 @@ Result<DeviceKey> EcKey(der::View parameters, der::View point) {
     return Refuse("KEY_UNSUPPORTED", std::string("the CSR's EC key is on curve ") +
                                          (nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid)) + "; use P-256 or P-384");
   ST_RETURN_IF_ERROR(policy::CheckEcPoint(nid, point.data(), point.size()));
+  // SEC 1 2.3.3: one key has three encodings (uncompressed, compressed,
+  // hybrid); only the uncompressed one is accepted, so a key is certified once.
+  const size_t field_bytes = nid == NID_X9_62_prime256v1 ? 32 : 48;
+  if (point.size() != 1 + 2 * field_bytes || point[0] != 0x04)
+    return NotCanonical("its EC point is compressed or hybrid; send the uncompressed point (04 || X || Y)");
   // Building the curve from its name costs more than the rest of the key
   // (~20 µs a request); a copy of a parameters-only key shares its precomputation.
   static const EvpPkeyPtr p256 = CurveTemplate("P-256"), p384 = CurveTemplate("P-384");
@@ -114,6 +193,9 @@ Result<DeviceKey> EcKey(der::View parameters, der::View point) {
   if (!out.key || EVP_PKEY_set1_encoded_public_key(out.key.get(), point.data(), point.size()) != 1)
     return Refuse("KEY_UNSUPPORTED", "the CSR's public key cannot be decoded");
   out.type = nid == NID_X9_62_prime256v1 ? "ec-p256" : "ec-p384";
+  out.key_bits.assign(point.begin(), point.end());
+  out.spki_der = CanonicalSpki(
+      Concat(kEcPublicKeyOid, nid == NID_X9_62_prime256v1 ? der::View(kP256Oid) : der::View(kP384Oid)), out.key_bits);
   return out;
 }
 
@@ -127,6 +209,10 @@ Result<DeviceKey> RsaKey(der::View bits) {
   if (!der::Read(body, der::kInteger, n) || !der::Read(body, der::kInteger, e) || !body.empty() ||
       n.content.empty() || e.content.empty() || (n.content[0] & 0x80) || (e.content[0] & 0x80))
     return undecodable();
+  // X.690 8.3.2: an INTEGER in its fewest octets (a zero octet only before a set top bit).
+  for (const der::Element* integer : {&n, &e})
+    if (integer->content.size() > 1 && integer->content[0] == 0 && !(integer->content[1] & 0x80))
+      return NotCanonical("its RSA modulus or exponent has leading zero octets");
   BnPtr modulus(BN_bin2bn(n.content.data(), static_cast<int>(n.content.size()), nullptr));
   BnPtr exponent(BN_bin2bn(e.content.data(), static_cast<int>(e.content.size()), nullptr));
   if (!modulus || !exponent) return undecodable();
@@ -147,6 +233,10 @@ Result<DeviceKey> RsaKey(der::View bits) {
   ST_ASSIGN_OR_RETURN(out.key, FromParams("RSA", params.get()));
   out.type = "rsa-" + std::to_string(size);
   out.rsa = true;
+  Bytes integers = der::Encode(der::kInteger, n.content);
+  der::Append(integers, der::kInteger, e.content);
+  out.key_bits = der::Encode(der::kSequence, integers);
+  out.spki_der = CanonicalSpki(kRsaEncryptionNull, out.key_bits);
   return out;
 }
 
@@ -158,6 +248,9 @@ Result<DeviceKey> PublicKey(const Parts& parts) {
     case NID_X9_62_id_ecPublicKey:
       return EcKey(algorithm, parts.key_bits);
     case NID_rsaEncryption:
+      // RFC 3279 2.3.1: the parameters are NULL, and nothing else.
+      if (algorithm.size() != 2 || algorithm[0] != der::kNull || algorithm[1] != 0)
+        return NotCanonical("rsaEncryption's parameters must be NULL");
       return RsaKey(parts.key_bits);
     default:
       return Refuse("KEY_UNSUPPORTED", "the CSR's key is neither EC (P-256, P-384) nor RSA (2048-4096 bits)");
@@ -196,17 +289,18 @@ Result<CheckedCsr> CheckCsr(const Bytes& csr_der, size_t max_bytes) {
                                        std::to_string(max_bytes));
   ST_ASSIGN_OR_RETURN(Parts parts, Split(csr_der));
   CheckedCsr out;
-  const unsigned char* p = parts.subject.data();
-  out.subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(parts.subject.size())));
-  if (!out.subject || p != parts.subject.data() + parts.subject.size()) return Malformed("its subject is not a Name");
+  ST_ASSIGN_OR_RETURN(out.subject, CanonicalSubject(parts.subject));
   ST_ASSIGN_OR_RETURN(DeviceKey key, PublicKey(parts));
   out.public_key = std::move(key.key);
   out.key_type = std::move(key.type);
   out.rsa = key.rsa;
+  // The checks above leave one encoding per key; this holds them to it.
+  if (!std::equal(key.spki_der.begin(), key.spki_der.end(), parts.spki.begin(), parts.spki.end()))
+    return NotCanonical("it differs from the key's DER re-encoding");
   ST_RETURN_IF_ERROR(CheckSignature(parts, out.public_key.get(), out.rsa));
-  out.spki_der.assign(parts.spki.begin(), parts.spki.end());
+  out.spki_der = std::move(key.spki_der);
   out.key_identifier.resize(SHA_DIGEST_LENGTH);
-  SHA1(parts.key_bits.data(), parts.key_bits.size(), out.key_identifier.data());
+  SHA1(key.key_bits.data(), key.key_bits.size(), out.key_identifier.data());
   out.csr_sha256 = Sha256(csr_der);
   return out;
 }

@@ -27,17 +27,22 @@ Error Halted() {
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options,
                                                    std::vector<std::unique_ptr<CertificateProfile>> profiles,
-                                                   audit::AuditWriter* writer, audit::AuditReader* reader) {
+                                                   std::shared_ptr<Issuer> station_issuer, audit::AuditWriter* writer,
+                                                   audit::AuditReader* reader) {
   std::unique_ptr<Pipeline> p(new Pipeline(options, writer, reader));
+  p->station_issuer_ = std::move(station_issuer);
   for (auto& profile : profiles) {
     std::string name = profile->profile().name;
     p->profiles_[name] = std::move(profile);
   }
-  auto found = p->profiles_.find(options.default_profile);
-  if (found == p->profiles_.end())
-    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG",
-                     "issuance.default_profile '" + options.default_profile + "' is not among the loaded profiles");
-  p->default_ = found->second.get();
+  if (!options.default_profile.empty()) {
+    auto found = p->profiles_.find(options.default_profile);
+    if (found == p->profiles_.end())
+      return MakeError(Code::kFailedPrecondition, "BAD_CONFIG",
+                       "[issuance] default_profile '" + options.default_profile +
+                           "' is not one of the profiles in profiles_dir");
+    p->default_ = found->second.get();
+  }
   size_t workers = options.workers == 0 ? 1 : options.workers;
   size_t signers = options.signers == 0 ? workers : options.signers;
   p->sign_queue_limit_ = 2 * signers;
@@ -149,7 +154,11 @@ std::vector<CertificateProfile*> Pipeline::profiles() const {
 }
 
 Result<const CertificateProfile*> Pipeline::FindProfile(const std::string& name) const {
-  if (name.empty()) return default_;
+  if (name.empty() && default_ != nullptr) return default_;
+  if (name.empty())
+    return MakeError(Code::kInvalidArgument, "PROFILE_REQUIRED",
+                     "the request names no profile and this station has no [issuance] default_profile; "
+                     "set SignRequest.profile");
   auto it = profiles_.find(name);
   if (it != profiles_.end()) return it->second.get();
   std::string known;
@@ -159,7 +168,7 @@ Result<const CertificateProfile*> Pipeline::FindProfile(const std::string& name)
 }
 
 std::vector<Issuer*> Pipeline::issuers() const {
-  std::vector<Issuer*> out;
+  std::vector<Issuer*> out{station_issuer_.get()};
   for (const auto& [name, profile] : profiles_)
     if (std::find(out.begin(), out.end(), &profile->issuer()) == out.end()) out.push_back(&profile->issuer());
   return out;
@@ -338,7 +347,7 @@ void Pipeline::Sign(SignTask& task) {
     return;
   }
   auto cert_der = task.lease->ca().Sign(task.tbs_der);
-  if (!cert_der.ok() && cert_der.error().reason == "SIGNATURE_INVALID" && !halted_.exchange(true))
+  if (!cert_der.ok() && cert_der.error().fault == Fault::kSignatureInvalid && !halted_.exchange(true))
     common::LogError("ALARM: issuance halted: " + cert_der.error().message +
                      ". Every request is refused ISSUANCE_HALTED until the station restarts; check the token.");
   // The watchdog may have answered already: then nothing of this call is released.

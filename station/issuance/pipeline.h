@@ -42,7 +42,7 @@ struct PipelineOptions {
   size_t queue_depth = 4096;
   size_t max_csr_bytes = 16 * 1024;
   std::chrono::milliseconds sign_timeout{10000};  // from the sign queue to a signature
-  std::string default_profile = "default";  // used when a request names none
+  std::string default_profile;  // used when a request names none; empty: such a request is refused
 };
 
 struct PipelineStats {
@@ -55,10 +55,12 @@ class Pipeline {
  public:
   using Done = std::function<void(Result<Issued>)>;
 
-  // `profiles` must hold options.default_profile.
+  // `profiles` must hold options.default_profile, when that is set.
+  // `station_issuer` is the station's [ca] (which profiles may also use).
   static Result<std::unique_ptr<Pipeline>> Create(const PipelineOptions& options,
                                                   std::vector<std::unique_ptr<CertificateProfile>> profiles,
-                                                  audit::AuditWriter* writer, audit::AuditReader* reader);
+                                                  std::shared_ptr<Issuer> station_issuer, audit::AuditWriter* writer,
+                                                  audit::AuditReader* reader);
   ~Pipeline();  // Shutdown()s
 
   // Queues a request. `done` runs exactly once: on this thread at once when
@@ -72,9 +74,9 @@ class Pipeline {
   void Shutdown();
 
   PipelineStats stats() const;
-  // The default profile's issuer; its active CA is what GetCaChain answers.
-  Issuer& issuer() const noexcept { return default_->issuer(); }
-  // Every distinct issuer of the profiles, by name.
+  // The station's [ca] issuer; its active CA is what GetCaChain answers.
+  Issuer& issuer() const noexcept { return *station_issuer_; }
+  // Every distinct issuer: the station's first, then the profiles'.
   std::vector<Issuer*> issuers() const;
   // Every profile (the objects live as long as the pipeline).
   std::vector<CertificateProfile*> profiles() const;
@@ -125,7 +127,8 @@ class Pipeline {
 
   const PipelineOptions options_;
   std::map<std::string, std::unique_ptr<CertificateProfile>> profiles_;  // read-only after Create
-  const CertificateProfile* default_ = nullptr;
+  const CertificateProfile* default_ = nullptr;  // null: a request must name its profile
+  std::shared_ptr<Issuer> station_issuer_;
   audit::AuditWriter* writer_;
   audit::AuditReader* reader_;
 

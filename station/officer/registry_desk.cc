@@ -32,9 +32,13 @@ Status RegistryDesk::CheckProfile(const std::string& name, policy::Authorization
   return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "the station has no profile '" + name + "'");
 }
 
-Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, registry::Lot lot) {
+Status RegistryDesk::CheckLotImport(const std::string& officer, const std::string& profile) const {
   ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
-  ST_RETURN_IF_ERROR(CheckProfile(lot.profile, policy::Authorization::kLot));
+  return CheckProfile(profile, policy::Authorization::kLot);
+}
+
+Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, registry::Lot lot) {
+  ST_RETURN_IF_ERROR(CheckLotImport(officer, lot.profile));
   ST_RETURN_IF_ERROR(registry::CheckLot(lot));
   if (lot.source.size() > 256) lot.source.resize(256);
   lot.imported_by = officer;

@@ -33,6 +33,9 @@ class RegistryDesk {
   // `lot` as registry::CheckLot takes it, for a profile with authorization
   // "lot" (PROFILE_NOT_FOUND, PROFILE_MISMATCH, LOT_INVALID, LOT_EXISTS).
   Result<RegistryChangeDone> ImportLot(const std::string& officer, registry::Lot lot);
+  // What ImportLot checks of the caller and the profile, for a service to ask
+  // before it reads a lot's ids (OFFICER_NOT_MEMBER, PROFILE_NOT_FOUND, ...).
+  Status CheckLotImport(const std::string& officer, const std::string& profile) const;
   Result<RegistryChangeDone> CloseLot(const std::string& officer, const std::string& name);
   Result<std::vector<registry::LotSummary>> ListLots(const std::string& officer) const;
   // For a profile with authorization "registration_code"; ttl 60 s to 30 days.

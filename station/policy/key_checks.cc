@@ -5,6 +5,7 @@
 #include <openssl/objects.h>
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "hsm/ossl.h"
@@ -18,6 +19,7 @@ using EcPointPtr = OsslPtr<EC_POINT, EC_POINT_free>;
 
 constexpr unsigned kSmallPrimeBound = 1u << 16;
 constexpr int kFermatRounds = 100;
+constexpr int kMaxRsaExponentBits = 32;  // e < 2^32
 
 Error Weak(const char* reason, const std::string& message) {
   ERR_clear_error();
@@ -30,11 +32,14 @@ const BIGNUM* SmallPrimeProduct() {
   static const BIGNUM* product = [] {
     std::vector<bool> composite(kSmallPrimeBound, false);
     BIGNUM* p = BN_new();
-    BN_one(p);
+    if (p == nullptr || !BN_one(p)) return static_cast<BIGNUM*>(nullptr);
     for (unsigned i = 2; i < kSmallPrimeBound; ++i) {
       if (composite[i]) continue;
       for (unsigned j = i * i; j < kSmallPrimeBound; j += i) composite[j] = true;
-      BN_mul_word(p, i);
+      if (!BN_mul_word(p, i)) {
+        BN_free(p);
+        return static_cast<BIGNUM*>(nullptr);
+      }
     }
     return p;
   }();
@@ -62,11 +67,17 @@ const std::vector<std::vector<bool>>& RocaSubgroups() {
   return subgroups;
 }
 
-bool HasRocaFingerprint(const BIGNUM* n) {
+// Each check below answers yes, no, or nullopt when OpenSSL failed (an
+// allocation): a check that could not run must not pass the key.
+using Answer = std::optional<bool>;
+constexpr BN_ULONG kModWordFailed = static_cast<BN_ULONG>(-1);
+
+Answer HasRocaFingerprint(const BIGNUM* n) {
   const auto& subgroups = RocaSubgroups();
   for (size_t i = 0; i < kRocaPrimes.size(); ++i) {
     BN_ULONG r = BN_mod_word(n, kRocaPrimes[i]);
-    if (r == static_cast<BN_ULONG>(-1) || !subgroups[i][r]) return false;
+    if (r == kModWordFailed) return std::nullopt;
+    if (!subgroups[i][r]) return false;
   }
   return true;
 }
@@ -89,37 +100,45 @@ bool Isqrt(const BIGNUM* x, BIGNUM* out, BN_CTX* ctx) {
 }
 
 // Quadratic-residue filters reject almost every non-square without a sqrt.
-bool MaybeSquare(const BIGNUM* x) {
+Answer MaybeSquare(const BIGNUM* x) {
   static const auto residues = [](unsigned m) {
     std::vector<bool> r(m, false);
     for (unsigned i = 0; i < m; ++i) r[(i * i) % m] = true;
     return r;
   };
   static const std::vector<bool> r64 = residues(64), r63 = residues(63), r65 = residues(65), r11 = residues(11);
-  return r64[BN_mod_word(x, 64)] && r63[BN_mod_word(x, 63)] && r65[BN_mod_word(x, 65)] && r11[BN_mod_word(x, 11)];
+  for (const std::vector<bool>* r : {&r64, &r63, &r65, &r11}) {
+    const BN_ULONG rest = BN_mod_word(x, static_cast<BN_ULONG>(r->size()));
+    if (rest == kModWordFailed) return std::nullopt;
+    if (!(*r)[rest]) return false;
+  }
+  return true;
 }
 
-bool IsSquare(const BIGNUM* x, BN_CTX* ctx) {
-  if (!MaybeSquare(x)) return false;
+Answer IsSquare(const BIGNUM* x, BN_CTX* ctx) {
+  Answer maybe = MaybeSquare(x);
+  if (maybe != true) return maybe;
   BnPtr root(BN_new()), squared(BN_new());
-  return root && squared && Isqrt(x, root.get(), ctx) && BN_sqr(squared.get(), root.get(), ctx) &&
-         BN_cmp(squared.get(), x) == 0;
+  if (!root || !squared || !Isqrt(x, root.get(), ctx) || !BN_sqr(squared.get(), root.get(), ctx)) return std::nullopt;
+  return BN_cmp(squared.get(), x) == 0;
 }
 
 // Fermat's method: with a = ceil(sqrt(n)), n = a^2 - b^2 when b^2 = a^2 - n is a
 // square. For p and q as close as careless key generators make them, one of
 // the first few a works.
-bool FermatFactorable(const BIGNUM* n, BN_CTX* ctx) {
+Answer FermatFactorable(const BIGNUM* n, BN_CTX* ctx) {
   BnPtr a(BN_new()), b2(BN_new()), step(BN_new());
-  if (!a || !b2 || !step || !Isqrt(n, a.get(), ctx) || !BN_sqr(b2.get(), a.get(), ctx)) return false;
+  if (!a || !b2 || !step || !Isqrt(n, a.get(), ctx) || !BN_sqr(b2.get(), a.get(), ctx)) return std::nullopt;
   if (BN_cmp(b2.get(), n) == 0) return true;  // n is a square
-  if (!BN_add_word(a.get(), 1) || !BN_sqr(b2.get(), a.get(), ctx) || !BN_sub(b2.get(), b2.get(), n)) return false;
+  if (!BN_add_word(a.get(), 1) || !BN_sqr(b2.get(), a.get(), ctx) || !BN_sub(b2.get(), b2.get(), n))
+    return std::nullopt;
   for (int round = 0; round < kFermatRounds; ++round) {
-    if (IsSquare(b2.get(), ctx)) return true;
+    Answer square = IsSquare(b2.get(), ctx);
+    if (square != false) return square;
     // (a+1)^2 - n = a^2 - n + 2a + 1
     if (!BN_lshift1(step.get(), a.get()) || !BN_add_word(step.get(), 1) || !BN_add(b2.get(), b2.get(), step.get()) ||
         !BN_add_word(a.get(), 1))
-      return false;
+      return std::nullopt;
   }
   return false;
 }
@@ -137,18 +156,30 @@ const EC_GROUP* SupportedGroup(int curve_nid) {
 Status CheckRsaPublicKey(const BIGNUM* n, const BIGNUM* e) {
   if (!BN_is_odd(e) || BN_num_bits(e) < 17)
     return Weak("RSA_EXPONENT_WEAK", "the CSR's RSA public exponent must be odd and at least 65537");
+  // A verify costs one modular multiplication per exponent bit: a 3072-bit e
+  // would let one line burn a worker for 60 ordinary requests' time.
+  if (BN_num_bits(e) > kMaxRsaExponentBits)
+    return Weak("RSA_EXPONENT_TOO_LARGE", "the CSR's RSA public exponent has " + std::to_string(BN_num_bits(e)) +
+                                              " bits; at most 32 are accepted (use 65537)");
   BnCtxPtr ctx(BN_CTX_new());
   BnPtr reduced(BN_new()), gcd(BN_new());
-  if (!ctx || !reduced || !gcd || !BN_mod(reduced.get(), SmallPrimeProduct(), n, ctx.get()) ||
-      !BN_gcd(gcd.get(), reduced.get(), n, ctx.get()))
+  auto failed = [] {
     return MakeError(Code::kInternal, "KEY_CHECK_FAILED", "cannot check the RSA modulus: " + OpenSslErrors());
+  };
+  if (!ctx || !reduced || !gcd || SmallPrimeProduct() == nullptr ||
+      !BN_mod(reduced.get(), SmallPrimeProduct(), n, ctx.get()) || !BN_gcd(gcd.get(), reduced.get(), n, ctx.get()))
+    return failed();
   if (!BN_is_one(gcd.get()))
     return Weak("RSA_SMALL_FACTOR", "the CSR's RSA modulus has a prime factor below 65536; the device's "
                                     "key generator is broken, generate a new key");
-  if (HasRocaFingerprint(n))
+  const Answer roca = HasRocaFingerprint(n);
+  if (!roca) return failed();
+  if (*roca)
     return Weak("RSA_ROCA_VULNERABLE", "the CSR's RSA key was made by a generator with the ROCA flaw "
                                        "(CVE-2017-15361, Infineon RSALib); its private key can be computed from it");
-  if (FermatFactorable(n, ctx.get()))
+  const Answer fermat = FermatFactorable(n, ctx.get());
+  if (!fermat) return failed();
+  if (*fermat)
     return Weak("RSA_FERMAT_FACTORABLE", "the CSR's RSA primes are so close that Fermat's method factors the "
                                          "modulus; the device's key generator is broken");
   return {};

@@ -3,6 +3,7 @@
 // with a reason naming the weakness:
 //
 //   RSA_EXPONENT_WEAK      e even or below 65537
+//   RSA_EXPONENT_TOO_LARGE e of more than 32 bits (each bit costs every verify)
 //   RSA_SMALL_FACTOR       n divisible by a prime below 2^16 (broken RNG, bit flips)
 //   RSA_FERMAT_FACTORABLE  p and q so close that Fermat's method factors n
 //                          (CVE-2022-26320 and kin)

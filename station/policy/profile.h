@@ -2,18 +2,19 @@
 // may ask for one, and which devices may get one. Officers write profiles as
 // TOML files (docs/profiles.md); profile_file.h reads and checks them.
 //
-// A default-constructed Profile is the station's built-in "default" profile:
-// a TLS client certificate, CN = device_id (else the CSR's subject), ten years.
+// A default-constructed Profile holds what a profile file leaves unsaid (a TLS
+// client certificate, ten years); it is no profile a station serves: a station
+// serves exactly the files of its profiles_dir.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "station/policy/pattern.h"
 #include "station/policy/template.h"
 
 namespace station::policy {
@@ -56,8 +57,8 @@ struct ExtraExtension {
 // A request attribute the profile reads or requires.
 struct AttributeRule {
   bool required = false;
-  std::string pattern_text;      // ECMAScript regex the whole value must match
-  std::optional<std::regex> pattern;
+  std::string pattern_text;      // RE2 pattern (pattern.h) the whole value must match
+  std::optional<Pattern> pattern;
 };
 
 enum class Authorization { kNone, kLot, kRegistrationCode };
@@ -74,16 +75,16 @@ struct Validity {
 struct ThingRules {
   bool required = false;              // the request must carry a thing_name (else it is device_id)
   std::string name_pattern_text;      // extra regex on the thing name
-  std::optional<std::regex> name_pattern;
+  std::optional<Pattern> name_pattern;
   std::vector<std::string> types;     // allowed thing types; empty: any valid name
   bool type_required = false;
   std::set<std::string> attributes;   // allowed attribute names; "*" allows any valid name
 };
 
 struct Profile {
-  std::string name = "default";
-  std::string file;  // where it was read from; empty for the built-in default
-  std::string description = "TLS client certificate for a device (built in)";
+  std::string name;
+  std::string file;  // where it was read from
+  std::string description;
 
   // The issuing CA; empty: the station's [ca].
   std::string ca_key_uri;
@@ -94,7 +95,7 @@ struct Profile {
   int rsa_min_bits = 2048;
   int rsa_max_bits = 4096;
 
-  std::vector<SubjectField> subject;  // see BuiltInDefaultProfile() for the default's
+  std::vector<SubjectField> subject;  // ProfileDefaults(): CN = device_id when sent
   bool csr_subject_when_empty = true;  // use the CSR's subject when the template yields none
   std::vector<SanEntry> san;
   Validity validity;
@@ -109,7 +110,7 @@ struct Profile {
   Authorization authorization = Authorization::kNone;
   bool device_id_required = false;
   std::string device_id_pattern_text;
-  std::optional<std::regex> device_id_pattern;
+  std::optional<Pattern> device_id_pattern;
   std::map<std::string, AttributeRule> attributes;  // the request attributes it accepts
   ThingRules thing{false, "", std::nullopt, {}, false, {"*"}};
 };

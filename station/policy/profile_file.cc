@@ -60,49 +60,12 @@ bool AwsName(const std::string& s) {
   });
 }
 
-// Bounds a pattern before std::regex sees it: libstdc++ reads a repetition
-// count into an int without an overflow check (found by the profile fuzzer:
-// "{1,99999...}"), and builds one copy of the repeated part per count, so
-// nested counts multiply. Patterns here match ids of at most a few hundred
-// characters.
-constexpr size_t kMaxPatternBytes = 512;
-constexpr unsigned long kMaxRepetitions = 1024;        // any one {m,n}
-constexpr unsigned long kMaxRepetitionProduct = 65536;  // all of them multiplied
-
-std::string PatternProblem(const std::string& text) {
-  if (text.size() > kMaxPatternBytes) return "longer than " + std::to_string(kMaxPatternBytes) + " characters";
-  unsigned long product = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\') {
-      ++i;  // an escaped character, "\{" included
-      continue;
-    }
-    if (text[i] != '{') continue;
-    unsigned long largest = 0;
-    for (size_t j = i + 1; j < text.size() && text[j] != '}'; ++j) {
-      if (!std::isdigit(static_cast<unsigned char>(text[j]))) continue;
-      size_t end = text.find_first_not_of("0123456789", j);
-      std::string digits = text.substr(j, end == std::string::npos ? std::string::npos : end - j);
-      if (digits.size() > 4 || std::stoul(digits) > kMaxRepetitions)
-        return "a repetition count above " + std::to_string(kMaxRepetitions);
-      largest = std::max(largest, std::stoul(digits));
-      j = end == std::string::npos ? text.size() : end - 1;
-    }
-    product *= largest + 1;
-    if (product > kMaxRepetitionProduct) return "repetition counts that multiply past " + std::to_string(kMaxRepetitionProduct);
-  }
-  return "";
-}
-
-Result<std::optional<std::regex>> CompilePattern(const Fields& f, const std::string& key, const std::string& text) {
-  if (text.empty()) return std::optional<std::regex>();
-  if (std::string problem = PatternProblem(text); !problem.empty())
-    return f.Wrong(key, "'" + text.substr(0, 64) + (text.size() > 64 ? "...'" : "'") + " has " + problem);
-  try {
-    return std::optional<std::regex>(std::regex(text, std::regex::ECMAScript));
-  } catch (const std::regex_error& e) {
-    return f.Wrong(key, "'" + text + "' is not a regular expression: " + e.what());
-  }
+Result<std::optional<Pattern>> CompilePattern(const Fields& f, const std::string& key, const std::string& text) {
+  if (text.empty()) return std::optional<Pattern>();
+  auto pattern = Pattern::Compile(text);
+  if (!pattern.ok())
+    return f.Wrong(key, "'" + text.substr(0, 64) + (text.size() > 64 ? "...'" : "'") + ": " + pattern.error().message);
+  return std::optional<Pattern>(std::move(*pattern));
 }
 
 Result<Template> ParseTemplate(const Fields& f, const std::string& key, const std::string& text) {
@@ -377,7 +340,7 @@ const char* AuthorizationName(Authorization a) noexcept {
   return "none";
 }
 
-Profile BuiltInDefaultProfile() {
+Profile ProfileDefaults() {
   Profile p;
   SubjectField cn;
   cn.attribute = "CN";
@@ -388,7 +351,7 @@ Profile BuiltInDefaultProfile() {
 }
 
 static Result<Profile> ProfileFrom(const toml::table& root, const std::string& path) {
-  Profile p = BuiltInDefaultProfile();
+  Profile p = ProfileDefaults();
   p.file = path;
   p.name = fs::path(path).stem().string();
   p.description.clear();
@@ -455,13 +418,13 @@ Result<std::vector<Profile>> LoadProfileDir(const std::string& dir) {
     return MakeError(Code::kFailedPrecondition, kReason, dir + ": more than " + std::to_string(kMaxProfiles) + " profiles");
   std::sort(files.begin(), files.end());
   std::vector<Profile> out;
-  bool has_default = false;
   for (const auto& file : files) {
     ST_ASSIGN_OR_RETURN(Profile p, LoadProfileFile(file));
-    has_default |= p.name == "default";
     out.push_back(std::move(p));
   }
-  if (!has_default) out.insert(out.begin(), BuiltInDefaultProfile());
+  if (out.empty())
+    return MakeError(Code::kFailedPrecondition, kReason,
+                     dir + ": no profile (*.toml); a station serves only the profiles written there (docs/profiles.md)");
   return out;
 }
 

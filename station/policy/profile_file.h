@@ -11,8 +11,9 @@
 
 namespace station::policy {
 
-// The "default" profile the station offers when no profile file replaces it.
-Profile BuiltInDefaultProfile();
+// What a profile file starts from: the struct's defaults and an optional
+// CN = {device_id}. Not a profile any station serves.
+Profile ProfileDefaults();
 
 // One profile file; its name is the file name without ".toml". Errors are
 // FAILED_PRECONDITION / BAD_PROFILE: "FILE: FIELD: what is wrong".
@@ -20,8 +21,8 @@ Result<Profile> LoadProfileFile(const std::string& path);
 // The same from text; `path` gives the profile its name and names it in errors.
 Result<Profile> ParseProfile(std::string_view text, const std::string& path);
 
-// Every *.toml file in the directory, sorted by name. A "default.toml" replaces
-// the built-in default; otherwise the built-in one is added.
+// Every *.toml file in the directory, sorted by name, and nothing else: a
+// station serves no profile that nobody wrote.
 Result<std::vector<Profile>> LoadProfileDir(const std::string& dir);
 
 }  // namespace station::policy

@@ -28,8 +28,8 @@ Error Invalid(const char* reason, const std::string& message) {
   return MakeError(Code::kInvalidArgument, reason, message);
 }
 
-bool Matches(const std::optional<std::regex>& pattern, const std::string& value) {
-  return !pattern || std::regex_match(value, *pattern);
+bool Matches(const std::optional<Pattern>& pattern, const std::string& value) {
+  return !pattern || pattern->FullMatch(value);
 }
 
 Status CheckThing(const Profile& profile, const RequestFacts& facts) {

@@ -31,7 +31,10 @@ Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& t
 }
 
 Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& config) {
-  if (config.issuance.profiles_dir.empty()) return std::vector<policy::Profile>{policy::BuiltInDefaultProfile()};
+  if (config.issuance.profiles_dir.empty())
+    return MakeError(Code::kFailedPrecondition, "BAD_CONFIG",
+                     "[issuance] profiles_dir is not set; a station serves only the profiles written there "
+                     "(docs/profiles.md)");
   return policy::LoadProfileDir(config.issuance.profiles_dir);
 }
 
@@ -48,12 +51,20 @@ class IssuerLoader {
   Result<std::shared_ptr<issuance::Issuer>> For(const policy::Profile& profile) {
     std::string key_uri = profile.ca_key_uri.empty() ? station_ca_.key_uri : profile.ca_key_uri;
     std::string cert = profile.ca_certificate.empty() ? station_ca_.certificate : profile.ca_certificate;
+    return Load(key_uri, cert, "profile '" + profile.name + "' (" + profile.file + "): CA: ");
+  }
+  Result<std::shared_ptr<issuance::Issuer>> ForStation() {
+    return Load(station_ca_.key_uri, station_ca_.certificate, "[ca]: ");
+  }
+
+ private:
+  Result<std::shared_ptr<issuance::Issuer>> Load(const std::string& key_uri, const std::string& cert,
+                                                 const std::string& who) {
     auto& slot = loaded_[key_uri + "\n" + cert];
     if (slot) return slot;
     auto where = [&](const Error& e) {
       Error out = e;
-      out.message = "profile '" + profile.name + "' (" + (profile.file.empty() ? "built in" : profile.file) +
-                    "): CA: " + e.message;
+      out.message = who + e.message;
       return out;
     };
     auto uri = hsm::ParsePkcs11Uri(key_uri);
@@ -67,7 +78,6 @@ class IssuerLoader {
     return slot;
   }
 
- private:
   std::shared_ptr<hsm::Token> token_;
   const config::CaConfig& station_ca_;
   std::map<std::string, std::shared_ptr<issuance::Issuer>> loaded_;
@@ -83,6 +93,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   std::unique_ptr<Station> s(new Station());
   ST_ASSIGN_OR_RETURN(auto token, OpenToken(config.token, config.session_count()));
   IssuerLoader issuers(token, config.ca);
+  ST_ASSIGN_OR_RETURN(auto station_issuer, issuers.ForStation());
   std::vector<std::unique_ptr<issuance::CertificateProfile>> ready;
   for (auto& profile : profiles) {
     ST_ASSIGN_OR_RETURN(auto issuer, issuers.For(profile));
@@ -106,9 +117,15 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   options.sign_timeout = std::chrono::seconds(config.token.sign_timeout_s);
   options.default_profile = config.issuance.default_profile;
   ST_ASSIGN_OR_RETURN(s->pipeline_,
-                      issuance::Pipeline::Create(options, std::move(ready), s->writer_.get(), s->reader_.get()));
+                      issuance::Pipeline::Create(options, std::move(ready), std::move(station_issuer),
+                                                 s->writer_.get(), s->reader_.get()));
   // Rotations officers made outlive a restart: they override the config's seed.
   ST_RETURN_IF_ERROR(officer::RestoreCaSets(config.audit_db_path(), s->pipeline_->issuers(), token, config.ca.root));
+  if (!s->pipeline_->issuer().Active())
+    return MakeError(Code::kFailedPrecondition, "CA_RETIRED",
+                     "officers retired every CA of the station's issuer '" + s->pipeline_->issuer().name() +
+                         "' without activating a successor; set [ca] to a new CA key and certificate "
+                         "(stationctl ca init, ca import-cert)");
   ST_RETURN_IF_ERROR(officer::RestoreProfileLines(config.audit_db_path(), s->pipeline_->profiles()));
   s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, s->pipeline_->issuers(),
                                                     s->pipeline_->profiles(), token, *s->writer_);

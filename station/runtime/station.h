@@ -25,8 +25,8 @@ Result<std::shared_ptr<hsm::Token>> OpenToken(const config::TokenConfig& token, 
 Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& token, const std::string& key_uri,
                                                     size_t sessions);
 
-// The profiles a station config names: every file of issuance.profiles_dir,
-// or only the built-in "default" when it names none.
+// The profiles a station config names: every file of issuance.profiles_dir
+// (BAD_CONFIG when it names none).
 Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& config);
 
 class Station {
@@ -35,7 +35,8 @@ class Station {
   ~Station();  // Shutdown()s
 
   issuance::Pipeline& pipeline() noexcept { return *pipeline_; }
-  // The default profile's issuer, and its active CA (null once retired with no successor).
+  // The station's [ca] issuer, and its active CA (null once retired with no
+  // successor while running; a station does not start so).
   issuance::Issuer& issuer() const noexcept { return pipeline_->issuer(); }
   std::shared_ptr<const issuance::CertificateAuthority> ca() const { return pipeline_->issuer().Active(); }
   officer::OfficerDesk& officer_desk() noexcept { return *desk_; }

@@ -28,6 +28,7 @@ Error CrlError(const std::string& crl_path, const std::string& what) {
 Result<std::vector<X509CrlPtr>> ReadCrls(const std::string& crl_path) {
   ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(crl_path, kMaxCrlFileBytes));
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return CrlError(crl_path, "cannot be read into memory: " + OpenSslErrors());
   std::vector<X509CrlPtr> crls;
   while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) crls.emplace_back(crl);
   ERR_clear_error();  // the loop ends on "no start line"
@@ -76,9 +77,10 @@ Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::
     char name[32];
     std::snprintf(name, sizeof name, "%08lx.r%d", hash, per_hash[hash]++);
     BioPtr out(BIO_new(BIO_s_mem()));
-    PEM_write_bio_X509_CRL(out.get(), crl.get());
     char* data = nullptr;
-    long size = BIO_get_mem_data(out.get(), &data);
+    long size = 0;
+    if (!out || PEM_write_bio_X509_CRL(out.get(), crl.get()) != 1 || (size = BIO_get_mem_data(out.get(), &data)) <= 0)
+      return CrlError(crl_path, "cannot be copied for gRPC: " + OpenSslErrors());
     ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/" + name, std::string(data, static_cast<size_t>(size)), 0644));
   }
   std::string summary = "client certificate revocation: " + std::to_string(crls.size()) + " list(s) from " +

@@ -106,6 +106,10 @@ grpc::Status LineService::Sign(grpc::ServerContext* context, const v1::SignReque
                                v1::SignResponse* response) {
   auto caller = CallerFromContext(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.error());
+  // A unary call is a stream of one: it holds a slot while in work, so a
+  // line cannot get around max_streams(_per_line) with many unary calls.
+  auto slot = slots_.Acquire(caller->identity);
+  if (!slot.ok()) return ToGrpcStatus(slot.error());
   std::promise<Result<issuance::Issued>> promise;
   auto future = promise.get_future();
   pipeline_.Submit(*caller, ToIssueRequest(*request),
@@ -124,7 +128,7 @@ grpc::Status LineService::GetCaChain(grpc::ServerContext* context, const v1::Get
   auto ca = pipeline_.issuer().Active();
   if (!ca)
     return ToGrpcStatus(MakeError(Code::kFailedPrecondition, "CA_RETIRED",
-                                  "the default profile's issuing CA is retired and no successor is active"));
+                                  "the station's issuing CA ([ca]) is retired and no successor is active"));
   for (const Bytes& der : ca->chain_der()) response->add_chain_der(der.data(), der.size());
   return grpc::Status::OK;
 }

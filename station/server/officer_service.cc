@@ -116,6 +116,8 @@ grpc::Status OfficerService::ImportLot(grpc::ServerContext* context, grpc::Serve
   v1::ImportLotRequest chunk;
   for (bool first = true; reader->Read(&chunk); first = false) {
     if (first) {
+      // Who may import, and into what, before a single id is kept.
+      if (Status may = registry_.CheckLotImport(*officer, chunk.profile()); !may.ok()) return ToGrpcStatus(may.error());
       lot.name = chunk.lot();
       lot.profile = chunk.profile();
       lot.source = chunk.source();

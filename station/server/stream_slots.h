@@ -1,5 +1,5 @@
-// Open SignStreams, counted station-wide and per line: one misbehaving line
-// cannot take every stream the station serves.
+// Open SignStreams and unary Sign calls in work, counted station-wide and
+// per line: one misbehaving line cannot take every stream the station serves.
 #pragma once
 
 #include <cstddef>

@@ -85,6 +85,18 @@ Status MakeMatterPki(const std::shared_ptr<hsm::Token>& token, const std::string
   return pki::WriteFile(ca_dir + "/matter-pai.pem", pai_pem, 0644);
 }
 
+// What a request that names no profile gets on a development station: a
+// visible file an operator can read, change or delete (a factory station
+// serves only the profiles its officers wrote).
+constexpr const char* kLabDefaultProfile =
+    "# Lab default written by `stationctl dev-setup`: the profile of requests that name\n"
+    "# none ([issuance] default_profile). Any line; no lot, no registration code, not one\n"
+    "# certificate per device; CN = the device id, else the CSR's own subject; ten years\n"
+    "# under [ca]. Not for a factory: delete it and unset default_profile there, so every\n"
+    "# request names its profile. Reference: docs/profiles.md\n"
+    "description = \"Lab default (dev-setup): any line, CN = device id or the CSR's subject\"\n"
+    "lines = [\"*\"]\n";
+
 }  // namespace
 
 Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
@@ -146,6 +158,7 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   result.profiles_dir = dir + "/profiles";
   for (const ShippedProfile& profile : ShippedProfiles())
     ST_RETURN_IF_ERROR(pki::WriteFile(result.profiles_dir + "/" + profile.file_name, profile.text, 0644));
+  ST_RETURN_IF_ERROR(pki::WriteFile(result.profiles_dir + "/default.toml", kLabDefaultProfile, 0644));
 
   // TLS: a separate software CA for the gRPC channel (it never signs devices).
   ST_ASSIGN_OR_RETURN(auto tls_ca_key, pki::GenerateSoftwareKey("ec-p256"));
@@ -202,7 +215,8 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "key = \"tls/server.key\"\n"
       "client_ca = \"tls/tls-ca.pem\"\n\n"
       "[issuance]\n"
-      "profiles_dir = \"profiles\"   # one TOML file per profile; docs/profiles.md\n\n"
+      "profiles_dir = \"profiles\"   # one TOML file per profile; docs/profiles.md\n"
+      "default_profile = \"default\"   # profiles/default.toml, a lab profile: for requests that name none\n\n"
       "[audit]\n"
       "key_uri = " + Quote(audit_key.key_uri) + "\n"
       "public_key = \"audit-key.pem\"\n"

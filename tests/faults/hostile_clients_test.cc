@@ -81,6 +81,17 @@ class HostileClientTest : public ::testing::Test {
     EXPECT_EQ(refused.error_message().rfind(reason + ":", 0), 0u) << refused.error_message();
   }
 
+  // A unary Sign of this stub is refused with `reason`: a unary call in work
+  // holds a slot like a stream, so many of them cannot get around the limits.
+  static void ExpectUnaryRefused(v1::LineSigner::Stub& stub, const std::string& reason) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::SignResponse response;
+    grpc::Status refused = stub.Sign(&ctx, Request("unary-refused"), &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_EQ(refused.error_message().rfind(reason + ":", 0), 0u) << refused.error_message();
+  }
+
   // One request on a fresh stream of this stub is signed.
   void ExpectStreamServed(v1::LineSigner::Stub& stub, const std::string& id) {
     grpc::ClientContext ctx;
@@ -145,7 +156,7 @@ TEST_F(HostileClientTest, StreamsThatSendNothingAreCappedAndEnded) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of them open on the server
 
   ExpectStreamRefused(*StubAs("line-3"), "TOO_MANY_STREAMS");
-  ExpectLineServed("unary-while-streams-are-taken");  // unary calls are not streams
+  ExpectUnaryRefused(*StubAs("line-3"), "TOO_MANY_STREAMS");
   v1::SignResponse response;
 
   // After stream_idle_timeout (2 s) the station ends every one of them.
@@ -164,9 +175,15 @@ TEST_F(HostileClientTest, OneLineCannotTakeEveryStream) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
   ExpectStreamRefused(*stub, "TOO_MANY_STREAMS_FOR_LINE");
+  ExpectUnaryRefused(*stub, "TOO_MANY_STREAMS_FOR_LINE");
   // The station has room, and another line gets it.
   auto line_2 = StubAs("line-2");
   ExpectStreamServed(*line_2, "line-2-while-line-1-is-full");
+  v1::SignResponse unary;
+  grpc::ClientContext unary_ctx;
+  unary_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ASSERT_TRUE(line_2->Sign(&unary_ctx, Request("line-2-unary"), &unary).ok());
+  EXPECT_EQ(unary.code(), 0) << unary.reason();
   // Once line-1 closes a stream, it may open one again.
   contexts.front()->TryCancel();
   idle.front()->Finish();
@@ -288,6 +305,27 @@ TEST_F(HostileClientTest, ADisconnectMidStreamLeavesEachRequestIssuedOnceOrNotAt
   ASSERT_EQ(server_->Stop(SIGTERM), 0) << server_->log();
   auto verify = RunCommand({ProgramPath("stationctl"), "audit", "verify", "--config", dev_->setup.station_conf});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
+// An officer certificate whose CN is not in [officers] members is refused on
+// the first chunk of a lot, before any id is kept (it once could send a
+// million ids to be buffered, and was refused only after the last).
+TEST_F(HostileClientTest, ALotFromAnOfficerWhoIsNoMemberIsRefusedBeforeItsIdsAreRead) {
+  auto channel = client::MakeChannel(LineAs(*dev_, address_, MakeClientIdentity(*dev_, "officer-9", {"officer"})));
+  ASSERT_TRUE(channel.ok());
+  auto officer = v1::Officer::NewStub(*channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::ImportLotResponse response;
+  auto upload = officer->ImportLot(&ctx, &response);
+  v1::ImportLotRequest chunk;
+  chunk.set_lot("lot-x");
+  chunk.set_profile("matter-dac");
+  for (int i = 0; i < 1000; ++i) chunk.add_device_ids("m-" + std::to_string(i));
+  upload->Write(chunk);  // and no WritesDone: the server must answer without waiting for the rest
+  grpc::Status refused = upload->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_EQ(refused.error_message().rfind("OFFICER_NOT_MEMBER:", 0), 0u) << refused.error_message();
 }
 
 }  // namespace

@@ -282,6 +282,25 @@ TEST_F(TlsTest, ACrlDueWithinTwoDaysIsWarnedAboutAtStart) {
   EXPECT_TRUE(Probe(TLS1_3_VERSION, line_1_).ok);  // still valid: lines get in
 }
 
+// A device gets its issuing CA's chain and presents it: with that CA (or its
+// root) as client_ca, a device certificate would be a station credential.
+TEST_F(TlsTest, AClientCaThatIssuesDevicesStopsTheServerAtStart) {
+  for (const std::string& client_ca : {dev_->setup.ca_cert, dev_->setup.matter_paa_cert}) {
+    auto text = pki::ReadFile(dev_->setup.station_conf);
+    ASSERT_TRUE(text.ok());
+    const std::string line = "client_ca = \"tls/tls-ca.pem\"";
+    ASSERT_NE(text->find(line), std::string::npos);
+    std::string changed = *text;
+    changed.replace(changed.find(line), line.size(), "client_ca = \"" + client_ca + "\"");
+    ASSERT_TRUE(pki::WriteFile(dev_->setup.station_conf, changed).ok());
+    CommandResult r = RunCommand(ServerCommand({"--config", dev_->setup.station_conf}));
+    EXPECT_NE(r.exit_code, 0) << client_ca;
+    EXPECT_NE(r.output.find("TLS_CLIENT_CA_ISSUES_DEVICES"), std::string::npos) << r.output;
+    ASSERT_TRUE(pki::WriteFile(dev_->setup.station_conf, *text).ok());
+  }
+  StartServer();  // its own TLS CA: it starts
+}
+
 TEST_F(TlsTest, AnUnusableCrlStopsTheServerAtStart) {
   auto run = [&] {
     CommandResult r = RunCommand(ServerCommand({"--config", dev_->setup.station_conf}));

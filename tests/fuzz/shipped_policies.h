@@ -12,7 +12,7 @@ namespace station::fuzz {
 
 inline const std::vector<policy::Profile>& ShippedPolicies() {
   static const std::vector<policy::Profile> profiles = [] {
-    std::vector<policy::Profile> out{policy::BuiltInDefaultProfile()};
+    std::vector<policy::Profile> out{policy::ProfileDefaults()};
     for (const auto& shipped : setup::ShippedProfiles()) {
       auto p = policy::ParseProfile(shipped.text, shipped.file_name);
       if (!p.ok()) std::abort();  // a shipped profile that does not load is a bug, not a finding

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "station/pki/cert_builder.h"
+#include "station/pki/der.h"
 
 namespace station::testing {
 
@@ -154,6 +155,39 @@ Bytes MakeCsrWithBadEcPoint(const std::string& which) {
   // Re-encode the request info from the changed fields (the signature no longer matches).
   X509_REQ_set_subject_name(req.get(), X509_REQ_get_subject_name(req.get()));
   return CsrDer(req.get());
+}
+
+Bytes MakeCsrFromParts(EVP_PKEY* key, const Bytes& spki_der, const Bytes& subject_der) {
+  namespace der = pki::der;
+  Bytes info = der::Encode(der::kInteger, Bytes{0});
+  info.insert(info.end(), subject_der.begin(), subject_der.end());
+  info.insert(info.end(), spki_der.begin(), spki_der.end());
+  der::Append(info, der::Context(0), Bytes{});
+  info = der::Encode(der::kSequence, info);
+  size_t sig_len = 0;
+  OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &sig_len, info.data(), info.size()) != 1)
+    std::abort();
+  Bytes signature(sig_len);
+  if (EVP_DigestSign(ctx.get(), signature.data(), &sig_len, info.data(), info.size()) != 1) std::abort();
+  signature.resize(sig_len);
+  const bool rsa = EVP_PKEY_is_a(key, "RSA");
+  ASN1_OBJECT* oid = OBJ_nid2obj(rsa ? NID_sha256WithRSAEncryption : NID_ecdsa_with_SHA256);  // static
+  Bytes algorithm = ToDer(oid, i2d_ASN1_OBJECT);
+  if (rsa) algorithm.insert(algorithm.end(), {der::kNull, 0x00});
+  Bytes body = info;
+  der::Append(body, der::kSequence, algorithm);
+  Bytes bits = der::BitString(signature);
+  body.insert(body.end(), bits.begin(), bits.end());
+  return der::Encode(der::kSequence, body);
+}
+
+Bytes SubjectDer(const std::string& cn) {
+  X509NamePtr name(X509_NAME_new());
+  X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.data()),
+                             static_cast<int>(cn.size()), -1, 0);
+  return ToDer(name.get(), i2d_X509_NAME);
 }
 
 Bytes TamperSignature(const Bytes& der) {

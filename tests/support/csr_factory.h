@@ -27,6 +27,13 @@ EvpPkeyPtr MakeWeakRsaKey(const std::string& weakness);
 // A P-256 CSR whose public point is replaced: "off-curve" or "infinity".
 Bytes MakeCsrWithBadEcPoint(const std::string& which);
 
+// A CSR put together from DER parts as a hostile device would: `spki_der`
+// and `subject_der` go in byte for byte, and `key` signs the result (SHA-256),
+// so only the encodings under test differ from a valid request.
+Bytes MakeCsrFromParts(EVP_PKEY* key, const Bytes& spki_der, const Bytes& subject_der);
+// The DER of Name CN=cn (UTF8String).
+Bytes SubjectDer(const std::string& cn);
+
 // The same CSR with one byte of its signature flipped.
 Bytes TamperSignature(const Bytes& der);
 

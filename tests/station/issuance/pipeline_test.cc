@@ -7,6 +7,8 @@
 #include <future>
 #include <set>
 
+#include <unistd.h>
+
 #include "station/pki/cert_builder.h"
 #include "station/pki/files.h"
 #include "station/runtime/station.h"
@@ -189,6 +191,8 @@ TEST_P(PipelineBehaviourTest, RefusesBadRequestsWithReasons) {
   };
   IssueRequest unknown_profile = Request("p1", csr.der);
   unknown_profile.profile = "no-such-profile";
+  auto line_key = pki::GenerateSoftwareKey("ec-p256");
+  auto line_ou = pki::MakeCaCsr("CN=line-2,OU=line", line_key->get());  // a device asking to be a line
   IssueRequest many_attrs = Request("a1", csr.der);
   for (int i = 0; i < 40; ++i) many_attrs.attributes["k" + std::to_string(i)] = "v";
   std::vector<Case> cases = {
@@ -201,6 +205,7 @@ TEST_P(PipelineBehaviourTest, RefusesBadRequestsWithReasons) {
       {kLine, Request("g1", Bytes{1, 2, 3}), Code::kInvalidArgument, "CSR_MALFORMED"},
       {kLine, Request("t1", testing::TamperSignature(csr.der)), Code::kInvalidArgument, "CSR_BAD_SIGNATURE"},
       {kLine, Request("w1", testing::MakeCsr("rsa-1024").der), Code::kInvalidArgument, "RSA_TOO_SHORT"},
+      {kLine, Request("ou1", CsrDer(line_ou->get())), Code::kInvalidArgument, "SUBJECT_INVALID"},
   };
   for (auto& c : cases) {
     auto r = IssueAndWait(pipeline(), c.caller, c.request);
@@ -270,6 +275,35 @@ TEST(PipelineQueueTest, ABurstIsRecordedInFewCommits) {
   // Without gathering: ~40 commits. The last records, once the queue has
   // drained, may commit at once: a few commits, or one.
   EXPECT_LE(station->audit_commits(), 8u);
+}
+
+// A station serves exactly the profiles written in its profiles_dir: none is
+// added for a request that names no profile (that once issued ten-year
+// certificates under [ca] past every lot, code and one-per-device rule).
+TEST(PipelineProfilesTest, ARequestWithoutAProfileNeedsADefaultProfileSomebodyWrote) {
+  auto dev = testing::MakeDevStation();
+  ASSERT_TRUE(dev);
+  ASSERT_EQ(::unlink((dev->setup.profiles_dir + "/default.toml").c_str()), 0);
+  config::StationConfig config = dev->config;
+  auto refused = runtime::Station::Open(config);
+  ASSERT_FALSE(refused.ok()) << "default_profile names a file that is gone";
+  EXPECT_EQ(refused.error().reason, "BAD_CONFIG");
+  config.issuance.default_profile.clear();
+  auto opened = runtime::Station::Open(config);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  for (const CertificateProfile* profile : (*opened)->pipeline().profiles())
+    EXPECT_NE(profile->profile().name, "default");
+  auto unnamed = IssueAndWait((*opened)->pipeline(), kLine, Request("n1", testing::MakeCsr("ec-p256").der, "dev-1"));
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_EQ(unnamed.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(unnamed.error().reason, "PROFILE_REQUIRED");
+  EXPECT_EQ((*opened)->audit_last_seq(), 0u);
+  (*opened)->Shutdown();
+
+  config.issuance.profiles_dir.clear();
+  auto no_dir = runtime::Station::Open(config);
+  ASSERT_FALSE(no_dir.ok());
+  EXPECT_EQ(no_dir.error().reason, "BAD_CONFIG");
 }
 
 }  // namespace

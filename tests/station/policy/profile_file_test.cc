@@ -15,8 +15,7 @@ TEST(ProfileFileTest, ShippedProfilesLoad) {
   ASSERT_TRUE(profiles.ok()) << profiles.error().ToString();
   std::vector<std::string> names;
   for (const auto& p : *profiles) names.push_back(p.name);
-  EXPECT_EQ(names, std::vector<std::string>({"default", "aws-iot-device", "fleet-claim", "ieee-802.1ar-idevid",
-                                             "matter-dac"}));
+  EXPECT_EQ(names, std::vector<std::string>({"aws-iot-device", "fleet-claim", "ieee-802.1ar-idevid", "matter-dac"}));
 }
 
 struct BadProfile {
@@ -41,10 +40,18 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
       {base + "one_per_device = true\n", "one_per_device: needs [device_id] required = true"},
       {base + "[key]\nalgorithms = [\"ed25519\"]\n", "key.algorithms: 'ed25519'"},
       {base + "[attributes.vid]\npattern = \"[\"\n", "attributes.vid.pattern"},
-      // Bounded before std::regex sees them (the profile fuzzer's first finding).
-      {base + "[device_id]\npattern = \"^[a-z]{1,99999999999999999999}$\"\n", "a repetition count above 1024"},
-      {base + "[device_id]\npattern = \"^((a{100}){100}){100}$\"\n", "multiply past 65536"},
+      // RE2 refuses counts past 1000, nested ones that multiply past 1000,
+      // and programs past its memory bound (the profile fuzzer's first
+      // finding overflowed std::regex's compiler).
+      {base + "[device_id]\npattern = \"^[a-z]{1,1001}$\"\n", "invalid repetition size"},
+      {base + "[device_id]\npattern = \"^((a{100}){100}){100}$\"\n", "invalid repetition size"},
       {base + "[device_id]\npattern = \"" + std::string(600, 'a') + "\"\n", "longer than 512 characters"},
+      {base + "[device_id]\npattern = \"" + [] {
+         std::string nested;  // 25 groups of 20 alternatives, each counted: a large program
+         for (int i = 0; i < 16; ++i) nested += "((\\\\w|\\\\d){1,30}){1,30}";
+         return nested;
+       }() + "\"\n", "pattern too large"},
+      {base + "[device_id]\npattern = \"^(a)\\\\1$\"\n", "device_id.pattern"},  // a backreference
       {base + "[[san]]\ntype = \"hardware-module-name\"\nvalue = \"x\"\n", "san[0].hw_type"},
       {"lines = [\"*\"\n", "profile.toml:"},  // a TOML syntax error, with line and column
   };
@@ -67,12 +74,16 @@ TEST(ProfileFileTest, OrdinaryPatternsWithCountsAndEscapedBracesLoad) {
   }
 }
 
-TEST(ProfileFileTest, TheBuiltInDefaultIsATlsClientProfileForEveryLine) {
-  Profile p = BuiltInDefaultProfile();
-  EXPECT_EQ(p.name, "default");
-  EXPECT_TRUE(AllowsLine(p.lines, "any-line"));
-  EXPECT_EQ(p.extended_key_usage, std::vector<std::string>({"clientAuth"}));
-  EXPECT_EQ(p.authorization, Authorization::kNone);
+TEST(ProfileFileTest, ADirectoryServesItsFilesAndNothingElse) {
+  testing::TempDir dir;
+  auto empty = LoadProfileDir(dir.path());
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().reason, "BAD_PROFILE");
+  ASSERT_TRUE(pki::WriteFile(dir.path() + "/line-a.toml", "lines = [\"line-a\"]\n").ok());
+  auto one = LoadProfileDir(dir.path());
+  ASSERT_TRUE(one.ok()) << one.error().ToString();
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->front().name, "line-a");
 }
 
 }  // namespace

@@ -166,7 +166,10 @@ TEST_F(CaCeremonyTest, RefusesAnExtractableKeyAsCaKeyAtStartAndAsAuditKey) {
   config.ca.key_uri = "pkcs11:token=station;object=loose;type=private";
   config.ca.certificate = SelfSignedFile(*key);
   config.ca.root = config.ca.certificate;
-  config.issuance.profiles_dir.clear();
+  testing::TempDir profiles;  // one profile under [ca]
+  ASSERT_TRUE(pki::WriteFile(profiles.path() + "/only.toml", "lines = [\"*\"]\n").ok());
+  config.issuance.profiles_dir = profiles.path();
+  config.issuance.default_profile.clear();
   auto station = runtime::Station::Open(config);
   ASSERT_FALSE(station.ok());
   EXPECT_EQ(station.error().reason, "KEY_EXTRACTABLE") << station.error().ToString();
