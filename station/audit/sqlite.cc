@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS issuance (
 -- Duplicate refusal looks these up for every request.
 CREATE INDEX IF NOT EXISTS issuance_by_key ON issuance (spki_sha256);
 CREATE INDEX IF NOT EXISTS issuance_by_device ON issuance (profile, device_id);
+-- What records used (codes, reissue approvals), for the start-up check (state.h).
+CREATE INDEX IF NOT EXISTS issuance_by_authorization ON issuance (authorization) WHERE authorization <> '';
 
 -- Device authorization (registry): production lots, registration codes,
 -- officers' approvals of a second certificate for one device.
@@ -56,15 +58,20 @@ CREATE TABLE IF NOT EXISTS registration_code (
   expires_unix_ms  INTEGER NOT NULL,
   used_seq         INTEGER            -- the issuance that used it
 );
+CREATE INDEX IF NOT EXISTS code_by_batch ON registration_code (batch);
+CREATE INDEX IF NOT EXISTS code_by_use ON registration_code (used_seq) WHERE used_seq IS NOT NULL;
 CREATE TABLE IF NOT EXISTS reissue_approval (
   profile          TEXT NOT NULL,
   device_id        TEXT NOT NULL,
   approved_by      TEXT NOT NULL,
   created_unix_ms  INTEGER NOT NULL,
   expires_unix_ms  INTEGER NOT NULL,
+  seq              INTEGER NOT NULL,  -- the officer record that approved it
   used_seq         INTEGER
 );
 CREATE INDEX IF NOT EXISTS reissue_by_device ON reissue_approval (profile, device_id);
+CREATE INDEX IF NOT EXISTS reissue_by_seq ON reissue_approval (seq);
+CREATE INDEX IF NOT EXISTS reissue_by_use ON reissue_approval (used_seq) WHERE used_seq IS NOT NULL;
 
 -- Signed checkpoints (checkpoint.h): the C2SP note, and the tree's right
 -- edge at that size so the writer resumes without rehashing the whole log.
@@ -114,6 +121,8 @@ CREATE TABLE IF NOT EXISTS approval (
   used_seq         INTEGER            -- the record of the action it let happen
 );
 CREATE INDEX IF NOT EXISTS approval_by_action ON approval (action_key);
+CREATE INDEX IF NOT EXISTS approval_by_seq ON approval (seq);
+CREATE INDEX IF NOT EXISTS approval_by_use ON approval (used_seq) WHERE used_seq IS NOT NULL;
 
 -- Who may use a profile, as officers last set it (officer/profile_lines.h);
 -- at start it replaces the profile file's `lines`.
@@ -124,13 +133,28 @@ CREATE TABLE IF NOT EXISTS profile_lines (
 );
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '5');
--- Schemas 2 to 4 lack only tables made above (checkpoint; officer_action,
--- ca_state, approval; profile_lines).
-UPDATE meta SET value = '5' WHERE key = 'schema_version' AND value IN ('2', '3', '4');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '6');
 )sql";
 
-constexpr const char* kSchemaVersion = "5";
+// Schema 6: officer records commit to the registry rows they make (state.h).
+// An older file holds rows no record vouches for, so it is not upgraded.
+constexpr const char* kSchemaVersion = "6";
+
+// The schema_version of an existing file; "" for a new one.
+std::string StoredVersion(sqlite3* db) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &raw, nullptr) != SQLITE_OK)
+    return "";  // no meta table yet
+  Stmt stmt(raw);
+  return sqlite3_step(stmt.get()) == SQLITE_ROW ? ColumnText(stmt.get(), 0) : "";
+}
+
+Error SchemaMismatch(const std::string& path, const std::string& found) {
+  return MakeError(Code::kFailedPrecondition, "AUDIT_SCHEMA_MISMATCH",
+                   path + " has audit schema " + found + "; this station reads schema " + kSchemaVersion +
+                       " (its officer records vouch for every registry row). Keep the old file for the record and "
+                       "start this station with a new state_dir");
+}
 
 // Both kinds of record in seq order, in the columns ReadRecord reads.
 constexpr const char* kLogAfterSql =
@@ -209,14 +233,13 @@ Result<Db> OpenDb(const std::string& path, bool read_write) {
   if (read_write) {
     ST_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode=WAL"));
     ST_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous=FULL"));
+    // Checked before the schema runs: its indexes name columns an older file lacks.
+    if (std::string found = StoredVersion(db.get()); !found.empty() && found != kSchemaVersion)
+      return SchemaMismatch(path, found);
     ST_RETURN_IF_ERROR(Exec(db.get(), kSchema));
   }
-  ST_ASSIGN_OR_RETURN(Stmt version, Prepare(db.get(), "SELECT value FROM meta WHERE key = 'schema_version'"));
-  std::string found = sqlite3_step(version.get()) == SQLITE_ROW ? ColumnText(version.get(), 0) : "none";
-  if (found != kSchemaVersion)
-    return MakeError(Code::kFailedPrecondition, "AUDIT_SCHEMA_MISMATCH",
-                     path + " has audit schema " + found + "; this station reads schema " + kSchemaVersion +
-                         ". Keep the old file for the record and start this station with a new state_dir");
+  std::string found = StoredVersion(db.get());
+  if (found != kSchemaVersion) return SchemaMismatch(path, found.empty() ? "none" : found);
   return db;
 }
 

@@ -1,5 +1,7 @@
 #include "station/audit/verify.h"
 
+#include "station/audit/state.h"
+
 namespace station::audit {
 namespace {
 
@@ -220,6 +222,7 @@ Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key) {
   // Report whichever problem comes first in the log.
   if (checkpoint_problem && (!problem || checkpoint_problem->seq < problem->seq)) problem = checkpoint_problem;
   report.problem = problem;
+  ST_ASSIGN_OR_RETURN(report.state_problem, CheckState(db));
   return report;
 }
 
@@ -268,6 +271,20 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
   if (problem) return Broken(*problem);
   state.size = checker.next_seq() - 1;
   state.head_hash = checker.prev_hash();
+  // Records below the checkpoint are not rehashed here, but none may be
+  // missing or doubled: a hole there would let the station sign a new
+  // checkpoint over a tree its own export then calls rewritten.
+  ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM (SELECT seq FROM issuance "
+                                              "UNION ALL SELECT seq FROM officer_action)"));
+  if (sqlite3_step(count.get()) != SQLITE_ROW) return StorageError(db, "counting the audit log's records");
+  const auto records = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 0));
+  const auto highest = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 1));
+  if (records != highest || highest != state.size)
+    return Broken({records < highest ? Tampering::kRemoved : Tampering::kInserted, state.checkpoint_size,
+                   "the log holds " + std::to_string(records) + " records numbered up to " + std::to_string(highest) +
+                       " (records 1 to " + std::to_string(state.size) + " expected, each once)"});
+  ST_ASSIGN_OR_RETURN(std::optional<StateProblem> unexplained, CheckState(db));
+  if (unexplained) return StateBroken(*unexplained);
   return state;
 }
 

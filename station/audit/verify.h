@@ -14,6 +14,7 @@
 #include "station/audit/checkpoint.h"
 #include "station/audit/record.h"
 #include "station/audit/sqlite.h"
+#include "station/audit/state.h"
 
 namespace station::audit {
 
@@ -63,9 +64,11 @@ struct VerifyReport {
   uint64_t checkpoints = 0;  // checkpoints whose signature and root verified
   std::optional<Checkpoint> latest;  // the latest checkpoint that verified
   std::optional<LogProblem> problem;  // the first problem, in record order
+  std::optional<StateProblem> state_problem;  // the first registry row the log does not explain (state.h)
 };
 
-// `stationctl audit verify`: every record and every checkpoint. Without a key
+// `stationctl audit verify`: every record and every checkpoint, and every
+// registry row against the records (state.h). Without a key
 // only the chain is checked, and a log that has checkpoints is refused
 // (FAILED_PRECONDITION AUDIT_KEY_NOT_CONFIGURED).
 Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key);
@@ -88,8 +91,9 @@ struct LogState {
 };
 
 // The server's startup check: the latest checkpoint's signature, its tree
-// edge against its root, no records missing behind it, and the chain of every
-// record after it. DATA_LOSS AUDIT_LOG_BROKEN names the problem.
+// edge against its root, the chain of every record after it, every record
+// from 1 to the last present once, and every registry row explained by the
+// records. DATA_LOSS AUDIT_LOG_BROKEN or AUDIT_STATE_BROKEN names the problem.
 Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key);
 
 }  // namespace station::audit

@@ -73,11 +73,19 @@ int Verify(const common::Args& args) {
                 static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
     return 1;
   }
+  if (report->state_problem) {
+    const audit::StateProblem& p = *report->state_problem;
+    std::printf("registry BROKEN: %s '%s': %s\nthe log itself verified (%llu records, %llu checkpoints)\n",
+                p.table.c_str(), p.group.c_str(), p.what.c_str(), static_cast<ull>(report->records),
+                static_cast<ull>(report->checkpoints));
+    return 1;
+  }
   std::printf("audit log intact: %llu records, hash chain and Merkle tree verified, %llu signed checkpoints verified",
               static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
   if (report->latest)
     std::printf(" (latest: %llu records, root %s)", static_cast<ull>(report->latest->size),
                 audit::HashHex(report->latest->root).c_str());
+  std::printf("; every CA set, profile line set, approval, lot and registration code is vouched for by its record");
   std::printf("\n%s\n", config->audit_db_path().c_str());
   if (!key.ok()) std::printf("warning: no audit public key configured; checkpoints were not checked\n");
   return 0;

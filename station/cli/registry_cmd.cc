@@ -5,10 +5,11 @@
 //   stationctl codes mint --config FILE --profile P --count N --ttl 5m --out FILE
 //   stationctl device approve-reissue --config FILE --profile P --device-id ID [--ttl 24h]
 //
-// With officer.conf each is a call to the running station's Officer service
-// and an audit record. With station.conf they change the database directly,
-// which only a station without [officers] allows (a lab, a first bring-up):
-// such changes are not audit records and name only a Unix user.
+// Each change is a call to the running station's Officer service with
+// officer.conf, and an officer's audit record that vouches for the rows it
+// makes (audit/state.h): a row made beside the log would stop the station at
+// its next start. `lot list` also reads a stopped station's database with
+// station.conf.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -19,38 +20,18 @@
 #include "station/config/config.h"
 #include "station/pki/files.h"
 #include "station/registry/registry_admin.h"
-#include "station/runtime/station.h"
 
 namespace station::cli {
 namespace {
 
 constexpr int kLotIdsPerMessage = 500;  // ~35 KB: well inside the server's message limit
 
-struct Target {
-  config::StationConfig config;
-  policy::Profile profile;
-};
-
-// The station's config and one of its profiles, which must use `authorization`
-// (or make one-per-device refusals, for approvals). Refused when the station
-// has officers: their changes go through the Officer service.
-Result<Target> LoadTarget(const common::Args& args, std::optional<policy::Authorization> authorization,
-                          const char* refusal_reason) {
-  ST_ASSIGN_OR_RETURN(std::string config_path, args.Require("config"));
-  ST_ASSIGN_OR_RETURN(std::string profile_name, args.Require("profile"));
-  Target t;
-  ST_ASSIGN_OR_RETURN(t.config, config::LoadStationConfig(config_path));
-  if (!t.config.officers.members.empty())
-    return MakeError(Code::kFailedPrecondition, refusal_reason,
-                     "this station has [officers]: run this with --config officer.conf against the running "
-                     "station, so it is an officer's audit record");
-  ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(t.config));
-  for (auto& p : profiles)
-    if (p.name == profile_name) t.profile = std::move(p);
-  if (t.profile.name != profile_name)
-    return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "the station has no profile '" + profile_name + "'");
-  if (authorization) ST_RETURN_IF_ERROR(registry::RequireAuthorization(t.profile, *authorization));
-  return t;
+// Registry changes made beside the Officer service would be rows no record
+// vouches for: the station would refuse to start on them.
+Error OfficerServiceRequired() {
+  return MakeError(Code::kFailedPrecondition, "OFFICER_SERVICE_REQUIRED",
+                   "registry changes are officers' audit records: run this with --config officer.conf against the "
+                   "running station (whose config names [officers])");
 }
 
 Result<int64_t> Ttl(const common::Args& args, const char* fallback, int64_t max_seconds) {
@@ -73,8 +54,9 @@ int LotImport(const common::Args& args, bool officer) {
   lot.name = args.Get("lot", std::filesystem::path(file).stem().string());
   lot.profile = *profile;
   lot.source = std::filesystem::absolute(file).string();
+  if (!officer) return Fail(OfficerServiceRequired());
   uint64_t seq = 0;
-  if (officer) {
+  {
     auto stub = ConnectOfficer(args);
     if (!stub.ok()) return Fail(stub.error());
     auto ids = registry::ReadLotCsv(file);
@@ -98,14 +80,6 @@ int LotImport(const common::Args& args, bool officer) {
     grpc::Status status = writer->Finish();
     if (!status.ok()) return Fail(FromStatus(status));
     seq = reply.audit_seq();
-  } else {
-    auto target = LoadTarget(args, policy::Authorization::kLot, "OFFICER_SERVICE_REQUIRED");
-    if (!target.ok()) return Fail(target.error());
-    auto ids = registry::ReadLotCsv(file);
-    if (!ids.ok()) return Fail(ids.error());
-    lot.device_ids = std::move(*ids);
-    lot.imported_by = registry::CurrentUser();
-    if (Status st = registry::ImportLot(target->config.audit_db_path(), lot); !st.ok()) return Fail(st.error());
   }
   std::printf("lot '%s': %zu devices may now get a '%s' certificate (lot is open)\n", lot.name.c_str(),
               lot.device_ids.size(), lot.profile.c_str());
@@ -118,8 +92,9 @@ int LotClose(const common::Args& args, bool officer) {
   auto name = args.Require("lot");
   if (!config_path.ok()) return Fail(config_path.error());
   if (!name.ok()) return Fail(name.error());
+  if (!officer) return Fail(OfficerServiceRequired());
   uint64_t seq = 0;
-  if (officer) {
+  {
     auto stub = ConnectOfficer(args);
     if (!stub.ok()) return Fail(stub.error());
     v1::CloseLotRequest request;
@@ -128,13 +103,6 @@ int LotClose(const common::Args& args, bool officer) {
     grpc::Status status = (*stub)->CloseLot(OfficerContext().get(), request, &reply);
     if (!status.ok()) return Fail(FromStatus(status));
     seq = reply.audit_seq();
-  } else {
-    auto config = config::LoadStationConfig(*config_path);
-    if (!config.ok()) return Fail(config.error());
-    if (!config->officers.members.empty())
-      return Fail(MakeError(Code::kFailedPrecondition, "OFFICER_SERVICE_REQUIRED",
-                            "this station has [officers]: close the lot with --config officer.conf"));
-    if (Status st = registry::CloseLot(config->audit_db_path(), *name); !st.ok()) return Fail(st.error());
   }
   std::printf("lot '%s' closed: its devices get no more certificates\n", name->c_str());
   PrintRecord(seq);
@@ -178,9 +146,10 @@ int CodesMint(const common::Args& args, bool officer) {
   auto out = args.Require("out");
   if (!out.ok()) return Fail(out.error());
   if (std::filesystem::exists(*out)) return Fail(common::UsageError(*out + " exists; codes are never overwritten"));
+  if (!officer) return Fail(OfficerServiceRequired());
   std::vector<registry::MintedCode> codes;
   uint64_t seq = 0;
-  if (officer) {
+  {
     auto stub = ConnectOfficer(args);
     if (!stub.ok()) return Fail(stub.error());
     v1::MintCodesRequest request;
@@ -192,12 +161,6 @@ int CodesMint(const common::Args& args, bool officer) {
     if (!status.ok()) return Fail(FromStatus(status));
     for (const std::string& code : reply.codes()) codes.push_back({code, reply.expires_unix_ms()});
     seq = reply.audit_seq();
-  } else {
-    auto target = LoadTarget(args, policy::Authorization::kRegistrationCode, "OFFICER_SERVICE_REQUIRED");
-    if (!target.ok()) return Fail(target.error());
-    auto minted = registry::MintCodes(target->config.audit_db_path(), *profile, static_cast<size_t>(*count), *ttl);
-    if (!minted.ok()) return Fail(minted.error());
-    codes = std::move(*minted);
   }
   if (codes.empty()) return Fail(MakeError(Code::kInternal, "NO_CODES", "the station answered no codes"));
   std::string csv = "registration_code,profile,expires_utc\n";
@@ -212,25 +175,8 @@ int CodesMint(const common::Args& args, bool officer) {
 }
 
 int ApproveReissue(const common::Args& args, bool officer) {
-  if (officer) return OfficerApproveReissue(args);
-  // With officers configured, a reissue needs k of them: only the Officer
-  // service can tell who they are (this command sees a Unix user).
-  auto target = LoadTarget(args, std::nullopt, "APPROVALS_REQUIRED");
-  if (!target.ok()) return Fail(target.error());
-  auto device = args.Require("device-id");
-  if (!device.ok()) return Fail(device.error());
-  if (!target->profile.one_per_device)
-    return Fail(MakeError(Code::kFailedPrecondition, "PROFILE_MISMATCH",
-                          "profile '" + target->profile.name + "' is not one-per-device; no approval is needed"));
-  auto ttl = Ttl(args, "24h", 30 * 86400);
-  if (!ttl.ok()) return Fail(ttl.error());
-  std::string user = registry::CurrentUser();
-  if (Status st = registry::ApproveReissue(target->config.audit_db_path(), target->profile.name, *device, user, *ttl);
-      !st.ok())
-    return Fail(st.error());
-  std::printf("approved one more '%s' certificate for device '%s' (by %s, for %s)\n", target->profile.name.c_str(),
-              device->c_str(), user.c_str(), common::FormatDuration(*ttl).c_str());
-  return 0;
+  if (!officer) return Fail(OfficerServiceRequired());
+  return OfficerApproveReissue(args);
 }
 
 }  // namespace

@@ -103,8 +103,10 @@ class OfficerDesk {
     audit::AuditRecord draft;  // action, profile, device_id, issuer_key_id
     std::string key;           // the action in canonical text
     std::string details;       // the action's own fields, JSON members for the record
-    // Carrying it out: in the record's transaction, then in memory once durable.
-    std::function<Status(sqlite3*, const audit::AuditRecord&)> write;
+    // Carrying it out: in the record's transaction (committing `record` to
+    // the rows it writes, audit/state.h), then in memory once durable.
+    // `approved_by` names the officers who let it happen.
+    std::function<Status(sqlite3*, audit::AuditRecord& record, const std::string& approved_by)> write;
     std::function<Result<std::string>(const audit::AuditRecord&)> apply;  // what happened, for the officer
   };
   Result<Plan> PlanFor(const ReissueDevice& action) const;

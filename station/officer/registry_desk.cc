@@ -2,6 +2,7 @@
 
 #include "station/audit/record.h"
 #include "station/audit/sqlite.h"
+#include "station/audit/state.h"
 #include "station/officer/officer_log.h"
 
 namespace station::officer {
@@ -50,8 +51,9 @@ Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, r
                  ",\"device_ids_sha256\":\"" + IdsSha256(lot.device_ids) + "\",\"source\":\"" +
                  audit::JsonEscape(lot.source) + "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [&lot](sqlite3* db, audit::AuditRecord& r) {
-                        return registry::ImportLotIn(db, lot, r.time_unix_ms);
+                      RecordAction(writer_, std::move(draft), [&lot](sqlite3* db, audit::AuditRecord& r) -> Status {
+                        ST_RETURN_IF_ERROR(registry::ImportLotIn(db, lot, r.time_unix_ms));
+                        return audit::CommitState(db, audit::StateTable::kLot, lot.name, r);
                       }));
   return RegistryChangeDone{lot.device_ids.size(), record.seq};
 }
@@ -66,7 +68,7 @@ Result<RegistryChangeDone> RegistryDesk::CloseLot(const std::string& officer, co
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
                       RecordAction(writer_, std::move(draft), [&name](sqlite3* db, audit::AuditRecord& r) -> Status {
                         ST_ASSIGN_OR_RETURN(r.profile, registry::CloseLotIn(db, name));
-                        return {};
+                        return audit::CommitState(db, audit::StateTable::kLot, name, r);
                       }));
   return RegistryChangeDone{0, record.seq};
 }
@@ -92,8 +94,9 @@ Result<MintedCodes> RegistryDesk::MintCodes(const std::string& officer, const st
                  std::to_string(out.codes.front().expires_unix_ms) + "}";
   // The codes' batch is the record's action id: which record minted a code is one lookup.
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) {
-                        return registry::InsertCodes(db, profile, r.request_id, out.codes);
+                      RecordAction(writer_, std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) -> Status {
+                        ST_RETURN_IF_ERROR(registry::InsertCodes(db, profile, r.request_id, out.codes));
+                        return audit::CommitState(db, audit::StateTable::kCodeBatch, r.request_id, r);
                       }));
   out.audit_seq = record.seq;
   return out;

@@ -1,10 +1,7 @@
 #include "station/registry/registry_admin.h"
 
 #include <openssl/rand.h>
-#include <pwd.h>
-#include <unistd.h>
 
-#include <functional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -27,18 +24,6 @@ std::string Trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r");
   size_t e = s.find_last_not_of(" \t\r");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-// Runs `body` inside one IMMEDIATE transaction on a read-write connection.
-Status InTransaction(const std::string& db_path, const std::function<Status(sqlite3*)>& body) {
-  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path, true));
-  ST_RETURN_IF_ERROR(audit::Exec(db.get(), "BEGIN IMMEDIATE"));
-  Status st = body(db.get());
-  if (!st.ok()) {
-    (void)audit::Exec(db.get(), "ROLLBACK");  // the first error is the one to report
-    return st;
-  }
-  return audit::Exec(db.get(), "COMMIT");
 }
 
 Status Step(sqlite3* db, sqlite3_stmt* stmt, const char* doing) {
@@ -101,8 +86,10 @@ Status RequireAuthorization(const policy::Profile& profile, policy::Authorizatio
 
 Status CheckLot(const Lot& lot) {
   auto invalid = [](const std::string& why) { return MakeError(Code::kInvalidArgument, "LOT_INVALID", why); };
-  if (lot.name.empty() || lot.name.size() > 64 || !issuance::PrintableAscii(lot.name))
-    return invalid("a lot name has 1 to 64 printable characters");
+  // No '+': an issuance's authorization reads "lot:NAME+reissue:OFFICERS".
+  if (lot.name.empty() || lot.name.size() > 64 || !issuance::PrintableAscii(lot.name) ||
+      lot.name.find('+') != std::string::npos)
+    return invalid("a lot name has 1 to 64 printable characters other than '+'");
   if (lot.device_ids.empty() || lot.device_ids.size() > kMaxLotDevices)
     return invalid("a lot holds 1 to 1,000,000 device ids");
   std::set<std::string_view> seen;
@@ -140,11 +127,6 @@ Status ImportLotIn(sqlite3* db, const Lot& lot, int64_t now_unix_ms) {
   return {};
 }
 
-Status ImportLot(const std::string& db_path, const Lot& lot) {
-  ST_RETURN_IF_ERROR(CheckLot(lot));
-  return InTransaction(db_path, [&](sqlite3* db) { return ImportLotIn(db, lot, audit::NowUnixMs()); });
-}
-
 Result<std::string> CloseLotIn(sqlite3* db, const std::string& name) {
   ST_ASSIGN_OR_RETURN(audit::Stmt close,
                       audit::Prepare(db, "UPDATE lot SET state = 'closed' WHERE name = ?1 RETURNING profile"));
@@ -155,14 +137,6 @@ Result<std::string> CloseLotIn(sqlite3* db, const std::string& name) {
   std::string profile = audit::ColumnText(close.get(), 0);
   if (sqlite3_step(close.get()) != SQLITE_DONE) return audit::StorageError(db, "closing the lot");
   return profile;
-}
-
-Status CloseLot(const std::string& db_path, const std::string& name) {
-  return InTransaction(db_path, [&](sqlite3* db) -> Status {
-    auto closed = CloseLotIn(db, name);
-    if (!closed.ok()) return closed.error();
-    return {};
-  });
 }
 
 Result<std::vector<LotSummary>> ListLots(const std::string& db_path) {
@@ -211,40 +185,18 @@ Status InsertCodes(sqlite3* db, const std::string& profile, const std::string& b
   return {};
 }
 
-Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
-                                          int64_t ttl_seconds) {
-  ST_ASSIGN_OR_RETURN(auto codes, NewCodes(count, audit::NowUnixMs() + ttl_seconds * 1000));
-  uint8_t batch_id[6];
-  if (RAND_bytes(batch_id, sizeof batch_id) != 1)
-    return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed: " + OpenSslErrors());
-  const std::string batch = Hex(batch_id, sizeof batch_id);
-  ST_RETURN_IF_ERROR(InTransaction(db_path, [&](sqlite3* db) { return InsertCodes(db, profile, batch, codes); }));
-  return codes;
-}
-
 Status InsertReissueApproval(sqlite3* db, const std::string& profile, const std::string& device_id,
-                             const std::string& approved_by, int64_t now_unix_ms, int64_t ttl_seconds) {
+                             const std::string& approved_by, int64_t now_unix_ms, int64_t ttl_seconds, uint64_t seq) {
   ST_ASSIGN_OR_RETURN(audit::Stmt insert,
                       audit::Prepare(db, "INSERT INTO reissue_approval (profile, device_id, approved_by, "
-                                         "created_unix_ms, expires_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5)"));
+                                         "created_unix_ms, expires_unix_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   BindText(insert.get(), 1, profile);
   BindText(insert.get(), 2, device_id);
   BindText(insert.get(), 3, approved_by);
   sqlite3_bind_int64(insert.get(), 4, now_unix_ms);
   sqlite3_bind_int64(insert.get(), 5, now_unix_ms + ttl_seconds * 1000);
+  sqlite3_bind_int64(insert.get(), 6, static_cast<sqlite3_int64>(seq));
   return Step(db, insert.get(), "recording the approval");
-}
-
-Status ApproveReissue(const std::string& db_path, const std::string& profile, const std::string& device_id,
-                      const std::string& approved_by, int64_t ttl_seconds) {
-  return InTransaction(db_path, [&](sqlite3* db) -> Status {
-    return InsertReissueApproval(db, profile, device_id, approved_by, audit::NowUnixMs(), ttl_seconds);
-  });
-}
-
-std::string CurrentUser() {
-  struct passwd* pw = getpwuid(getuid());
-  return pw != nullptr ? pw->pw_name : "uid-" + std::to_string(getuid());
 }
 
 }  // namespace station::registry

@@ -43,14 +43,13 @@ Status RequireAuthorization(const policy::Profile& profile, policy::Authorizatio
 // of 1 to 64 printable characters.
 Status CheckLot(const Lot& lot);
 
-// CheckLot, then the lot in one transaction. ALREADY_EXISTS LOT_EXISTS when
-// the name is taken.
-Status ImportLot(const std::string& db_path, const Lot& lot);
-// NOT_FOUND LOT_NOT_FOUND. A closed lot authorizes no more devices.
-Status CloseLot(const std::string& db_path, const std::string& name);
-
-// The same inside an open transaction (the Officer service's, with its
-// record). CloseLotIn answers the lot's profile.
+// Every change below runs inside the transaction of the officer record that
+// makes it (officer/registry_desk.h), which commits to the rows (audit/state.h):
+// the registry holds no row that no record vouches for.
+//
+// ImportLotIn: ALREADY_EXISTS LOT_EXISTS when the name is taken.
+// CloseLotIn: NOT_FOUND LOT_NOT_FOUND; a closed lot authorizes no more devices.
+// It answers the lot's profile.
 Status ImportLotIn(sqlite3* db, const Lot& lot, int64_t now_unix_ms);
 Result<std::string> CloseLotIn(sqlite3* db, const std::string& name);
 
@@ -66,29 +65,16 @@ struct MintedCode {
   int64_t expires_unix_ms = 0;
 };
 
-// `count` fresh codes (128 bits each, base32) for `profile`, good for
-// `ttl_seconds`; only their SHA-256 is stored.
-Result<std::vector<MintedCode>> MintCodes(const std::string& db_path, const std::string& profile, size_t count,
-                                          int64_t ttl_seconds);
-
-// The same in two steps, for a transaction of the caller's: fresh codes
-// (USAGE unless 1 <= count <= kMaxCodesPerMint), then their hashes stored
-// under `batch`.
+// Fresh codes (128 bits each, base32; USAGE unless 1 <= count <=
+// kMaxCodesPerMint), then, in the minting record's transaction, their hashes
+// stored under `batch` (only the SHA-256 of a code is kept).
 Result<std::vector<MintedCode>> NewCodes(size_t count, int64_t expires_unix_ms);
 Status InsertCodes(sqlite3* db, const std::string& profile, const std::string& batch,
                    const std::vector<MintedCode>& codes);
 
 // Lets one more certificate be issued for a device under a one-per-device
-// profile, within `ttl_seconds`.
-Status ApproveReissue(const std::string& db_path, const std::string& profile, const std::string& device_id,
-                      const std::string& approved_by, int64_t ttl_seconds);
-
-// The same inside an open transaction (the Officer service's, with the
-// officers' approval record).
+// profile, within `ttl_seconds`: the officers' approval record `seq` made it.
 Status InsertReissueApproval(sqlite3* db, const std::string& profile, const std::string& device_id,
-                             const std::string& approved_by, int64_t now_unix_ms, int64_t ttl_seconds);
-
-// The name of the user running this process, for the records.
-std::string CurrentUser();
+                             const std::string& approved_by, int64_t now_unix_ms, int64_t ttl_seconds, uint64_t seq);
 
 }  // namespace station::registry

@@ -71,7 +71,9 @@ TEST_F(AuthorizationTest, ASecondCertificateForADeviceNeedsAnApprovalThatWorksOn
                 "DUPLICATE_DEVICE");
   // Other profiles are not affected.
   EXPECT_TRUE(Issue("line-1", "", "dev-1", testing::MakeCsr("ec-p256").der).ok());
-  ASSERT_TRUE(registry::ApproveReissue(dev_->config.audit_db_path(), "aws-iot-device", "dev-1", "officer-1", 3600).ok());
+  const officer::Action reissue = officer::ReissueDevice{"aws-iot-device", "dev-1", 3600};
+  ASSERT_TRUE(station_->officer_desk().Approve("officer-1", reissue).ok());
+  ASSERT_TRUE(station_->officer_desk().Approve("officer-2", reissue).ok());
   auto reissued = Issue("line-1", "aws-iot-device", "dev-1", testing::MakeCsr("ec-p256").der);
   ASSERT_TRUE(reissued.ok()) << reissued.error().ToString();
   ExpectRefused(Issue("line-1", "aws-iot-device", "dev-1", testing::MakeCsr("ec-p256").der), Code::kFailedPrecondition,
@@ -105,10 +107,11 @@ TEST_F(AuthorizationTest, ConcurrentRequestsForOneDeviceIssueOnce) {
 
 TEST_F(AuthorizationTest, AClosedLotAuthorizesNoMoreDevices) {
   std::string db = dev_->config.audit_db_path();
-  ASSERT_TRUE(registry::ImportLot(db, {"lot-a", "matter-dac", {"m-1", "m-2"}, "test", "officer"}).ok());
+  officer::RegistryDesk& registry = station_->registry_desk();
+  ASSERT_TRUE(registry.ImportLot("officer-1", {"lot-a", "matter-dac", {"m-1", "m-2"}, "test", ""}).ok());
   std::map<std::string, std::string> ids = {{"vendor_id", "FFF1"}, {"product_id", "8001"}};
   ASSERT_TRUE(Issue("line-1", "matter-dac", "m-1", testing::MakeCsr("ec-p256").der, ids).ok());
-  ASSERT_TRUE(registry::CloseLot(db, "lot-a").ok());
+  ASSERT_TRUE(registry.CloseLot("officer-2", "lot-a").ok());
   ExpectRefused(Issue("line-1", "matter-dac", "m-2", testing::MakeCsr("ec-p256").der, ids), Code::kPermissionDenied,
                 "DEVICE_NOT_AUTHORIZED");
   auto lots = registry::ListLots(db);
@@ -116,13 +119,14 @@ TEST_F(AuthorizationTest, AClosedLotAuthorizesNoMoreDevices) {
   ASSERT_EQ(lots->size(), 1u);
   EXPECT_EQ((*lots)[0].state, "closed");
   EXPECT_EQ((*lots)[0].issued, 1);
-  EXPECT_EQ(registry::ImportLot(db, {"lot-a", "matter-dac", {"m-3"}, "test", "officer"}).error().reason, "LOT_EXISTS");
+  EXPECT_EQ(registry.ImportLot("officer-1", {"lot-a", "matter-dac", {"m-3"}, "test", ""}).error().reason, "LOT_EXISTS");
 }
 
 TEST_F(AuthorizationTest, AnExpiredCodeIsRefused) {
   std::string db = dev_->config.audit_db_path();
-  auto codes = registry::MintCodes(db, "fleet-claim", 1, 300);
-  ASSERT_TRUE(codes.ok());
+  auto minted = station_->registry_desk().MintCodes("officer-1", "fleet-claim", 1, 300);
+  ASSERT_TRUE(minted.ok());
+  const auto* codes = &minted->codes;
   // Age the code past its expiry.
   auto rw = audit::OpenDb(db, true);
   ASSERT_TRUE(rw.ok());

@@ -204,8 +204,9 @@ TEST_F(ProfilesTest, Ieee8021arIdevid) {
 }
 
 TEST_F(ProfilesTest, MatterDacUnderThePai) {
-  registry::Lot lot{"lot-1", "matter-dac", {"dac-0001", "dac-0002"}, "test", "officer"};
-  ASSERT_TRUE(registry::ImportLot(dev_->config.audit_db_path(), lot).ok());
+  registry::Lot lot{"lot-1", "matter-dac", {"dac-0001", "dac-0002"}, "test", ""};
+  auto imported = station_->registry_desk().ImportLot("officer-1", lot);
+  ASSERT_TRUE(imported.ok()) << imported.error().ToString();
   auto csr = testing::MakeCsr("ec-p256");
   IssueRequest req = Request("matter-dac", "dac-0001", csr.der);
   req.attributes = {{"vendor_id", "FFF1"}, {"product_id", "8000"}};
@@ -245,8 +246,9 @@ TEST_F(ProfilesTest, MatterDacUnderThePai) {
 }
 
 TEST_F(ProfilesTest, FleetClaimIsShortLivedAndTakesOneCodeEach) {
-  auto codes = registry::MintCodes(dev_->config.audit_db_path(), "fleet-claim", 2, 300);
-  ASSERT_TRUE(codes.ok()) << codes.error().ToString();
+  auto minted = station_->registry_desk().MintCodes("officer-1", "fleet-claim", 2, 300);
+  ASSERT_TRUE(minted.ok()) << minted.error().ToString();
+  const auto* codes = &minted->codes;
   IssueRequest req = Request("fleet-claim", "installer-7", testing::MakeCsr("ec-p256").der);
   req.attributes = {{"registration_code", (*codes)[0].code}};
   auto issued = Issue(req);
