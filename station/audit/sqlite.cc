@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS lot_device (
   lot       TEXT NOT NULL REFERENCES lot (name),
   PRIMARY KEY (profile, device_id, lot)
 );
+-- Ids of lots being imported, kept here as they arrive instead of in memory;
+-- the lot.import record moves them into lot_device. Issuance never reads them.
+CREATE TABLE IF NOT EXISTS lot_upload (
+  upload_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  PRIMARY KEY (upload_id, device_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS registration_code (
   code_sha256      TEXT PRIMARY KEY,  -- only the hash of a code is kept
   profile          TEXT NOT NULL,

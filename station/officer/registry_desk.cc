@@ -1,5 +1,8 @@
 #include "station/officer/registry_desk.h"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "station/audit/record.h"
 #include "station/audit/sqlite.h"
 #include "station/audit/state.h"
@@ -8,17 +11,11 @@
 namespace station::officer {
 namespace {
 
-// A digest of the lot's ids, for the record: what was imported, not only how many.
-// SHA-256 over "id\n" for each id, streamed: a lot may hold a million ids.
-std::string IdsSha256(const std::vector<std::string>& ids) {
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  Bytes digest(32);
-  unsigned int len = 0;
-  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
-  for (size_t i = 0; ok && i < ids.size(); ++i)
-    ok = EVP_DigestUpdate(ctx.get(), ids[i].data(), ids[i].size()) == 1 && EVP_DigestUpdate(ctx.get(), "\n", 1) == 1;
-  if (!ok || EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1) return "";
-  return Hex(digest);
+Result<std::string> UploadId() {
+  uint8_t raw[8];
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return MakeError(Code::kInternal, "RANDOM_FAILED", "the random generator failed: " + OpenSslErrors());
+  return Hex(raw, sizeof raw);
 }
 
 }  // namespace
@@ -38,24 +35,67 @@ Status RegistryDesk::CheckLotImport(const std::string& officer, const std::strin
   return CheckProfile(profile, policy::Authorization::kLot);
 }
 
-Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, registry::Lot lot) {
+Result<std::unique_ptr<LotImport>> RegistryDesk::BeginLotImport(const std::string& officer, registry::Lot lot) {
   ST_RETURN_IF_ERROR(CheckLotImport(officer, lot.profile));
-  ST_RETURN_IF_ERROR(registry::CheckLot(lot));
+  ST_RETURN_IF_ERROR(registry::CheckLotName(lot.name));
   if (lot.source.size() > 256) lot.source.resize(256);
   lot.imported_by = officer;
+  lot.device_ids.clear();
+  ST_ASSIGN_OR_RETURN(std::string upload_id, UploadId());
+  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path_, true));
+  std::unique_ptr<LotImport> import(new LotImport(*this, std::move(lot), std::move(upload_id), std::move(db)));
+  if (!import->ids_digest_ || EVP_DigestInit_ex(import->ids_digest_.get(), EVP_sha256(), nullptr) != 1)
+    return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 is unavailable: " + OpenSslErrors());
+  return import;
+}
+
+Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, registry::Lot lot) {
+  std::vector<std::string> ids = std::move(lot.device_ids);
+  ST_ASSIGN_OR_RETURN(std::unique_ptr<LotImport> import, BeginLotImport(officer, std::move(lot)));
+  ST_RETURN_IF_ERROR(import->Add(ids));
+  return import->Finish();
+}
+
+LotImport::LotImport(RegistryDesk& desk, registry::Lot lot, std::string upload_id, audit::Db db)
+    : desk_(desk), lot_(std::move(lot)), upload_id_(std::move(upload_id)), db_(std::move(db)),
+      ids_digest_(EVP_MD_CTX_new()) {}
+
+LotImport::~LotImport() {
+  if (!finished_) (void)registry::DropLotUpload(db_.get(), upload_id_);  // at worst left to the next start
+}
+
+Status LotImport::Add(const std::vector<std::string>& ids) {
+  if (count_ + ids.size() > registry::kMaxLotDevices)
+    return MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot holds at most 1,000,000 devices");
+  ST_RETURN_IF_ERROR(registry::StageLotIds(db_.get(), upload_id_, ids));
+  for (const std::string& id : ids)
+    if (EVP_DigestUpdate(ids_digest_.get(), id.data(), id.size()) != 1 ||
+        EVP_DigestUpdate(ids_digest_.get(), "\n", 1) != 1)
+      return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 failed: " + OpenSslErrors());
+  count_ += ids.size();
+  return {};
+}
+
+Result<RegistryChangeDone> LotImport::Finish() {
+  if (count_ == 0) return MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot holds 1 to 1,000,000 device ids");
+  Bytes digest(32);
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ids_digest_.get(), digest.data(), &len) != 1)
+    return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 failed: " + OpenSslErrors());
   audit::AuditRecord draft;
-  draft.caller = officer;
+  draft.caller = lot_.imported_by;
   draft.action = "lot.import";
-  draft.profile = lot.profile;
-  draft.detail = "{\"lot\":\"" + audit::JsonEscape(lot.name) + "\",\"devices\":" + std::to_string(lot.device_ids.size()) +
-                 ",\"device_ids_sha256\":\"" + IdsSha256(lot.device_ids) + "\",\"source\":\"" +
-                 audit::JsonEscape(lot.source) + "\"}";
+  draft.profile = lot_.profile;
+  draft.detail = "{\"lot\":\"" + audit::JsonEscape(lot_.name) + "\",\"devices\":" + std::to_string(count_) +
+                 ",\"device_ids_sha256\":\"" + Hex(digest) + "\",\"source\":\"" + audit::JsonEscape(lot_.source) +
+                 "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [&lot](sqlite3* db, audit::AuditRecord& r) -> Status {
-                        ST_RETURN_IF_ERROR(registry::ImportLotIn(db, lot, r.time_unix_ms));
-                        return audit::CommitState(db, audit::StateTable::kLot, lot.name, r);
+                      RecordAction(desk_.writer_, std::move(draft), [this](sqlite3* db, audit::AuditRecord& r) -> Status {
+                        ST_RETURN_IF_ERROR(registry::ImportLotIn(db, lot_, upload_id_, r.time_unix_ms));
+                        return audit::CommitState(db, audit::StateTable::kLot, lot_.name, r);
                       }));
-  return RegistryChangeDone{lot.device_ids.size(), record.seq};
+  finished_ = true;
+  return RegistryChangeDone{count_, record.seq};
 }
 
 Result<RegistryChangeDone> RegistryDesk::CloseLot(const std::string& officer, const std::string& name) {

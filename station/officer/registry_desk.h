@@ -5,8 +5,11 @@
 // transaction as its rows and durable before the call returns.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "hsm/ossl.h"
 
 #include "station/audit/writer.h"
 #include "station/config/config.h"
@@ -25,17 +28,47 @@ struct MintedCodes {
   uint64_t audit_seq = 0;
 };
 
+class RegistryDesk;
+
+// One lot arriving in chunks (the Officer service's ImportLot stream): its
+// ids go to the store as they come, never all into memory, and become the
+// lot with the officer's record at Finish. Dropped unfinished, its staged ids
+// are removed.
+class LotImport {
+ public:
+  ~LotImport();
+  LotImport(const LotImport&) = delete;
+  LotImport& operator=(const LotImport&) = delete;
+
+  // LOT_INVALID for a bad or repeated id, or past kMaxLotDevices in all.
+  Status Add(const std::vector<std::string>& ids);
+  // The record, and the lot: LOT_INVALID with no id, LOT_EXISTS.
+  Result<RegistryChangeDone> Finish();
+
+ private:
+  friend class RegistryDesk;
+  LotImport(RegistryDesk& desk, registry::Lot lot, std::string upload_id, audit::Db db);
+  RegistryDesk& desk_;
+  registry::Lot lot_;  // without its ids
+  const std::string upload_id_;
+  audit::Db db_;  // a connection of its own: staging does not wait for the audit writer's queue
+  size_t count_ = 0;
+  EvpMdCtxPtr ids_digest_;  // SHA-256 over "id\n" for each id so far, for the record
+  bool finished_ = false;
+};
+
 class RegistryDesk {
  public:
   RegistryDesk(config::OfficersConfig officers, std::vector<const issuance::CertificateProfile*> profiles,
                std::string db_path, audit::AuditWriter& writer);
 
-  // `lot` as registry::CheckLot takes it, for a profile with authorization
-  // "lot" (PROFILE_NOT_FOUND, PROFILE_MISMATCH, LOT_INVALID, LOT_EXISTS).
+  // A lot (a name and 1 to kMaxLotDevices distinct ids, registry::CheckLotName
+  // and CheckLotId), for a profile with authorization "lot" (PROFILE_NOT_FOUND,
+  // PROFILE_MISMATCH, LOT_INVALID, LOT_EXISTS).
   Result<RegistryChangeDone> ImportLot(const std::string& officer, registry::Lot lot);
-  // What ImportLot checks of the caller and the profile, for a service to ask
-  // before it reads a lot's ids (OFFICER_NOT_MEMBER, PROFILE_NOT_FOUND, ...).
-  Status CheckLotImport(const std::string& officer, const std::string& profile) const;
+  // The same in chunks: `lot` without its ids (PROFILE_NOT_FOUND,
+  // PROFILE_MISMATCH, LOT_INVALID for its name, OFFICER_NOT_MEMBER).
+  Result<std::unique_ptr<LotImport>> BeginLotImport(const std::string& officer, registry::Lot lot);
   Result<RegistryChangeDone> CloseLot(const std::string& officer, const std::string& name);
   Result<std::vector<registry::LotSummary>> ListLots(const std::string& officer) const;
   // For a profile with authorization "registration_code"; ttl 60 s to 30 days.
@@ -43,7 +76,9 @@ class RegistryDesk {
                                 int64_t ttl_seconds);
 
  private:
+  friend class LotImport;
   Status CheckProfile(const std::string& name, policy::Authorization authorization) const;
+  Status CheckLotImport(const std::string& officer, const std::string& profile) const;
 
   const config::OfficersConfig officers_;
   const std::vector<const issuance::CertificateProfile*> profiles_;

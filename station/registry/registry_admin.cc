@@ -84,47 +84,73 @@ Status RequireAuthorization(const policy::Profile& profile, policy::Authorizatio
                        policy::AuthorizationName(authorization) + "\"; this would have no effect");
 }
 
-Status CheckLot(const Lot& lot) {
-  auto invalid = [](const std::string& why) { return MakeError(Code::kInvalidArgument, "LOT_INVALID", why); };
+Status CheckLotName(const std::string& name) {
   // No '+': an issuance's authorization reads "lot:NAME+reissue:OFFICERS".
-  if (lot.name.empty() || lot.name.size() > 64 || !issuance::PrintableAscii(lot.name) ||
-      lot.name.find('+') != std::string::npos)
-    return invalid("a lot name has 1 to 64 printable characters other than '+'");
-  if (lot.device_ids.empty() || lot.device_ids.size() > kMaxLotDevices)
-    return invalid("a lot holds 1 to 1,000,000 device ids");
-  std::set<std::string_view> seen;
-  for (const std::string& id : lot.device_ids) {
-    if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
-      return invalid("device ids have 1 to 64 printable characters");
-    if (!seen.insert(id).second) return invalid("device id '" + id + "' appears twice");
-  }
+  if (name.empty() || name.size() > 64 || !issuance::PrintableAscii(name) || name.find('+') != std::string::npos)
+    return MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot name has 1 to 64 printable characters other than '+'");
   return {};
 }
 
-Status ImportLotIn(sqlite3* db, const Lot& lot, int64_t now_unix_ms) {
+Status CheckLotId(const std::string& id) {
+  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
+    return MakeError(Code::kInvalidArgument, "LOT_INVALID", "device ids have 1 to 64 printable characters");
+  return {};
+}
+
+Status StageLotIds(sqlite3* db, const std::string& upload_id, const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) ST_RETURN_IF_ERROR(CheckLotId(id));
+  ST_RETURN_IF_ERROR(audit::Exec(db, "BEGIN IMMEDIATE"));
+  auto staged = [&]() -> Status {
+    ST_ASSIGN_OR_RETURN(audit::Stmt insert,
+                        audit::Prepare(db, "INSERT INTO lot_upload (upload_id, device_id) VALUES (?1, ?2)"));
+    for (const std::string& id : ids) {
+      BindText(insert.get(), 1, upload_id);
+      BindText(insert.get(), 2, id);
+      const int rc = sqlite3_step(insert.get());
+      sqlite3_reset(insert.get());
+      if (rc == SQLITE_CONSTRAINT)
+        return MakeError(Code::kInvalidArgument, "LOT_INVALID", "device id '" + id + "' appears twice");
+      if (rc != SQLITE_DONE) return audit::StorageError(db, "keeping a lot's device ids");
+    }
+    return {};
+  }();
+  if (!staged.ok()) {
+    (void)audit::Exec(db, "ROLLBACK");  // the first error is the one to report
+    return staged;
+  }
+  return audit::Exec(db, "COMMIT");
+}
+
+Status DropLotUpload(sqlite3* db, const std::string& upload_id) {
+  ST_ASSIGN_OR_RETURN(audit::Stmt drop, audit::Prepare(db, "DELETE FROM lot_upload WHERE ?1 = '' OR upload_id = ?1"));
+  BindText(drop.get(), 1, upload_id);
+  return Step(db, drop.get(), "dropping a lot's staged ids");
+}
+
+Status ImportLotIn(sqlite3* db, const Lot& lot, const std::string& upload_id, int64_t now_unix_ms) {
   ST_ASSIGN_OR_RETURN(audit::Stmt exists, audit::Prepare(db, "SELECT 1 FROM lot WHERE name = ?1"));
   BindText(exists.get(), 1, lot.name);
   if (sqlite3_step(exists.get()) == SQLITE_ROW)
     return MakeError(Code::kAlreadyExists, "LOT_EXISTS", "lot '" + lot.name + "' exists already; choose another --lot name");
   ST_ASSIGN_OR_RETURN(audit::Stmt insert_lot,
                       audit::Prepare(db, "INSERT INTO lot (name, profile, state, devices, source, imported_by, "
-                                         "imported_unix_ms) VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6)"));
+                                         "imported_unix_ms) VALUES (?1, ?2, 'open', "
+                                         "(SELECT COUNT(*) FROM lot_upload WHERE upload_id = ?3), ?4, ?5, ?6)"));
   BindText(insert_lot.get(), 1, lot.name);
   BindText(insert_lot.get(), 2, lot.profile);
-  sqlite3_bind_int64(insert_lot.get(), 3, static_cast<sqlite3_int64>(lot.device_ids.size()));
+  BindText(insert_lot.get(), 3, upload_id);
   BindText(insert_lot.get(), 4, lot.source);
   BindText(insert_lot.get(), 5, lot.imported_by);
   sqlite3_bind_int64(insert_lot.get(), 6, now_unix_ms);
   ST_RETURN_IF_ERROR(Step(db, insert_lot.get(), "recording the lot"));
-  ST_ASSIGN_OR_RETURN(audit::Stmt insert_device,
-                      audit::Prepare(db, "INSERT INTO lot_device (profile, device_id, lot) VALUES (?1, ?2, ?3)"));
-  for (const std::string& id : lot.device_ids) {
-    BindText(insert_device.get(), 1, lot.profile);
-    BindText(insert_device.get(), 2, id);
-    BindText(insert_device.get(), 3, lot.name);
-    ST_RETURN_IF_ERROR(Step(db, insert_device.get(), "recording a lot's device"));
-  }
-  return {};
+  ST_ASSIGN_OR_RETURN(audit::Stmt move,
+                      audit::Prepare(db, "INSERT INTO lot_device (profile, device_id, lot) "
+                                         "SELECT ?1, device_id, ?2 FROM lot_upload WHERE upload_id = ?3"));
+  BindText(move.get(), 1, lot.profile);
+  BindText(move.get(), 2, lot.name);
+  BindText(move.get(), 3, upload_id);
+  ST_RETURN_IF_ERROR(Step(db, move.get(), "recording a lot's devices"));
+  return DropLotUpload(db, upload_id);
 }
 
 Result<std::string> CloseLotIn(sqlite3* db, const std::string& name) {

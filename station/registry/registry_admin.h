@@ -38,19 +38,26 @@ struct Lot {
 // (a lot or codes for it would have no effect).
 Status RequireAuthorization(const policy::Profile& profile, policy::Authorization authorization);
 
-// INVALID_ARGUMENT LOT_INVALID for a name that is not 1 to 64 printable
-// characters, or device ids that are not 1 to kMaxLotDevices distinct ones
-// of 1 to 64 printable characters.
-Status CheckLot(const Lot& lot);
+// INVALID_ARGUMENT LOT_INVALID for a lot name that is not 1 to 64 printable
+// characters other than '+', or a device id that is not 1 to 64 printable.
+Status CheckLotName(const std::string& name);
+Status CheckLotId(const std::string& id);
+
+// A lot's ids as they arrive, kept under `upload_id` (lot_upload) in a
+// transaction of their own: LOT_INVALID for a bad id or one already staged.
+Status StageLotIds(sqlite3* db, const std::string& upload_id, const std::vector<std::string>& ids);
+// Removes an upload's staged ids (one given up), or every upload's ("" at start).
+Status DropLotUpload(sqlite3* db, const std::string& upload_id);
 
 // Every change below runs inside the transaction of the officer record that
 // makes it (officer/registry_desk.h), which commits to the rows (audit/state.h):
 // the registry holds no row that no record vouches for.
 //
-// ImportLotIn: ALREADY_EXISTS LOT_EXISTS when the name is taken.
+// ImportLotIn: the lot (its ids are those staged under `upload_id`, which
+// it moves); ALREADY_EXISTS LOT_EXISTS when the name is taken.
 // CloseLotIn: NOT_FOUND LOT_NOT_FOUND; a closed lot authorizes no more devices.
 // It answers the lot's profile.
-Status ImportLotIn(sqlite3* db, const Lot& lot, int64_t now_unix_ms);
+Status ImportLotIn(sqlite3* db, const Lot& lot, const std::string& upload_id, int64_t now_unix_ms);
 Result<std::string> CloseLotIn(sqlite3* db, const std::string& name);
 
 struct LotSummary {

@@ -9,6 +9,7 @@
 #include "station/officer/ca_set.h"
 #include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
+#include "station/registry/registry_admin.h"
 #include "station/runtime/audit_signer.h"
 
 namespace station::runtime {
@@ -129,6 +130,11 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   ST_RETURN_IF_ERROR(officer::RestoreProfileLines(config.audit_db_path(), s->pipeline_->profiles()));
   s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, s->pipeline_->issuers(),
                                                     s->pipeline_->profiles(), token, *s->writer_);
+  {
+    // Lot imports cut off by a stop left their staged ids behind.
+    ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(config.audit_db_path(), true));
+    ST_RETURN_IF_ERROR(registry::DropLotUpload(db.get(), ""));
+  }
   auto profiles_now = s->pipeline_->profiles();
   s->registry_desk_ = std::make_unique<officer::RegistryDesk>(
       config.officers, std::vector<const issuance::CertificateProfile*>(profiles_now.begin(), profiles_now.end()),

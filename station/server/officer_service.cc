@@ -112,22 +112,23 @@ grpc::Status OfficerService::ImportLot(grpc::ServerContext* context, grpc::Serve
                                        v1::ImportLotResponse* response) {
   auto officer = OfficerFrom(*context);
   if (!officer.ok()) return ToGrpcStatus(officer.error());
-  registry::Lot lot;
+  // Who may import, and into what, is checked on the first chunk, before a
+  // single id is kept; the ids then go to the store chunk by chunk.
   v1::ImportLotRequest chunk;
-  for (bool first = true; reader->Read(&chunk); first = false) {
-    if (first) {
-      // Who may import, and into what, before a single id is kept.
-      if (Status may = registry_.CheckLotImport(*officer, chunk.profile()); !may.ok()) return ToGrpcStatus(may.error());
-      lot.name = chunk.lot();
-      lot.profile = chunk.profile();
-      lot.source = chunk.source();
-    }
-    // Bounded before it is kept: a lot never grows past its limit in memory.
-    if (lot.device_ids.size() + static_cast<size_t>(chunk.device_ids_size()) > registry::kMaxLotDevices)
-      return ToGrpcStatus(MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot holds at most 1,000,000 devices"));
-    for (std::string& id : *chunk.mutable_device_ids()) lot.device_ids.push_back(std::move(id));
-  }
-  auto done = registry_.ImportLot(*officer, std::move(lot));
+  if (!reader->Read(&chunk))
+    return ToGrpcStatus(MakeError(Code::kInvalidArgument, "LOT_INVALID", "the lot arrived without a message"));
+  registry::Lot lot;
+  lot.name = chunk.lot();
+  lot.profile = chunk.profile();
+  lot.source = chunk.source();
+  auto import = registry_.BeginLotImport(*officer, std::move(lot));
+  if (!import.ok()) return ToGrpcStatus(import.error());
+  do {
+    std::vector<std::string> ids(std::make_move_iterator(chunk.mutable_device_ids()->begin()),
+                                 std::make_move_iterator(chunk.mutable_device_ids()->end()));
+    if (Status added = (*import)->Add(ids); !added.ok()) return ToGrpcStatus(added.error());
+  } while (reader->Read(&chunk));
+  auto done = (*import)->Finish();
   if (!done.ok()) return ToGrpcStatus(done.error());
   response->set_devices(done->devices);
   response->set_audit_seq(done->audit_seq);

@@ -157,6 +157,22 @@ TEST_F(ApprovalsTest, WhoMayUseAProfileChangesWithTwoOfficersAndOutlivesARestart
   EXPECT_TRUE(Issue("p-7").ok());
 }
 
+// A station whose [ca] issuer officers retired with no successor once
+// dereferenced a null CA at start; it now refuses to start, saying why.
+TEST_F(ApprovalsTest, AStationWhoseCaWasRetiredWithoutASuccessorDoesNotStart) {
+  Open();
+  const Action retire = RetireCa{{"", "station-ca"}};
+  EXPECT_FALSE(Approve("officer-1", retire).executed);
+  EXPECT_TRUE(Approve("officer-2", retire).executed);
+  EXPECT_EQ(station_->ca(), nullptr);
+  station_->Shutdown();
+  station_.reset();
+  auto reopened = runtime::Station::Open(dev_->config);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.error().reason, "CA_RETIRED") << reopened.error().ToString();
+  EXPECT_NE(reopened.error().message.find("station-ca"), std::string::npos) << reopened.error().message;
+}
+
 // Line sets longer than std::string's inline buffer were once bound to SQLite
 // from a destroyed temporary: a restart then read heap garbage.
 TEST_F(ApprovalsTest, LongLineNamesOutliveARestartExactly) {

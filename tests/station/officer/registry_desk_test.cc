@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/station/officer/officer_station.h"
+#include "tests/support/audit_db.h"
 
 namespace station::officer {
 namespace {
@@ -92,6 +93,44 @@ TEST_F(RegistryDeskTest, MintedCodesWorkOnceAndNeverReachTheLog) {
   EXPECT_EQ(records[0].action, "codes.mint");
   EXPECT_EQ(records[0].seq, minted->audit_seq);
   for (const auto& c : minted->codes) EXPECT_EQ(records[0].detail.find(c.code), std::string::npos);
+}
+
+// A lot arrives in chunks and goes to the store chunk by chunk (never whole
+// into memory); a repeat across chunks is still found, and an import given
+// up or refused leaves no staged id behind.
+TEST_F(RegistryDeskTest, ALotInChunksIsStagedInTheStoreAndLeavesNothingWhenGivenUp) {
+  Open();
+  const std::string db = dev_->config.audit_db_path();
+  auto staged = [&] { return testing::QueryColumn(db, "SELECT COUNT(*) FROM lot_upload").at(0); };
+  {
+    auto import = registry().BeginLotImport("officer-1", {"lot-a", "matter-dac", {}, "a.csv", ""});
+    ASSERT_TRUE(import.ok()) << import.error().ToString();
+    ASSERT_TRUE((*import)->Add({"m-1", "m-2"}).ok());
+    EXPECT_EQ(staged(), "2") << "the ids are in the store, not held by the call";
+    auto repeat = (*import)->Add({"m-3", "m-1"});
+    ASSERT_FALSE(repeat.ok());
+    EXPECT_EQ(repeat.error().reason, "LOT_INVALID");
+    EXPECT_EQ(staged(), "2") << "a refused chunk is kept whole or not at all";
+  }
+  EXPECT_EQ(staged(), "0") << "an import given up takes its staged ids with it";
+  EXPECT_EQ(registry().BeginLotImport("officer-1", {"lot+b", "matter-dac", {}, "", ""}).error().reason, "LOT_INVALID");
+
+  auto import = registry().BeginLotImport("officer-2", {"lot-a", "matter-dac", {}, "a.csv", ""});
+  ASSERT_TRUE(import.ok());
+  for (int chunk = 0; chunk < 3; ++chunk) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 500; ++i) ids.push_back("m-" + std::to_string(chunk * 500 + i));
+    ASSERT_TRUE((*import)->Add(ids).ok());
+  }
+  auto done = (*import)->Finish();
+  ASSERT_TRUE(done.ok()) << done.error().ToString();
+  EXPECT_EQ(done->devices, 1500u);
+  EXPECT_EQ(staged(), "0");
+  EXPECT_EQ(testing::QueryColumn(db, "SELECT COUNT(*) FROM lot_device WHERE lot = 'lot-a'").at(0), "1500");
+  const std::map<std::string, std::string> matter = {{"vendor_id", "FFF1"}, {"product_id", "8000"}};
+  EXPECT_TRUE(Issue("m-1499", "line-1", "matter-dac", matter).ok());
+  Reopen();  // the record vouches for the lot it moved in
+  EXPECT_TRUE(station_);
 }
 
 }  // namespace
