@@ -7,6 +7,7 @@
 #include "station/issuance/request.h"
 #include "station/officer/approvals.h"
 #include "station/officer/ca_set.h"
+#include "station/officer/client_ca_apart.h"
 #include "station/officer/officer_log.h"
 #include "station/officer/profile_lines.h"
 #include "station/policy/request_rules.h"
@@ -39,11 +40,12 @@ std::vector<StoredCa> Planned(std::vector<StoredCa> rows, const std::string& key
 
 }  // namespace
 
-OfficerDesk::OfficerDesk(config::OfficersConfig officers, std::string root_pem_path,
+OfficerDesk::OfficerDesk(config::OfficersConfig officers, std::string root_pem_path, std::string client_ca_pem,
                          std::vector<issuance::Issuer*> issuers, std::vector<issuance::CertificateProfile*> profiles,
                          std::shared_ptr<hsm::Token> token, audit::AuditWriter& writer)
     : officers_(std::move(officers)),
       root_pem_path_(std::move(root_pem_path)),
+      client_ca_pem_(std::move(client_ca_pem)),
       issuers_(std::move(issuers)),
       profiles_(std::move(profiles)),
       token_(std::move(token)),
@@ -118,6 +120,7 @@ Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::str
     return MakeError(Code::kInvalidArgument, "USAGE", "the CA certificate PEM must be 1 byte to 256 KiB");
   const std::string key_uri = hsm::PrivateKeyUri(token_->label(), key_label).ToString();
   ST_ASSIGN_OR_RETURN(auto ca, LoadCa(token_, key_uri, certificate_pem, root_pem_path_));
+  ST_RETURN_IF_ERROR(CheckClientCaApart(client_ca_pem_, {ca.get()}));
   const std::string key_id = ca->key_id_hex();
   if (issuer->Find(key_id))
     return MakeError(Code::kAlreadyExists, "CA_EXISTS",

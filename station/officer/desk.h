@@ -71,7 +71,10 @@ struct StagedCa {
 
 class OfficerDesk {
  public:
-  OfficerDesk(config::OfficersConfig officers, std::string root_pem_path, std::vector<issuance::Issuer*> issuers,
+  // `client_ca_pem`: the station's [tls] client_ca, which no staged CA may
+  // share a chain with (client_ca_apart.h); empty for none.
+  OfficerDesk(config::OfficersConfig officers, std::string root_pem_path, std::string client_ca_pem,
+              std::vector<issuance::Issuer*> issuers,
               std::vector<issuance::CertificateProfile*> profiles, std::shared_ptr<hsm::Token> token,
               audit::AuditWriter& writer);
 
@@ -83,7 +86,8 @@ class OfficerDesk {
 
   // Adds the CA of token key `key_label` with `certificate_pem` to an issuer
   // as staged, after the checks any CA gets (key attributes, certificate for
-  // that key, CA:TRUE, chain to [ca] root). It signs nothing until activated.
+  // that key, CA:TRUE, chain to [ca] root, no chain shared with [tls]
+  // client_ca). It signs nothing until activated.
   Result<StagedCa> StageCa(const std::string& officer, const std::string& issuer, const std::string& key_label,
                            const std::string& certificate_pem);
 
@@ -123,6 +127,7 @@ class OfficerDesk {
 
   const config::OfficersConfig officers_;
   const std::string root_pem_path_;
+  const std::string client_ca_pem_;
   const std::vector<issuance::Issuer*> issuers_;
   const std::vector<issuance::CertificateProfile*> profiles_;
   const std::shared_ptr<hsm::Token> token_;

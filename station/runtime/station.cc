@@ -7,7 +7,9 @@
 #include <map>
 
 #include "station/officer/ca_set.h"
+#include "station/officer/client_ca_apart.h"
 #include "station/officer/profile_lines.h"
+#include "station/pki/files.h"
 #include "station/policy/profile_file.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/audit_signer.h"
@@ -128,7 +130,17 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
                          "' without activating a successor; set [ca] to a new CA key and certificate "
                          "(stationctl ca init, ca import-cert)");
   ST_RETURN_IF_ERROR(officer::RestoreProfileLines(config.audit_db_path(), s->pipeline_->profiles()));
-  s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, s->pipeline_->issuers(),
+  // A device certificate must never be a station credential (client_ca_apart.h).
+  std::string client_ca_pem;
+  if (!config.tls.client_ca.empty()) {
+    ST_ASSIGN_OR_RETURN(client_ca_pem, pki::ReadFile(config.tls.client_ca));
+  }
+  std::vector<const issuance::CertificateAuthority*> cas;
+  for (issuance::Issuer* issuer : s->pipeline_->issuers())
+    for (const auto& status : issuer->List()) cas.push_back(status.ca.get());
+  ST_RETURN_IF_ERROR(officer::CheckClientCaApart(client_ca_pem, cas));
+  s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, client_ca_pem,
+                                                    s->pipeline_->issuers(),
                                                     s->pipeline_->profiles(), token, *s->writer_);
   {
     // Lot imports cut off by a stop left their staged ids behind.

@@ -9,7 +9,6 @@
 #include "hsm/pin.h"
 #include "station/common/log.h"
 #include "station/pki/files.h"
-#include "station/server/client_ca_apart.h"
 #include "station/server/client_crl.h"
 
 namespace station::server {
@@ -55,8 +54,6 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   std::unique_ptr<StationServer> s(new StationServer());
   ST_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(config.tls, config.state_dir + "/tls-crl"));
   ST_ASSIGN_OR_RETURN(s->station_, runtime::Station::Open(config));
-  ST_ASSIGN_OR_RETURN(std::string client_ca, pki::ReadFile(config.tls.client_ca));
-  ST_RETURN_IF_ERROR(CheckClientCaApart(client_ca, s->station_->pipeline().issuers()));
   LineServiceLimits limits;
   limits.max_streams = config.limits.max_streams;
   limits.max_streams_per_line = config.limits.max_streams_per_line;

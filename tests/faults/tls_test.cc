@@ -284,6 +284,7 @@ TEST_F(TlsTest, ACrlDueWithinTwoDaysIsWarnedAboutAtStart) {
 
 // A device gets its issuing CA's chain and presents it: with that CA (or its
 // root) as client_ca, a device certificate would be a station credential.
+// (Officers cannot stage such a CA either: tests/station/officer/approvals_test.cc.)
 TEST_F(TlsTest, AClientCaThatIssuesDevicesStopsTheServerAtStart) {
   for (const std::string& client_ca : {dev_->setup.ca_cert, dev_->setup.matter_paa_cert}) {
     auto text = pki::ReadFile(dev_->setup.station_conf);

@@ -5,6 +5,8 @@
 
 #include <thread>
 
+#include <unistd.h>
+
 #include "station/audit/verify.h"
 #include "station/pki/files.h"
 #include "station/runtime/audit_signer.h"
@@ -171,6 +173,22 @@ TEST_F(ApprovalsTest, AStationWhoseCaWasRetiredWithoutASuccessorDoesNotStart) {
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.error().reason, "CA_RETIRED") << reopened.error().ToString();
   EXPECT_NE(reopened.error().message.find("station-ca"), std::string::npos) << reopened.error().message;
+}
+
+// A CA in one chain with the station's TLS client CA would make device
+// certificates station credentials: officers cannot stage one.
+TEST_F(ApprovalsTest, ACaInOneChainWithTheTlsClientCaCannotBeStaged) {
+  StationTest::Open([this](config::StationConfig& config) {
+    config.officers.members = {"officer-1", "officer-2", "officer-3"};
+    config.officers.approvals_required = 2;
+    config.tls.client_ca = dev_->setup.matter_paa_cert;  // and no profile issues under the PAA
+    ASSERT_EQ(::unlink((dev_->setup.profiles_dir + "/matter-dac.toml").c_str()), 0);
+  });
+  auto pem = pki::ReadFile(dev_->setup.matter_paa_cert);
+  ASSERT_TRUE(pem.ok());
+  auto staged = desk().StageCa("officer-1", "station-ca", "matter-paa", *pem);
+  ASSERT_FALSE(staged.ok());
+  EXPECT_EQ(staged.error().reason, "TLS_CLIENT_CA_ISSUES_DEVICES") << staged.error().ToString();
 }
 
 // Line sets longer than std::string's inline buffer were once bound to SQLite
