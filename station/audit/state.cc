@@ -126,7 +126,7 @@ const UseCheck kUseChecks[] = {
      "16) || '%') LIMIT 1",
      "a code is marked used by record %, which did not use it"},
     {"registration_code",
-     "SELECT '', i.seq FROM issuance i WHERE i.authorization <> '' AND i.authorization LIKE 'code:%' AND NOT EXISTS "
+     "SELECT '', i.seq FROM issuance i WHERE i.authorization <> '' AND i.authorization GLOB 'code:*' AND NOT EXISTS "
      "(SELECT 1 FROM registration_code c WHERE c.used_seq = i.seq) LIMIT 1",
      "record % used a registration code that the registry no longer marks used (a code works once)"},
     {"reissue_approval",
