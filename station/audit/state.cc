@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <map>
 #include <set>
 #include <utility>
@@ -80,8 +81,22 @@ void ReadCommitments(uint64_t seq, const std::string& detail, Commitments& out) 
     std::string key;
     size_t i = at + 1;
     for (; i < detail.size() && detail[i] != '"'; ++i) {
-      if (detail[i] == '\\' && i + 1 < detail.size()) ++i;  // groups are printable: \" and \\ only
-      key.push_back(detail[i]);
+      if (detail[i] != '\\' || i + 1 >= detail.size()) {
+        key.push_back(detail[i]);
+        continue;
+      }
+      // Undoes JsonEscape: \" \\ \n \r \t and \u00XX.
+      const char escaped = detail[++i];
+      if (escaped == 'n' || escaped == 'r' || escaped == 't') {
+        key.push_back(escaped == 'n' ? '\n' : escaped == 'r' ? '\r' : '\t');
+      } else if (escaped == 'u' && i + 4 < detail.size()) {
+        unsigned value = 0;  // JsonEscape writes \u00XX for control characters only
+        std::from_chars(detail.data() + i + 3, detail.data() + i + 5, value, 16);
+        key.push_back(static_cast<char>(value));
+        i += 4;
+      } else {
+        key.push_back(escaped);
+      }
     }
     if (detail.compare(i, 3, "\":\"") != 0 || i + 3 + 64 >= detail.size() || detail[i + 3 + 64] != '"') continue;
     const std::string rest = key.substr(std::char_traits<char>::length(kMemberPrefix));

@@ -66,6 +66,8 @@ TEST_F(StateTamperTest, AnHonestStationStartsAndVerifies) {
   ASSERT_TRUE(Issue("dev-1").ok());
   ASSERT_TRUE(registry().ImportLot("officer-1", {"lot-a", "matter-dac", {"m-1", "m-2"}, "lot-a.csv", ""}).ok());
   ASSERT_TRUE(registry().CloseLot("officer-2", "lot-a").ok());
+  // A group whose name JSON escapes ("state:lot:...") is read back as written.
+  ASSERT_TRUE(registry().ImportLot("officer-1", {"lot \"b\" \\ 7", "matter-dac", {"m-3"}, "", ""}).ok());
   auto codes = registry().MintCodes("officer-1", "fleet-claim", 2, 600);
   ASSERT_TRUE(codes.ok());
   ASSERT_TRUE(Issue("claim-1", "line-1", "fleet-claim", {{"registration_code", codes->codes[0].code}}).ok());
