@@ -1,26 +1,19 @@
-// A private key that lives in the token, usable wherever OpenSSL wants an
-// EVP_PKEY (X509_sign, X509_REQ_sign): the public half is ordinary OpenSSL
-// key material read from the token's public key object, and every private
-// operation is a C_Sign in the token. The private key never leaves it.
+// A private key that lives in the token: found once (its handle kept), signed
+// with by C_Sign (SignRaw), and usable wherever OpenSSL wants an EVP_PKEY
+// (evp(), through evp_bridge.h). The private key never leaves the token.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "hsm/key_algorithm.h"
+#include "hsm/objects.h"
 #include "hsm/ossl.h"
 #include "hsm/token.h"
 #include "hsm/uri.h"
 
 namespace station::hsm {
-
-// Ed25519 keys sign audit checkpoints only (CKM_EDDSA through SignRaw); their
-// evp() holds just the public key, so they cannot be used as a CA key.
-enum class KeyAlgorithm { kEcP256, kEcP384, kRsa2048, kRsa3072, kRsa4096, kEd25519 };
-
-// "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519".
-Result<KeyAlgorithm> ParseKeyAlgorithm(const std::string& name);
-const char* KeyAlgorithmName(KeyAlgorithm alg) noexcept;
-bool IsEc(KeyAlgorithm alg) noexcept;  // ECDSA (P-256, P-384); not Ed25519
 
 class TokenKey {
  public:
@@ -82,12 +75,5 @@ class TokenKey {
   KeyAlgorithm algorithm_ = KeyAlgorithm::kEcP256;
   EvpPkeyPtr evp_;
 };
-
-// Reads attributes of any object through a session of the token.
-Result<Bytes> ReadAttribute(Token& token, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
-
-// Finds the objects of a class with the given label and/or id (either may be empty).
-Result<std::vector<CK_OBJECT_HANDLE>> FindObjects(Token& token, CK_OBJECT_CLASS klass,
-                                                  const std::string& label, const Bytes& id);
 
 }  // namespace station::hsm
