@@ -19,7 +19,8 @@ struct TableSpec {
   std::vector<const char*> rows_sql;  // ?1 = the group
 };
 
-const TableSpec& Spec(StateTable table) {
+// Every gating table, in the order CheckState looks at them.
+const std::map<StateTable, TableSpec>& Specs() {
   static const std::map<StateTable, TableSpec> specs = {
       {StateTable::kCaSet,
        {"ca_state", "SELECT DISTINCT issuer FROM ca_state",
@@ -44,11 +45,10 @@ const TableSpec& Spec(StateTable table) {
         {"SELECT profile, state, devices, source, imported_by, imported_unix_ms FROM lot WHERE name = ?1",
          "SELECT profile, device_id FROM lot_device WHERE lot = ?1 ORDER BY profile, device_id"}}},
   };
-  return specs.at(table);
+  return specs;
 }
 
-constexpr StateTable kTables[] = {StateTable::kCaSet,           StateTable::kProfileLines, StateTable::kApproval,
-                                  StateTable::kReissueApproval, StateTable::kCodeBatch,    StateTable::kLot};
+const TableSpec& Spec(StateTable table) { return Specs().at(table); }
 
 constexpr const char* kMemberPrefix = "state:";
 
@@ -61,7 +61,7 @@ void HashField(EVP_MD_CTX* ctx, uint8_t type, const void* data, size_t size) {
   if (size > 0) EVP_DigestUpdate(ctx, data, size);
 }
 
-// The detail member of a commitment, and back.
+// The key of a commitment's detail member (ReadCommitments reads it back).
 std::string MemberKey(const TableSpec& spec, const std::string& group) {
   return std::string(kMemberPrefix) + spec.name + ":" + group;
 }
@@ -223,8 +223,7 @@ Status CommitState(sqlite3* db, StateTable table, const std::string& group, Audi
 
 Result<std::optional<StateProblem>> CheckState(sqlite3* db) {
   ST_ASSIGN_OR_RETURN(Commitments committed, ReadAllCommitments(db));
-  for (StateTable table : kTables) {
-    const TableSpec& spec = Spec(table);
+  for (const auto& [table, spec] : Specs()) {
     ST_ASSIGN_OR_RETURN(std::set<std::string> groups, Groups(db, spec));
     for (const auto& [key, commitment] : committed)
       if (key.first == spec.name) groups.insert(key.second);

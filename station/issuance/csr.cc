@@ -131,10 +131,13 @@ struct DeviceKey {
   Bytes key_bits;  // its subjectPublicKey
 };
 
-// The DER of the object identifiers a device key may carry (X.690 8.19).
-constexpr uint8_t kEcPublicKeyOid[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
-constexpr uint8_t kP256Oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-constexpr uint8_t kP384Oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+// The contents of the AlgorithmIdentifier of each key the station accepts
+// (X.690 8.19 OIDs): id-ecPublicKey with its named curve (RFC 5480 2.1.1),
+// rsaEncryption with NULL (RFC 3279 2.3.1).
+constexpr uint8_t kEcP256Algorithm[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+constexpr uint8_t kEcP384Algorithm[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                        0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 constexpr uint8_t kRsaEncryptionNull[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
 
 // SubjectPublicKeyInfo (RFC 5280 4.1.2.7) written afresh from the key's
@@ -145,12 +148,6 @@ Bytes CanonicalSpki(der::View algorithm_and_parameters, const Bytes& key_bits) {
   Bytes bits = der::BitString(key_bits);
   body.insert(body.end(), bits.begin(), bits.end());
   return der::Encode(der::kSequence, body);
-}
-
-Bytes Concat(der::View a, der::View b) {
-  Bytes out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
 }
 
 Result<EvpPkeyPtr> FromParams(const char* type, OSSL_PARAM* params, int selection = EVP_PKEY_PUBLIC_KEY) {
@@ -194,8 +191,8 @@ Result<DeviceKey> EcKey(der::View parameters, der::View point) {
     return Refuse("KEY_UNSUPPORTED", "the CSR's public key cannot be decoded");
   out.type = nid == NID_X9_62_prime256v1 ? "ec-p256" : "ec-p384";
   out.key_bits.assign(point.begin(), point.end());
-  out.spki_der = CanonicalSpki(
-      Concat(kEcPublicKeyOid, nid == NID_X9_62_prime256v1 ? der::View(kP256Oid) : der::View(kP384Oid)), out.key_bits);
+  out.spki_der = CanonicalSpki(nid == NID_X9_62_prime256v1 ? der::View(kEcP256Algorithm) : der::View(kEcP384Algorithm),
+                               out.key_bits);
   return out;
 }
 

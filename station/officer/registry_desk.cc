@@ -43,7 +43,7 @@ Result<std::unique_ptr<LotImport>> RegistryDesk::BeginLotImport(const std::strin
   lot.device_ids.clear();
   ST_ASSIGN_OR_RETURN(std::string upload_id, UploadId());
   ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path_, true));
-  std::unique_ptr<LotImport> import(new LotImport(*this, std::move(lot), std::move(upload_id), std::move(db)));
+  std::unique_ptr<LotImport> import(new LotImport(writer_, std::move(lot), std::move(upload_id), std::move(db)));
   if (!import->ids_digest_ || EVP_DigestInit_ex(import->ids_digest_.get(), EVP_sha256(), nullptr) != 1)
     return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 is unavailable: " + OpenSslErrors());
   return import;
@@ -56,8 +56,8 @@ Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, r
   return import->Finish();
 }
 
-LotImport::LotImport(RegistryDesk& desk, registry::Lot lot, std::string upload_id, audit::Db db)
-    : desk_(desk), lot_(std::move(lot)), upload_id_(std::move(upload_id)), db_(std::move(db)),
+LotImport::LotImport(audit::AuditWriter& writer, registry::Lot lot, std::string upload_id, audit::Db db)
+    : writer_(writer), lot_(std::move(lot)), upload_id_(std::move(upload_id)), db_(std::move(db)),
       ids_digest_(EVP_MD_CTX_new()) {}
 
 LotImport::~LotImport() {
@@ -90,7 +90,7 @@ Result<RegistryChangeDone> LotImport::Finish() {
                  ",\"device_ids_sha256\":\"" + Hex(digest) + "\",\"source\":\"" + audit::JsonEscape(lot_.source) +
                  "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(desk_.writer_, std::move(draft), [this](sqlite3* db, audit::AuditRecord& r) -> Status {
+                      RecordAction(writer_, std::move(draft), [this](sqlite3* db, audit::AuditRecord& r) -> Status {
                         ST_RETURN_IF_ERROR(registry::ImportLotIn(db, lot_, upload_id_, r.time_unix_ms));
                         return audit::CommitState(db, audit::StateTable::kLot, lot_.name, r);
                       }));

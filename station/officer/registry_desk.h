@@ -28,8 +28,6 @@ struct MintedCodes {
   uint64_t audit_seq = 0;
 };
 
-class RegistryDesk;
-
 // One lot arriving in chunks (the Officer service's ImportLot stream): its
 // ids go to the store as they come, never all into memory, and become the
 // lot with the officer's record at Finish. Dropped unfinished, its staged ids
@@ -47,8 +45,8 @@ class LotImport {
 
  private:
   friend class RegistryDesk;
-  LotImport(RegistryDesk& desk, registry::Lot lot, std::string upload_id, audit::Db db);
-  RegistryDesk& desk_;
+  LotImport(audit::AuditWriter& writer, registry::Lot lot, std::string upload_id, audit::Db db);
+  audit::AuditWriter& writer_;
   registry::Lot lot_;  // without its ids
   const std::string upload_id_;
   audit::Db db_;  // a connection of its own: staging does not wait for the audit writer's queue
@@ -76,7 +74,6 @@ class RegistryDesk {
                                 int64_t ttl_seconds);
 
  private:
-  friend class LotImport;
   Status CheckProfile(const std::string& name, policy::Authorization authorization) const;
   Status CheckLotImport(const std::string& officer, const std::string& profile) const;
 
