@@ -5,8 +5,8 @@
 #pragma once
 
 #include "hsm/key_algorithm.h"
-#include "hsm/ossl.h"
 #include "hsm/token.h"
+#include "station/base/ossl.h"
 
 namespace station::hsm {
 

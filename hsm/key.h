@@ -9,9 +9,9 @@
 
 #include "hsm/key_algorithm.h"
 #include "hsm/objects.h"
-#include "hsm/ossl.h"
 #include "hsm/token.h"
 #include "hsm/uri.h"
+#include "station/base/ossl.h"
 
 namespace station::hsm {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::hsm {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "hsm/error.h"
 #include "hsm/pkcs11.h"
+#include "station/base/error.h"
 
 namespace station::hsm {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "hsm/ossl.h"
 #include "hsm/token.h"
+#include "station/base/ossl.h"
 
 namespace station::hsm {
 

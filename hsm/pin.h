@@ -7,30 +7,10 @@
 #include <functional>
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
+#include "station/base/secret.h"
 
 namespace station::hsm {
-
-// A secret string that is wiped when it goes away. Never printed.
-class Secret {
- public:
-  Secret() = default;
-  explicit Secret(std::string value);
-  Secret(const char* data, size_t len) : value_(data, len) {}
-  Secret(const Secret&) = delete;
-  Secret& operator=(const Secret&) = delete;
-  Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { other.Wipe(); }
-  Secret& operator=(Secret&& other) noexcept;
-  ~Secret() { Wipe(); }
-
-  const std::string& reveal() const noexcept { return value_; }
-  bool empty() const noexcept { return value_.empty(); }
-  Secret Copy() const { return Secret(value_.data(), value_.size()); }
-
- private:
-  void Wipe() noexcept;  // the whole buffer, not just the characters in use
-  std::string value_;
-};
 
 struct PinSource {
   enum class Kind { kFile, kEnv, kCredential };
@@ -46,12 +26,6 @@ constexpr size_t kMaxPinBytes = 256;
 // trailing newlines are dropped; an empty PIN is refused. An environment
 // variable is wiped from this process's environment once read.
 Result<Secret> ReadPin(const PinSource& source);
-
-// Reads a secret file under the same rules as a PIN file (mode, size, newline).
-Result<Secret> ReadSecretFile(const std::string& path, const std::string& what, size_t max_bytes = kMaxPinBytes);
-
-// Private key files (TLS): PEM of an RSA-4096 key is ~3.3 KB.
-constexpr size_t kMaxKeyFileBytes = 64 * 1024;
 
 // The PIN each time a token needs a login (at start, and after an HSM restart).
 using PinReader = std::function<Result<Secret>()>;

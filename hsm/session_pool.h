@@ -11,8 +11,8 @@
 #include <mutex>
 #include <vector>
 
-#include "hsm/error.h"
 #include "hsm/pkcs11.h"
+#include "station/base/error.h"
 
 namespace station::hsm {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "hsm/error.h"
-#include "hsm/ossl.h"
+#include "station/base/error.h"
+#include "station/base/ossl.h"
 
 namespace station::hsm {
 

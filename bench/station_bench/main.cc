@@ -27,8 +27,8 @@
 #include "bench/station_bench/raw_sign.h"
 #include "bench/station_bench/report.h"
 #include "bench/station_bench/station_under_test.h"
-#include "station/common/args.h"
-#include "station/pki/files.h"
+#include "station/base/args.h"
+#include "station/base/files.h"
 
 namespace station::bench {
 namespace {
@@ -69,7 +69,7 @@ std::vector<std::string> SplitComma(const std::string& text) {
 size_t Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 Result<RawResult> RawInChild(const Options& o, const std::string& conf, size_t threads, size_t sessions) {
-  auto run = common::RunCommand({o.bin_dir + "/station-bench", "raw", "--config", conf, "--threads",
+  auto run = testing::RunCommand({o.bin_dir + "/station-bench", "raw", "--config", conf, "--threads",
                                  std::to_string(threads), "--sessions", std::to_string(sessions), "--seconds",
                                  std::to_string(static_cast<long>(o.seconds))},
                                 static_cast<int>(o.seconds) + 120);
@@ -113,7 +113,7 @@ Fields With(Fields head, const Fields& tail) {
 
 // The simulated HSM's account of its time (bench/netsim/timing.h), as fields.
 Fields NetsimTiming(const std::string& path) {
-  auto text = pki::ReadFile(path);
+  auto text = base::ReadFile(path);
   double call = 0, init = 0, gap = 0;
   if (!text.ok() || std::sscanf(text->c_str(), "{\"signatures\":%*u,\"sign_call_us\":%lf,\"sign_init_us\":%lf,"
                                                "\"session_gap_us\":%lf", &call, &init, &gap) != 3)
@@ -245,7 +245,7 @@ int Fail(const Error& e) {
 }
 
 int Raw(int argc, char** argv) {
-  auto args = common::Args::Parse(argc, argv, 2, {"config", "threads", "sessions", "seconds"});
+  auto args = base::Args::Parse(argc, argv, 2, {"config", "threads", "sessions", "seconds"});
   if (!args.ok()) return Fail(args.error());
   auto conf = args->Require("config");
   auto threads = args->Number("threads", 2, 1, 1024);
@@ -268,14 +268,14 @@ Result<NetsimCase> ParseNetsim(const std::string& text) {
   const int read = std::sscanf(text.c_str(), "%ld:%zu:%zu%c", &n.latency_us, &n.sessions, &n.signers, &end);
   if ((read != 2 && read != 3) || (read == 2 && text.find(':', text.find(':') + 1) != std::string::npos) ||
       n.latency_us < 0 || n.sessions == 0 || n.sessions > 1024 || n.signers > 1024)
-    return common::UsageError("--netsim wants LATENCY_US:SESSIONS[:SIGNERS], e.g. 2000:32 or 2000:4:8");
+    return base::UsageError("--netsim wants LATENCY_US:SESSIONS[:SIGNERS], e.g. 2000:32 or 2000:4:8");
   return n;
 }
 
 int Main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "raw") return Raw(argc, argv);
   auto args =
-      common::Args::Parse(argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim", "memory-factor"}, {"no-scaling"});
+      base::Args::Parse(argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim", "memory-factor"}, {"no-scaling"});
   if (!args.ok()) return Fail(args.error());
   Options o;
   auto seconds = args->Number("seconds", 5, 1, 600);

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::bench {
 

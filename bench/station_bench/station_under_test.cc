@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "station/base/files.h"
 #include "station/config/config.h"
-#include "station/pki/files.h"
 
 namespace station::bench {
 namespace {
@@ -37,7 +37,7 @@ void AddToSection(std::string& text, const std::string& section, const std::stri
 }  // namespace
 
 Result<DevStation> DevStation::Make(const std::string& bin_dir, const std::string& dir, const std::string& ca_key) {
-  auto made = common::RunCommand({bin_dir + "/stationctl", "dev-setup", "--dir", dir, "--listen", "127.0.0.1:0",
+  auto made = testing::RunCommand({bin_dir + "/stationctl", "dev-setup", "--dir", dir, "--listen", "127.0.0.1:0",
                                   "--ca-key", ca_key},
                                  300);
   if (made.exit_code != 0)
@@ -49,7 +49,7 @@ Result<DevStation> DevStation::Make(const std::string& bin_dir, const std::strin
 }
 
 Result<std::string> DevStation::WriteVariant(const Variant& variant) const {
-  ST_ASSIGN_OR_RETURN(std::string text, pki::ReadFile(station_conf()));
+  ST_ASSIGN_OR_RETURN(std::string text, base::ReadFile(station_conf()));
   if (!variant.module.empty()) {
     const std::string softhsm = "module = \"/usr/lib/softhsm/libsofthsm2.so\"";
     size_t at = text.find(softhsm);
@@ -64,7 +64,7 @@ Result<std::string> DevStation::WriteVariant(const Variant& variant) const {
   if (variant.workers > 0) AddToSection(text, "issuance", "workers = " + std::to_string(variant.workers) + "\n");
   if (variant.signers > 0) AddToSection(text, "issuance", "signers = " + std::to_string(variant.signers) + "\n");
   const std::string path = dir_ + "/bench-" + (variant.name.empty() ? "default" : variant.name) + ".conf";
-  ST_RETURN_IF_ERROR(pki::WriteFile(path, text));
+  ST_RETURN_IF_ERROR(base::WriteFile(path, text));
   if (auto checked = config::LoadStationConfig(path); !checked.ok()) return checked.error();
   return path;
 }
@@ -74,7 +74,7 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::string& b
   std::unique_ptr<ServerProcess> s(new ServerProcess());
   std::vector<std::string> argv{bin_dir + "/station-server", "--config", config_path};
   if (::geteuid() == 0) argv.push_back("--allow-root");  // a benchmark machine run as root, on purpose
-  s->process_ = std::make_unique<common::Background>(argv);
+  s->process_ = std::make_unique<testing::Background>(argv);
   s->address_ = s->process_->WaitForListening(60);
   if (s->address_.empty())
     return MakeError(Code::kInternal, "BENCH_SERVER_FAILED", "station-server did not start: " + s->process_->log());

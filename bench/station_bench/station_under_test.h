@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 #include "station/client/simulate.h"
-#include "station/common/subprocess.h"
+#include "tests/support/subprocess.h"
 
 namespace station::bench {
 
@@ -55,7 +55,7 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
-  std::unique_ptr<common::Background> process_;
+  std::unique_ptr<testing::Background> process_;
   std::string address_;
 };
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "hsm/ossl.h"
 #include "station/audit/merkle.h"
+#include "station/base/ossl.h"
 
 namespace station::audit {
 

@@ -1,6 +1,6 @@
 #include "station/audit/merkle.h"
 
-#include "hsm/ossl.h"
+#include "station/base/ossl.h"
 
 #include <openssl/evp.h>
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::audit {
 

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "station/base/text.h"
+
 namespace station::audit {
 namespace {
 
@@ -17,14 +19,6 @@ void Put(std::string& out, const std::string& field) {
 }
 
 }  // namespace
-
-std::string CertificatePem(const Bytes& der) {
-  std::string b64 = Base64Encode(der);
-  std::string out = "-----BEGIN CERTIFICATE-----\n";
-  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
-  out += "-----END CERTIFICATE-----\n";
-  return out;
-}
 
 const std::string kGenesisHash(64, '0');
 
@@ -128,38 +122,6 @@ std::string ComputeRecordHash(const AuditRecord& r) { return Hex(Sha256(Canonica
 
 Hash RecordLeafHash(const AuditRecord& r) { return LeafHash(CanonicalRecord(r)); }
 
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
-}
-
-std::string JsonObject(const std::map<std::string, std::string>& fields) {
-  std::string out = "{";
-  for (const auto& [key, value] : fields) {
-    if (out.size() > 1) out += ",";
-    out += "\"" + JsonEscape(key) + "\":\"" + JsonEscape(value) + "\"";
-  }
-  return out + "}";
-}
-
 std::string RecordJson(const AuditRecord& r) {
   auto field = [](const char* name, const std::string& value) {
     return std::string("\"") + name + "\":\"" + JsonEscape(value) + "\"";
@@ -191,7 +153,7 @@ std::string RecordJson(const AuditRecord& r) {
   out += "," + field("thing_type", r.thing_type);
   out += ",\"thing_attributes\":" + (r.thing_attributes.empty() ? std::string("{}") : r.thing_attributes);
   out += "," + field("authorization", r.authorization);
-  out += "," + field("certificate_pem", CertificatePem(r.certificate_der));
+  out += "," + field("certificate_pem", PemEncode("CERTIFICATE", r.certificate_der));
   out += "," + field("prev_hash", r.prev_hash);
   out += "," + field("record_hash", r.record_hash);
   out += "}";

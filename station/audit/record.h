@@ -13,9 +13,9 @@
 #include <map>
 #include <string>
 
-#include "hsm/error.h"
-#include "hsm/ossl.h"
 #include "station/audit/merkle.h"
+#include "station/base/bytes.h"
+#include "station/base/error.h"
 
 namespace station::audit {
 
@@ -68,14 +68,5 @@ Hash RecordLeafHash(const AuditRecord& record);
 // One line of JSON (no trailing newline) with every field; the certificate as
 // base64 PEM body under "certificate_pem".
 std::string RecordJson(const AuditRecord& record);
-
-// The certificate as PEM (64-character lines).
-std::string CertificatePem(const Bytes& der);
-
-// JSON string escaping (RFC 8259 7).
-std::string JsonEscape(const std::string& s);
-
-// {"k":"v",...} in key order: the canonical form thing_attributes is stored in.
-std::string JsonObject(const std::map<std::string, std::string>& fields);
 
 }  // namespace station::audit

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
 #include "station/audit/record.h"
+#include "station/base/error.h"
 
 namespace station::audit {
 

@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "station/base/ossl.h"
+#include "station/base/text.h"
+
 namespace station::audit {
 namespace {
 

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <optional>
 
-#include "station/common/log.h"
-#include "station/common/thread_name.h"
+#include "station/base/log.h"
+#include "station/base/thread_name.h"
 
 namespace station::audit {
 Error RequestIdReused(const std::string& request_id) {
@@ -47,7 +47,7 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
   w->last_checkpoint_attempt_ = std::chrono::steady_clock::now();
   w->committed_seq_ = w->head_seq_;
   w->thread_ = std::thread([p = w.get()] {
-    common::NameThisThread("audit-writer");
+    base::NameThisThread("audit-writer");
     p->Run();
   });
   return w;
@@ -146,7 +146,7 @@ void AuditWriter::MaybeCheckpoint(bool force) {
   Status st = WriteCheckpoint();
   last_checkpoint_failed_ = !st.ok();
   if (!st.ok())
-    common::LogError("audit checkpoint at size " + std::to_string(head_seq_) + " not signed (retrying): " +
+    base::LogError("audit checkpoint at size " + std::to_string(head_seq_) + " not signed (retrying): " +
                      st.error().ToString());
 }
 
@@ -218,7 +218,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
     outcomes.resize(batch.size(), e);
     for (auto& outcome : outcomes)
       if (outcome.ok()) outcome = e;
-    common::LogError("audit log: " + e.ToString() + "; " + std::to_string(batch.size()) + " requests refused");
+    base::LogError("audit log: " + e.ToString() + "; " + std::to_string(batch.size()) + " requests refused");
   } else {
     std::lock_guard<std::mutex> lock(mu_);
     committed_seq_ = head_seq_;

@@ -5,10 +5,10 @@
 
 #include "station/audit/proof.h"
 #include "station/audit/verify.h"
+#include "station/base/files.h"
 #include "station/cli/commands.h"
 #include "station/config/config.h"
 #include "station/export/export.h"
-#include "station/pki/files.h"
 #include "station/runtime/audit_signer.h"
 #include "station/runtime/station.h"
 #include "station/setup/audit_key.h"
@@ -18,18 +18,18 @@ namespace {
 
 using ull = unsigned long long;
 
-Result<config::StationConfig> LoadConfig(const common::Args& args) {
+Result<config::StationConfig> LoadConfig(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string path, args.Require("config"));
   return config::LoadStationConfig(path);
 }
 
 // The key checkpoints verify with: [audit] public_key and origin, or --public-key.
-Result<audit::NoteKey> VerifyKey(const config::StationConfig& config, const common::Args& args) {
+Result<audit::NoteKey> VerifyKey(const config::StationConfig& config, const base::Args& args) {
   if (auto file = args.Get("public-key")) return audit::NoteKey::FromPemFile(config.audit.origin, *file);
   return runtime::PublishedAuditKey(config.audit);
 }
 
-int InitKey(const common::Args& args) {
+int InitKey(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());
   if (!config->audit.key_uri.empty())
@@ -57,7 +57,7 @@ int InitKey(const common::Args& args) {
   return 0;
 }
 
-int Verify(const common::Args& args) {
+int Verify(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());
   auto key = VerifyKey(*config, args);
@@ -91,7 +91,7 @@ int Verify(const common::Args& args) {
   return 0;
 }
 
-int Prove(const common::Args& args) {
+int Prove(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());
   auto serial = args.Require("serial");
@@ -103,7 +103,7 @@ int Prove(const common::Args& args) {
   auto proof = audit::ProveInclusion(db->get(), *key, *serial);
   if (!proof.ok()) return Fail(proof.error());
   if (auto out = args.Get("out")) {
-    Status st = pki::WriteFile(*out, *proof, 0644);
+    Status st = base::WriteFile(*out, *proof, 0644);
     if (!st.ok()) return Fail(st.error());
     std::fprintf(stderr, "inclusion proof written to %s\n", out->c_str());
   } else {
@@ -112,11 +112,11 @@ int Prove(const common::Args& args) {
   return 0;
 }
 
-int CheckProof(const common::Args& args) {
-  if (args.positional().size() != 1) return Fail(common::UsageError("check-proof needs one proof file"));
+int CheckProof(const base::Args& args) {
+  if (args.positional().size() != 1) return Fail(base::UsageError("check-proof needs one proof file"));
   auto key_file = args.Require("public-key");
   if (!key_file.ok()) return Fail(key_file.error());
-  auto text = pki::ReadFile(args.positional()[0], 256 * 1024);
+  auto text = base::ReadFile(args.positional()[0], 256 * 1024);
   if (!text.ok()) return Fail(text.error());
   // The origin is the checkpoint's first line; the signature check binds it
   // to the key. --origin pins it.
@@ -141,7 +141,7 @@ int CheckProof(const common::Args& args) {
   return 0;
 }
 
-int Export(const common::Args& args) {
+int Export(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());
   auto format = exports::ParseFormat(args.Get("format", "jsonl"));
@@ -170,9 +170,9 @@ int Export(const common::Args& args) {
 
 int AuditCommand(int argc, char** argv) {
   if (argc < 3)
-    return Fail(common::UsageError("audit needs a subcommand: init-key, verify, prove, check-proof or export"));
+    return Fail(base::UsageError("audit needs a subcommand: init-key, verify, prove, check-proof or export"));
   std::string sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3,
+  auto args = base::Args::Parse(argc, argv, 3,
                                   {"config", "format", "out", "since-seq", "checkpoint", "serial", "public-key",
                                    "origin", "algo", "label"});
   if (!args.ok()) return Fail(args.error());
@@ -181,7 +181,7 @@ int AuditCommand(int argc, char** argv) {
   if (sub == "prove") return Prove(*args);
   if (sub == "check-proof") return CheckProof(*args);
   if (sub == "export") return Export(*args);
-  return Fail(common::UsageError("unknown audit subcommand '" + sub + "' (init-key, verify, prove, check-proof, export)"));
+  return Fail(base::UsageError("unknown audit subcommand '" + sub + "' (init-key, verify, prove, check-proof, export)"));
 }
 
 }  // namespace station::cli

@@ -6,11 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "station/base/files.h"
 #include "station/cli/commands.h"
 #include "station/cli/token_args.h"
 #include "station/issuance/certificate_authority.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/runtime/station.h"
 #include "station/setup/aws_ca_registration.h"
 #include "station/setup/ca_init.h"
@@ -20,7 +21,7 @@ namespace {
 
 // The certificate of the CA key: --ca-cert, else whichever certificate the
 // station config uses ([ca] or a profile's CA) holds that key.
-Result<X509Ptr> CaCertificateFor(const common::Args& args, hsm::TokenKey& key) {
+Result<X509Ptr> CaCertificateFor(const base::Args& args, hsm::TokenKey& key) {
   std::vector<std::string> candidates;
   if (auto file = args.Get("ca-cert")) {
     candidates.push_back(*file);
@@ -31,7 +32,7 @@ Result<X509Ptr> CaCertificateFor(const common::Args& args, hsm::TokenKey& key) {
     for (const auto& profile : profiles)
       if (!profile.ca_certificate.empty()) candidates.push_back(profile.ca_certificate);
   } else {
-    return common::UsageError("name the CA certificate with --ca-cert FILE (or give --config station.conf)");
+    return base::UsageError("name the CA certificate with --ca-cert FILE (or give --config station.conf)");
   }
   for (const auto& file : candidates) {
     ST_ASSIGN_OR_RETURN(auto certs, pki::ReadCertsPem(file));
@@ -43,7 +44,7 @@ Result<X509Ptr> CaCertificateFor(const common::Args& args, hsm::TokenKey& key) {
                        (args.Has("ca-cert") ? "" : "; name it with --ca-cert FILE"));
 }
 
-Status VerificationCert(const common::Args& args) {
+Status VerificationCert(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("ca"));
   ST_ASSIGN_OR_RETURN(std::string code, args.Require("registration-code"));
   ST_ASSIGN_OR_RETURN(std::string dir, args.Require("out"));
@@ -54,9 +55,9 @@ Status VerificationCert(const common::Args& args) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return MakeError(Code::kInvalidArgument, "OUT_DIR_INVALID", "cannot create " + dir + ": " + std::strerror(errno));
   auto files = setup::CaRegistrationPaths(dir);
-  ST_RETURN_IF_ERROR(pki::WriteFile(files.ca, made.ca_pem, 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(files.verification, made.verification_pem, 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(files.registration_config, made.registration_config_json, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(files.ca, made.ca_pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(files.verification, made.verification_pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(files.registration_config, made.registration_config_json, 0644));
   std::printf("CA '%s' (key '%s') signed a verification certificate for registration code %s\n"
               "  %s\n  %s\n  %s (a JITP template; not needed with the JITR function in ops/aws)\n"
               "register the CA with AWS IoT (CA subjects must be unique in the account):\n  %s\n",
@@ -70,10 +71,10 @@ Status VerificationCert(const common::Args& args) {
 
 int AwsCommand(int argc, char** argv) {
   if (argc < 3 || std::strcmp(argv[2], "verification-cert") != 0)
-    return Fail(common::UsageError("aws needs a subcommand: verification-cert"));
+    return Fail(base::UsageError("aws needs a subcommand: verification-cert"));
   std::set<std::string> flags = TokenFlags();
   flags.insert({"ca", "ca-cert", "registration-code", "out"});
-  auto args = common::Args::Parse(argc, argv, 3, flags);
+  auto args = base::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
   Status st = VerificationCert(*args);
   return st.ok() ? 0 : Fail(st.error());

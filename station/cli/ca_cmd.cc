@@ -3,11 +3,12 @@
 // import-cert, restrict.
 #include <cstdio>
 
+#include "station/base/files.h"
 #include "station/cli/commands.h"
 #include "station/cli/token_args.h"
 #include "station/config/config.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/runtime/station.h"
 #include "station/setup/ca_init.h"
 
@@ -20,7 +21,7 @@ void PrintKey(const setup::CaKey& key, const hsm::Token& token, const char* verb
               key.key_uri.c_str(), hsm::DescribeKeyAttributes(key.attributes).c_str());
 }
 
-Result<setup::CaCertRequest> CertRequestFromArgs(const common::Args& args) {
+Result<setup::CaCertRequest> CertRequestFromArgs(const base::Args& args) {
   setup::CaCertRequest request;
   ST_ASSIGN_OR_RETURN(request.subject, args.Require("subject"));
   ST_ASSIGN_OR_RETURN(long days, args.Number("validity-days", request.validity_days, 1, 36500));
@@ -31,12 +32,12 @@ Result<setup::CaCertRequest> CertRequestFromArgs(const common::Args& args) {
 }
 
 Status WriteOut(const std::string& path, const std::string& pem, const char* what) {
-  ST_RETURN_IF_ERROR(pki::WriteFile(path, pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(path, pem, 0644));
   std::printf("%s written to %s\n", what, path.c_str());
   return {};
 }
 
-Status Keygen(const common::Args& args) {
+Status Keygen(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(auto alg, setup::ParseCaKeyAlgorithm(args.Get("algo", "ec-p256")));
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
   ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
@@ -48,7 +49,7 @@ Status Keygen(const common::Args& args) {
   return {};
 }
 
-Status Csr(const common::Args& args) {
+Status Csr(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
   ST_ASSIGN_OR_RETURN(std::string subject, args.Require("subject"));
   ST_ASSIGN_OR_RETURN(std::string out, args.Require("out"));
@@ -61,7 +62,7 @@ Status Csr(const common::Args& args) {
   return {};
 }
 
-Status SelfSign(const common::Args& args) {
+Status SelfSign(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
   ST_ASSIGN_OR_RETURN(auto request, CertRequestFromArgs(args));
   ST_ASSIGN_OR_RETURN(std::string out, args.Require("out"));
@@ -73,11 +74,11 @@ Status SelfSign(const common::Args& args) {
 }
 
 // keygen + csr or self-sign in one step.
-Status Init(const common::Args& args) {
+Status Init(const base::Args& args) {
   auto self_signed_out = args.Get("self-signed");
   auto csr_out = args.Get("csr");
   if (self_signed_out.has_value() == csr_out.has_value())
-    return common::UsageError("give exactly one of --self-signed OUT.pem or --csr OUT.csr");
+    return base::UsageError("give exactly one of --self-signed OUT.pem or --csr OUT.csr");
   ST_ASSIGN_OR_RETURN(auto alg, setup::ParseCaKeyAlgorithm(args.Get("key", "ec-p256")));
   ST_ASSIGN_OR_RETURN(auto request, CertRequestFromArgs(args));
   std::string label = args.Get("label", "station-ca");
@@ -96,11 +97,11 @@ Status Init(const common::Args& args) {
   return {};
 }
 
-Status ImportCert(const common::Args& args) {
+Status ImportCert(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string config_path, args.Require("config"));
   ST_ASSIGN_OR_RETURN(std::string cert_path, args.Require("cert"));
   ST_ASSIGN_OR_RETURN(auto config, config::LoadStationConfig(config_path));
-  ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(cert_path));
+  ST_ASSIGN_OR_RETURN(std::string pem, base::ReadFile(cert_path));
   ST_ASSIGN_OR_RETURN(auto key, runtime::OpenTokenKey(config.token, config.ca.key_uri, 2));
   ST_RETURN_IF_ERROR(hsm::RequireSigningOnlyKey(*key, "CA key"));
   ST_ASSIGN_OR_RETURN(auto certs, setup::CheckCaCertificate(pem, *key, config.ca.root));
@@ -114,7 +115,7 @@ Status ImportCert(const common::Args& args) {
                   "to be unique per account\n",
                   subject.c_str());
   }
-  ST_RETURN_IF_ERROR(pki::WriteFile(config.ca.certificate, pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(config.ca.certificate, pem, 0644));
   std::printf("CA certificate '%s' holds token key '%s' and chains to %s; installed as %s\n"
               "restart station-server to use it\n",
               subject.c_str(), key->label().c_str(), config.ca.root.c_str(), config.ca.certificate.c_str());
@@ -123,7 +124,7 @@ Status ImportCert(const common::Args& args) {
 
 // Turns off the usages a key made by an older station (or another tool) may
 // still allow; refuses what cannot be repaired.
-Status Restrict(const common::Args& args) {
+Status Restrict(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("label"));
   ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
   ST_ASSIGN_OR_RETURN(auto key, hsm::TokenKey::Find(token, hsm::PrivateKeyUri("", label)));
@@ -139,13 +140,13 @@ int Report(const Status& status) { return status.ok() ? 0 : Fail(status.error())
 
 int CaCommand(int argc, char** argv) {
   if (argc < 3)
-    return Fail(common::UsageError("ca needs a subcommand: keygen, csr, self-sign, init, import-cert, restrict, "
+    return Fail(base::UsageError("ca needs a subcommand: keygen, csr, self-sign, init, import-cert, restrict, "
                                    "list, stage, activate or retire"));
   std::string sub = argv[2];
   std::set<std::string> flags = TokenFlags();
   flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out",
                 "issuer", "ca", "at", "target"});
-  auto args = common::Args::Parse(argc, argv, 3, flags);
+  auto args = base::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
   if (sub == "list" || sub == "stage" || sub == "activate" || sub == "retire") return OfficerCaCommand(sub, *args);
   if (sub == "keygen") return Report(Keygen(*args));
@@ -155,7 +156,7 @@ int CaCommand(int argc, char** argv) {
   if (sub == "import-cert") return Report(ImportCert(*args));
   if (sub == "restrict") return Report(Restrict(*args));
   return Fail(
-      common::UsageError("unknown ca subcommand '" + sub +
+      base::UsageError("unknown ca subcommand '" + sub +
                          "' (keygen, csr, self-sign, init, import-cert, restrict, list, stage, activate, retire)"));
 }
 

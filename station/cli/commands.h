@@ -1,7 +1,7 @@
 // stationctl's commands. Each returns the process exit code.
 #pragma once
 
-#include "station/common/args.h"
+#include "station/base/args.h"
 
 namespace station::cli {
 
@@ -15,9 +15,9 @@ int AwsCommand(int argc, char** argv);       // verification-cert
 // Officer commands over the Officer service (officer_cmd.cc); a config with
 // a `target` is an officer.conf, else a station.conf.
 bool IsOfficerConfig(const std::string& path);
-int OfficerCaCommand(const std::string& sub, const common::Args& args);  // list, stage, activate, retire
-int OfficerApproveReissue(const common::Args& args);
-int OfficerProfileCommand(const std::string& sub, const common::Args& args);   // list, set-lines
+int OfficerCaCommand(const std::string& sub, const base::Args& args);  // list, stage, activate, retire
+int OfficerApproveReissue(const base::Args& args);
+int OfficerProfileCommand(const std::string& sub, const base::Args& args);   // list, set-lines
 
 // Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
 int Fail(const Error& error);

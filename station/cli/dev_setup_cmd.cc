@@ -6,7 +6,7 @@
 namespace station::cli {
 
 int DevSetupCommand(int argc, char** argv) {
-  auto args = common::Args::Parse(argc, argv, 2, {"dir", "listen", "ca-key", "module"});
+  auto args = base::Args::Parse(argc, argv, 2, {"dir", "listen", "ca-key", "module"});
   if (!args.ok()) return Fail(args.error());
   setup::DevSetupOptions options;
   auto dir = args->Require("dir");

@@ -15,7 +15,7 @@ constexpr int kDeadlineSeconds = 60;
 
 bool IsOfficerConfig(const std::string& path) { return config::LoadLineConfig(path).ok(); }
 
-Result<std::unique_ptr<v1::Officer::Stub>> ConnectOfficer(const common::Args& args) {
+Result<std::unique_ptr<v1::Officer::Stub>> ConnectOfficer(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string path, args.Require("config"));
   ST_ASSIGN_OR_RETURN(config::LineConfig config, config::LoadLineConfig(path));
   if (auto target = args.Get("target")) config.target = *target;

@@ -6,14 +6,14 @@
 
 #include <memory>
 
-#include "station/common/args.h"
+#include "station/base/args.h"
 #include "station/v1/station.grpc.pb.h"
 
 namespace station::cli {
 
 // officer.conf (the shape of a line.conf: target, [tls] ca/cert/key) from
 // --config; --target HOST:PORT overrides its target.
-Result<std::unique_ptr<v1::Officer::Stub>> ConnectOfficer(const common::Args& args);
+Result<std::unique_ptr<v1::Officer::Stub>> ConnectOfficer(const base::Args& args);
 
 // A context with the officer commands' deadline (a CA retirement waits up to
 // 30 s for signatures in flight; a large lot takes a few seconds).

@@ -14,10 +14,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "station/base/duration.h"
+#include "station/base/files.h"
 #include "station/cli/commands.h"
 #include "station/cli/officer_client.h"
-#include "station/common/duration.h"
-#include "station/pki/files.h"
 #include "station/v1/station.grpc.pb.h"
 
 namespace station::cli {
@@ -28,18 +28,18 @@ Result<int64_t> ParseTime(const std::string& text) {
   struct tm tm {};
   const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (end == nullptr || *end != '\0')
-    return common::UsageError("--at wants a UTC time like 2026-12-01T06:00:00Z, not '" + text + "'");
+    return base::UsageError("--at wants a UTC time like 2026-12-01T06:00:00Z, not '" + text + "'");
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
 void PrintCa(const v1::CaInfo& ca) {
   std::printf("%-10s %-24s %-9s %s  %s  until %s", ca.issuer().c_str(), ca.key_label().c_str(), ca.state().c_str(),
               ca.key_id().c_str(), ca.subject().c_str(), ca.not_after().c_str());
-  if (ca.activate_at_unix_ms() != 0) std::printf("  activates %s", common::UtcText(ca.activate_at_unix_ms()).c_str());
+  if (ca.activate_at_unix_ms() != 0) std::printf("  activates %s", base::UtcText(ca.activate_at_unix_ms()).c_str());
   std::printf("\n");
 }
 
-int List(v1::Officer::Stub& stub, const common::Args& args) {
+int List(v1::Officer::Stub& stub, const base::Args& args) {
   v1::ListCasRequest request;
   request.set_issuer(args.Get("issuer", ""));
   v1::ListCasResponse reply;
@@ -49,7 +49,7 @@ int List(v1::Officer::Stub& stub, const common::Args& args) {
   return 0;
 }
 
-int Stage(v1::Officer::Stub& stub, const common::Args& args) {
+int Stage(v1::Officer::Stub& stub, const base::Args& args) {
   v1::StageCaRequest request;
   auto issuer = args.Require("issuer");
   auto label = args.Require("label");
@@ -57,7 +57,7 @@ int Stage(v1::Officer::Stub& stub, const common::Args& args) {
   if (!issuer.ok()) return Fail(issuer.error());
   if (!label.ok()) return Fail(label.error());
   if (!cert.ok()) return Fail(cert.error());
-  auto pem = pki::ReadFile(*cert, 256 * 1024);
+  auto pem = base::ReadFile(*cert, 256 * 1024);
   if (!pem.ok()) return Fail(pem.error());
   request.set_issuer(*issuer);
   request.set_key_label(*label);
@@ -71,7 +71,7 @@ int Stage(v1::Officer::Stub& stub, const common::Args& args) {
   return 0;
 }
 
-int ActivateOrRetire(v1::Officer::Stub& stub, const std::string& sub, const common::Args& args) {
+int ActivateOrRetire(v1::Officer::Stub& stub, const std::string& sub, const base::Args& args) {
   auto ca = args.Require("ca");
   if (!ca.ok()) return Fail(ca.error());
   v1::ApprovalResponse reply;
@@ -94,7 +94,7 @@ int ActivateOrRetire(v1::Officer::Stub& stub, const std::string& sub, const comm
 
 }  // namespace
 
-int OfficerCaCommand(const std::string& sub, const common::Args& args) {
+int OfficerCaCommand(const std::string& sub, const base::Args& args) {
   auto stub = ConnectOfficer(args);
   if (!stub.ok()) return Fail(stub.error());
   if (sub == "list") return List(**stub, args);
@@ -102,7 +102,7 @@ int OfficerCaCommand(const std::string& sub, const common::Args& args) {
   return ActivateOrRetire(**stub, sub, args);
 }
 
-int OfficerApproveReissue(const common::Args& args) {
+int OfficerApproveReissue(const base::Args& args) {
   auto stub = ConnectOfficer(args);
   if (!stub.ok()) return Fail(stub.error());
   v1::ApproveReissueRequest request;
@@ -110,7 +110,7 @@ int OfficerApproveReissue(const common::Args& args) {
   auto device = args.Require("device-id");
   if (!profile.ok()) return Fail(profile.error());
   if (!device.ok()) return Fail(device.error());
-  auto ttl = common::ParseDuration(args.Get("ttl", "24h"));
+  auto ttl = base::ParseDuration(args.Get("ttl", "24h"));
   if (!ttl.ok()) return Fail(ttl.error());
   request.set_profile(*profile);
   request.set_device_id(*device);
@@ -119,7 +119,7 @@ int OfficerApproveReissue(const common::Args& args) {
   return PrintApproval((*stub)->ApproveReissue(OfficerContext().get(), request, &reply), reply);
 }
 
-int OfficerProfileCommand(const std::string& sub, const common::Args& args) {
+int OfficerProfileCommand(const std::string& sub, const base::Args& args) {
   auto stub = ConnectOfficer(args);
   if (!stub.ok()) return Fail(stub.error());
   if (sub == "list") {

@@ -20,8 +20,8 @@ std::string Describe(const policy::Profile& p) {
          (p.one_per_device ? ", one per device" : "") + ", lines " + lines + "]";
 }
 
-int Check(const common::Args& args) {
-  if (args.positional().empty()) return Fail(common::UsageError("profile check needs one or more profile files"));
+int Check(const base::Args& args) {
+  if (args.positional().empty()) return Fail(base::UsageError("profile check needs one or more profile files"));
   for (const auto& file : args.positional()) {
     auto profile = policy::LoadProfileFile(file);
     if (!profile.ok()) return Fail(profile.error());
@@ -30,7 +30,7 @@ int Check(const common::Args& args) {
   return 0;
 }
 
-int List(const common::Args& args) {
+int List(const base::Args& args) {
   auto config_path = args.Require("config");
   if (!config_path.ok()) return Fail(config_path.error());
   auto config = config::LoadStationConfig(*config_path);
@@ -49,20 +49,20 @@ int List(const common::Args& args) {
 }  // namespace
 
 int ProfileCommand(int argc, char** argv) {
-  if (argc < 3) return Fail(common::UsageError("profile needs a subcommand: check, list or set-lines"));
+  if (argc < 3) return Fail(base::UsageError("profile needs a subcommand: check, list or set-lines"));
   std::string sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3, {"config", "target", "profile", "lines"});
+  auto args = base::Args::Parse(argc, argv, 3, {"config", "target", "profile", "lines"});
   if (!args.ok()) return Fail(args.error());
   if (sub == "check") return Check(*args);
   const bool officer = args->Get("config") && IsOfficerConfig(*args->Get("config"));
   if (sub == "list") return officer ? OfficerProfileCommand(sub, *args) : List(*args);
   if (sub == "set-lines") {
     if (!officer)
-      return Fail(common::UsageError("set-lines changes a running station under two-person control: "
+      return Fail(base::UsageError("set-lines changes a running station under two-person control: "
                                      "--config officer.conf"));
     return OfficerProfileCommand(sub, *args);
   }
-  return Fail(common::UsageError("unknown profile subcommand '" + sub + "' (check, list, set-lines)"));
+  return Fail(base::UsageError("unknown profile subcommand '" + sub + "' (check, list, set-lines)"));
 }
 
 }  // namespace station::cli

@@ -14,11 +14,11 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "station/base/duration.h"
+#include "station/base/files.h"
 #include "station/cli/commands.h"
 #include "station/cli/officer_client.h"
-#include "station/common/duration.h"
 #include "station/config/config.h"
-#include "station/pki/files.h"
 #include "station/registry/registry_admin.h"
 
 namespace station::cli {
@@ -34,10 +34,10 @@ Error OfficerServiceRequired() {
                    "running station (whose config names [officers])");
 }
 
-Result<int64_t> Ttl(const common::Args& args, const char* fallback, int64_t max_seconds) {
-  ST_ASSIGN_OR_RETURN(int64_t seconds, common::ParseDuration(args.Get("ttl", fallback)));
+Result<int64_t> Ttl(const base::Args& args, const char* fallback, int64_t max_seconds) {
+  ST_ASSIGN_OR_RETURN(int64_t seconds, base::ParseDuration(args.Get("ttl", fallback)));
   if (seconds < 60 || seconds > max_seconds)
-    return common::UsageError("--ttl must be between 1m and " + common::FormatDuration(max_seconds));
+    return base::UsageError("--ttl must be between 1m and " + base::FormatDuration(max_seconds));
   return seconds;
 }
 
@@ -45,10 +45,10 @@ void PrintRecord(uint64_t seq) {
   if (seq != 0) std::printf("audit record %llu\n", static_cast<unsigned long long>(seq));
 }
 
-int LotImport(const common::Args& args, bool officer) {
+int LotImport(const base::Args& args, bool officer) {
   auto profile = args.Require("profile");
   if (!profile.ok()) return Fail(profile.error());
-  if (args.positional().size() != 1) return Fail(common::UsageError("lot import needs exactly one CSV file"));
+  if (args.positional().size() != 1) return Fail(base::UsageError("lot import needs exactly one CSV file"));
   const std::string& file = args.positional()[0];
   registry::Lot lot;
   lot.name = args.Get("lot", std::filesystem::path(file).stem().string());
@@ -87,7 +87,7 @@ int LotImport(const common::Args& args, bool officer) {
   return 0;
 }
 
-int LotClose(const common::Args& args, bool officer) {
+int LotClose(const base::Args& args, bool officer) {
   auto config_path = args.Require("config");
   auto name = args.Require("lot");
   if (!config_path.ok()) return Fail(config_path.error());
@@ -109,7 +109,7 @@ int LotClose(const common::Args& args, bool officer) {
   return 0;
 }
 
-int LotList(const common::Args& args, bool officer) {
+int LotList(const base::Args& args, bool officer) {
   auto config_path = args.Require("config");
   if (!config_path.ok()) return Fail(config_path.error());
   std::vector<registry::LotSummary> lots;
@@ -136,7 +136,7 @@ int LotList(const common::Args& args, bool officer) {
   return 0;
 }
 
-int CodesMint(const common::Args& args, bool officer) {
+int CodesMint(const base::Args& args, bool officer) {
   auto profile = args.Require("profile");
   if (!profile.ok()) return Fail(profile.error());
   auto count = args.Number("count", 0, 1, static_cast<long>(registry::kMaxCodesPerMint));
@@ -145,7 +145,7 @@ int CodesMint(const common::Args& args, bool officer) {
   if (!ttl.ok()) return Fail(ttl.error());
   auto out = args.Require("out");
   if (!out.ok()) return Fail(out.error());
-  if (std::filesystem::exists(*out)) return Fail(common::UsageError(*out + " exists; codes are never overwritten"));
+  if (std::filesystem::exists(*out)) return Fail(base::UsageError(*out + " exists; codes are never overwritten"));
   if (!officer) return Fail(OfficerServiceRequired());
   std::vector<registry::MintedCode> codes;
   uint64_t seq = 0;
@@ -164,17 +164,17 @@ int CodesMint(const common::Args& args, bool officer) {
   }
   if (codes.empty()) return Fail(MakeError(Code::kInternal, "NO_CODES", "the station answered no codes"));
   std::string csv = "registration_code,profile,expires_utc\n";
-  for (const auto& c : codes) csv += c.code + "," + *profile + "," + common::UtcText(c.expires_unix_ms) + "\n";
+  for (const auto& c : codes) csv += c.code + "," + *profile + "," + base::UtcText(c.expires_unix_ms) + "\n";
   // The codes are secrets until used: the file is for the line, no one else.
-  if (Status st = pki::WriteFile(*out, csv, 0600); !st.ok()) return Fail(st.error());
+  if (Status st = base::WriteFile(*out, csv, 0600); !st.ok()) return Fail(st.error());
   std::printf("%zu registration codes for profile '%s', each good once until %s, written to %s (mode 0600);\n"
               "the station keeps only their SHA-256\n",
-              codes.size(), profile->c_str(), common::UtcText(codes.front().expires_unix_ms).c_str(), out->c_str());
+              codes.size(), profile->c_str(), base::UtcText(codes.front().expires_unix_ms).c_str(), out->c_str());
   PrintRecord(seq);
   return 0;
 }
 
-int ApproveReissue(const common::Args& args, bool officer) {
+int ApproveReissue(const base::Args& args, bool officer) {
   if (!officer) return Fail(OfficerServiceRequired());
   return OfficerApproveReissue(args);
 }
@@ -182,9 +182,9 @@ int ApproveReissue(const common::Args& args, bool officer) {
 }  // namespace
 
 int RegistryCommand(int argc, char** argv) {
-  if (argc < 3) return Fail(common::UsageError(std::string(argv[1]) + " needs a subcommand"));
+  if (argc < 3) return Fail(base::UsageError(std::string(argv[1]) + " needs a subcommand"));
   std::string command = argv[1], sub = argv[2];
-  auto args = common::Args::Parse(argc, argv, 3, {"config", "profile", "lot", "count", "ttl", "out", "device-id", "target"});
+  auto args = base::Args::Parse(argc, argv, 3, {"config", "profile", "lot", "count", "ttl", "out", "device-id", "target"});
   if (!args.ok()) return Fail(args.error());
   const bool officer = args->Get("config") && IsOfficerConfig(*args->Get("config"));
   if (command == "lot" && sub == "import") return LotImport(*args, officer);
@@ -192,7 +192,7 @@ int RegistryCommand(int argc, char** argv) {
   if (command == "lot" && sub == "list") return LotList(*args, officer);
   if (command == "codes" && sub == "mint") return CodesMint(*args, officer);
   if (command == "device" && sub == "approve-reissue") return ApproveReissue(*args, officer);
-  return Fail(common::UsageError("unknown command '" + command + " " + sub +
+  return Fail(base::UsageError("unknown command '" + command + " " + sub +
                                  "' (lot import|close|list, codes mint, device approve-reissue)"));
 }
 

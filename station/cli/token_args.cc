@@ -7,7 +7,7 @@ namespace station::cli {
 
 std::set<std::string> TokenFlags() { return {"config", "module", "token-uri", "pin-file", "pin-env"}; }
 
-Result<std::shared_ptr<hsm::Token>> OpenTokenFromArgs(const common::Args& args) {
+Result<std::shared_ptr<hsm::Token>> OpenTokenFromArgs(const base::Args& args) {
   config::TokenConfig token;
   if (auto path = args.Get("config")) {
     ST_ASSIGN_OR_RETURN(auto station, config::LoadStationConfig(*path));
@@ -20,7 +20,7 @@ Result<std::shared_ptr<hsm::Token>> OpenTokenFromArgs(const common::Args& args) 
     } else if (auto env = args.Get("pin-env")) {
       token.pin = {hsm::PinSource::Kind::kEnv, *env};
     } else {
-      return common::UsageError("name the token: --config station.conf, or --module PATH --token-uri URI with "
+      return base::UsageError("name the token: --config station.conf, or --module PATH --token-uri URI with "
                                 "--pin-file FILE (mode 0600) or --pin-env VARIABLE");
     }
   }

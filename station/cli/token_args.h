@@ -8,7 +8,7 @@
 #include <string>
 
 #include "hsm/token.h"
-#include "station/common/args.h"
+#include "station/base/args.h"
 
 namespace station::cli {
 
@@ -16,6 +16,6 @@ namespace station::cli {
 std::set<std::string> TokenFlags();
 
 // Opens and logs in to the token the flags name.
-Result<std::shared_ptr<hsm::Token>> OpenTokenFromArgs(const common::Args& args);
+Result<std::shared_ptr<hsm::Token>> OpenTokenFromArgs(const base::Args& args);
 
 }  // namespace station::cli

@@ -1,15 +1,15 @@
 #include "station/client/channel.h"
 
-#include "hsm/pin.h"
-#include "station/pki/files.h"
+#include "station/base/files.h"
+#include "station/base/secret.h"
 
 namespace station::client {
 
 Result<std::shared_ptr<grpc::Channel>> MakeChannel(const config::LineConfig& config,
                                                    const std::function<void(grpc::ChannelArguments&)>& tune) {
-  ST_ASSIGN_OR_RETURN(std::string ca, pki::ReadFile(config.ca));
-  ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(config.cert));
-  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(config.key, "TLS key file " + config.key, hsm::kMaxKeyFileBytes));
+  ST_ASSIGN_OR_RETURN(std::string ca, base::ReadFile(config.ca));
+  ST_ASSIGN_OR_RETURN(std::string cert, base::ReadFile(config.cert));
+  ST_ASSIGN_OR_RETURN(auto key, ReadSecretFile(config.key, "TLS key file " + config.key, kMaxKeyFileBytes));
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = ca;
   options.pem_private_key = key.reveal();

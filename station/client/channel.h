@@ -6,7 +6,7 @@
 #include <functional>
 #include <memory>
 
-#include "hsm/ossl.h"
+#include "station/base/ossl.h"
 #include "station/config/config.h"
 
 namespace station::client {

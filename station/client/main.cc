@@ -10,9 +10,9 @@
 
 #include <cstdio>
 
+#include "station/base/args.h"
 #include "station/client/sign_files.h"
 #include "station/client/simulate.h"
-#include "station/common/args.h"
 
 using namespace station;
 
@@ -37,7 +37,7 @@ int Fail(const Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = common::Args::Parse(argc, argv, 1,
+  auto args = base::Args::Parse(argc, argv, 1,
                                   {"config", "target", "out", "profile", "device-id", "devices", "streams", "key", "window",
                                    "rate", "timeout", "device-prefix", "attributes", "thing-name", "thing-type", "thing-attributes"},
                                   {"json", "help"});
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     options.device_prefix = args->Get("device-prefix", "");
     options.fields = *fields;
     if (!options.fields.thing_name.empty())
-      return Fail(common::UsageError("simulate names each thing after its device id; drop --thing-name"));
+      return Fail(base::UsageError("simulate names each thing after its device id; drop --thing-name"));
     auto summary = client::Simulate(*config, options);
     if (!summary.ok()) return Fail(summary.error());
     if (args->Has("json")) {

@@ -12,7 +12,7 @@ Result<std::map<std::string, std::string>> ParsePairs(const std::string& flag, c
     std::string pair = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     size_t eq = pair.find('=');
     if (eq == std::string::npos || eq == 0)
-      return common::UsageError("--" + flag + " takes NAME=VALUE pairs separated by commas, not '" + pair + "'");
+      return base::UsageError("--" + flag + " takes NAME=VALUE pairs separated by commas, not '" + pair + "'");
     out[pair.substr(0, eq)] = pair.substr(eq + 1);
     if (end == std::string::npos) break;
     start = end + 1;
@@ -22,7 +22,7 @@ Result<std::map<std::string, std::string>> ParsePairs(const std::string& flag, c
 
 }  // namespace
 
-Result<RequestFields> RequestFieldsFromArgs(const common::Args& args) {
+Result<RequestFields> RequestFieldsFromArgs(const base::Args& args) {
   RequestFields f;
   if (auto v = args.Get("attributes")) {
     ST_ASSIGN_OR_RETURN(f.attributes, ParsePairs("attributes", *v));

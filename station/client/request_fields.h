@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "hsm/error.h"
-#include "station/common/args.h"
+#include "station/base/args.h"
+#include "station/base/error.h"
 #include "station/v1/station.pb.h"
 
 namespace station::client {
@@ -19,7 +19,7 @@ struct RequestFields {
   std::map<std::string, std::string> thing_attributes;
 };
 
-Result<RequestFields> RequestFieldsFromArgs(const common::Args& args);
+Result<RequestFields> RequestFieldsFromArgs(const base::Args& args);
 
 // Copies the fields into a request.
 void ApplyRequestFields(const RequestFields& fields, v1::SignRequest& request);

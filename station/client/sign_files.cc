@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "station/base/files.h"
 #include "station/client/channel.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/v1/station.grpc.pb.h"
 
 namespace station::client {
@@ -19,7 +20,7 @@ constexpr size_t kMaxCsrFileBytes = 64 * 1024;
 
 // A CSR file in PEM or DER, as DER.
 Result<Bytes> ReadCsrDer(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(std::string content, pki::ReadFile(path, kMaxCsrFileBytes));
+  ST_ASSIGN_OR_RETURN(std::string content, base::ReadFile(path, kMaxCsrFileBytes));
   if (content.find("-----BEGIN") == std::string::npos) return Bytes(content.begin(), content.end());
   BioPtr bio(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
   X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
@@ -78,8 +79,8 @@ Result<int> SignFiles(const config::LineConfig& config, const SignFilesOptions& 
     std::string stem = fs::path(options.out_dir) / fs::path(path).stem();
     std::string chain;
     for (const auto& der_ca : response.chain_der()) chain += DerToPem(der_ca);
-    ST_RETURN_IF_ERROR(pki::WriteFile(stem + ".pem", DerToPem(response.certificate_der())));
-    ST_RETURN_IF_ERROR(pki::WriteFile(stem + ".chain.pem", chain));
+    ST_RETURN_IF_ERROR(base::WriteFile(stem + ".pem", DerToPem(response.certificate_der())));
+    ST_RETURN_IF_ERROR(base::WriteFile(stem + ".chain.pem", chain));
     std::printf("%s -> %s.pem serial %s certificate_id %s audit_seq %llu\n", path.c_str(), stem.c_str(),
                 response.serial_hex().c_str(), response.certificate_id().c_str(),
                 static_cast<unsigned long long>(response.audit_seq()));

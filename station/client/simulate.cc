@@ -15,9 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "station/base/files.h"
 #include "station/client/channel.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/v1/station.grpc.pb.h"
 
 namespace station::client {
@@ -224,11 +225,11 @@ Status WriteCertificates(const std::vector<Device>& devices, const std::vector<s
   std::string chain_pem;  // every chain answered (two across a CA rotation)
   for (const auto& chain : chains)
     for (const auto& ca : chain) chain_pem += pki::CertPem(ca.get());
-  ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/chain.pem", chain_pem));
+  ST_RETURN_IF_ERROR(base::WriteFile(out_dir + "/chain.pem", chain_pem));
   for (const Device& d : devices) {
     if (d.certificate_der.empty()) continue;
     auto cert = pki::ParseCertDer(d.certificate_der);
-    if (cert.ok()) ST_RETURN_IF_ERROR(pki::WriteFile(out_dir + "/" + d.device_id + ".pem", pki::CertPem(cert->get())));
+    if (cert.ok()) ST_RETURN_IF_ERROR(base::WriteFile(out_dir + "/" + d.device_id + ".pem", pki::CertPem(cert->get())));
   }
   return {};
 }

@@ -1,17 +1,20 @@
 #include "station/config/config.h"
 
-#include "station/common/duration.h"
-#include "station/config/toml_fields.h"
-
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <thread>
 
+#include "station/base/duration.h"
+#include "station/base/toml_fields.h"
+
 namespace station::config {
 namespace {
 
 namespace fs = std::filesystem;
+using base::Fields;
+using base::ParseToml;
+using base::ParseTomlText;
 
 Status LoadToken(const toml::table& table, const std::string& path, TokenConfig& token) {
   Fields f(table, path, "token");

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "hsm/error.h"
 #include "hsm/pin.h"
+#include "station/base/error.h"
 
 namespace station::config {
 

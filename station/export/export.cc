@@ -6,8 +6,9 @@
 #include <optional>
 
 #include "station/audit/verify.h"
+#include "station/base/files.h"
+#include "station/base/text.h"
 #include "station/export/formats.h"
-#include "station/pki/files.h"
 
 namespace station::exports {
 namespace {
@@ -46,18 +47,18 @@ Status WriteBulk(sqlite3* db, const ExportRequest& request, const audit::Checkpo
     return Unwritable(request.out, "the directory exists and is not empty (an export never overwrites)");
   fs::create_directories(request.out + "/certs", ec);
   if (ec) return Unwritable(request.out, ec.message());
-  std::string manifest = "{\"origin\":\"" + audit::JsonEscape(cp.origin) + "\",\"tree_size\":" +
+  std::string manifest = "{\"origin\":\"" + JsonEscape(cp.origin) + "\",\"tree_size\":" +
                          std::to_string(cp.size) + ",\"since_seq\":" + std::to_string(request.since_seq) +
-                         ",\"checkpoint\":\"" + audit::JsonEscape(note) + "\",\"certificates\":[";
+                         ",\"checkpoint\":\"" + JsonEscape(note) + "\",\"certificates\":[";
   bool first = true;
   ST_RETURN_IF_ERROR(ForEachExported(db, request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
     ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
     std::string file = "certs/" + r.certificate_id + ".pem";
-    ST_RETURN_IF_ERROR(pki::WriteFile(request.out + "/" + file, facts.pem, 0644));
+    ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/" + file, facts.pem, 0644));
     manifest += std::string(first ? "" : ",") + "\n{\"file\":\"" + file + "\",\"certificateId\":\"" + r.certificate_id +
-                "\",\"serial\":\"" + r.serial_hex + "\",\"thingName\":\"" + audit::JsonEscape(r.thing_name) +
-                "\",\"deviceId\":\"" + audit::JsonEscape(r.device_id) + "\",\"issuer\":\"" +
-                audit::JsonEscape(facts.issuer) + "\",\"issuerKeyId\":\"" + r.issuer_key_id + "\",\"auditSeq\":" +
+                "\",\"serial\":\"" + r.serial_hex + "\",\"thingName\":\"" + JsonEscape(r.thing_name) +
+                "\",\"deviceId\":\"" + JsonEscape(r.device_id) + "\",\"issuer\":\"" +
+                JsonEscape(facts.issuer) + "\",\"issuerKeyId\":\"" + r.issuer_key_id + "\",\"auditSeq\":" +
                 std::to_string(r.seq) + "}";
     first = false;
     if (result.records++ == 0) result.first_seq = r.seq;
@@ -65,8 +66,8 @@ Status WriteBulk(sqlite3* db, const ExportRequest& request, const audit::Checkpo
     return {};
   }));
   manifest += "\n]}\n";
-  ST_RETURN_IF_ERROR(pki::WriteFile(request.out + "/manifest.json", manifest, 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(request.out + "/checkpoint", note, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/manifest.json", manifest, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/checkpoint", note, 0644));
   result.files = {request.out + "/manifest.json", request.out + "/checkpoint", request.out + "/certs/"};
   return {};
 }
@@ -101,9 +102,9 @@ Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& ke
   }
   // Line formats: to standard output, or into a NewFile, so a reader never
   // sees half an export (and nobody's symlink or file is written through).
-  std::optional<pki::NewFile> file;
+  std::optional<base::NewFile> file;
   if (!request.out.empty()) {
-    ST_ASSIGN_OR_RETURN(pki::NewFile created, pki::NewFile::Create(request.out, 0644));
+    ST_ASSIGN_OR_RETURN(base::NewFile created, base::NewFile::Create(request.out, 0644));
     file.emplace(std::move(created));
   }
   std::string pending;
@@ -141,7 +142,7 @@ Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& ke
     note_stream << note;
     return result;
   }
-  ST_RETURN_IF_ERROR(pki::WriteFile(request.out + ".checkpoint", note, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(request.out + ".checkpoint", note, 0644));
   ST_RETURN_IF_ERROR(file->Commit());
   result.files = {request.out, request.out + ".checkpoint"};
   return result;

@@ -2,13 +2,13 @@
 
 #include <ctime>
 
+#include "station/base/text.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
+#include "station/pki/x509.h"
 
 namespace station::exports {
 namespace {
-
-using audit::JsonEscape;
 
 // RFC 4180 quoting. Device data is not trusted (CSV injection, OWASP): a
 // cell a spreadsheet would run as a formula gets a leading apostrophe and
@@ -31,7 +31,7 @@ std::string S(const std::string& value) { return "{\"S\":\"" + JsonEscape(value)
 
 // A thing_attributes JSON object ({"k":"v",...}, keys sorted, as stored) as a DynamoDB map.
 std::string AttributesMap(const std::string& attributes_json) {
-  // Stored by audit::JsonObject: string values only, already escaped. Re-wrap
+  // Stored by JsonObject: string values only, already escaped. Re-wrap
   // each "key":"value" pair's value as {"S": value}.
   std::string out = "{\"M\":{";
   size_t i = 1;  // after '{'
@@ -80,7 +80,7 @@ std::string CsvLine(const audit::AuditRecord& r) {
   const std::string cells[] = {std::to_string(r.seq), std::to_string(r.time_unix_ms), r.request_id, r.caller,
                                r.device_id, r.profile, r.serial_hex, r.certificate_id, r.spki_sha256, r.subject,
                                r.issuer_key_id, r.csr_sha256, r.thing_name, r.thing_type, attributes,
-                               r.authorization, audit::CertificatePem(r.certificate_der), r.prev_hash, r.record_hash};
+                               r.authorization, CertificatePem(r.certificate_der), r.prev_hash, r.record_hash};
   std::string out;
   for (const std::string& cell : cells) {
     if (!out.empty()) out += ",";

@@ -5,10 +5,11 @@
 #include <openssl/x509v3.h>
 
 #include "hsm/key_attributes.h"
+#include "station/base/files.h"
 #include "station/pki/cert_builder.h"
 #include "station/pki/certificate_der.h"
 #include "station/pki/chain.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::issuance {
 
@@ -24,7 +25,7 @@ Status CheckCertMatchesKey(X509* cert, EVP_PKEY* key) {
 Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::Load(std::shared_ptr<hsm::TokenKey> key,
                                                                          const std::string& cert_pem_path,
                                                                          const std::string& root_pem_path) {
-  ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(cert_pem_path));
+  ST_ASSIGN_OR_RETURN(std::string pem, base::ReadFile(cert_pem_path));
   return FromPem(std::move(key), pem, cert_pem_path, root_pem_path);
 }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "hsm/key.h"
-#include "hsm/ossl.h"
+#include "station/pki/x509.h"
 
 namespace station::issuance {
 

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 
-#include "station/common/log.h"
-#include "station/common/thread_name.h"
+#include "station/base/log.h"
+#include "station/base/text.h"
+#include "station/base/thread_name.h"
 #include "station/issuance/csr.h"
-#include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
+#include "station/policy/request_rules.h"
 
 namespace station::issuance {
 namespace {
@@ -49,16 +50,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
   p->signing_.resize(signers);
   for (size_t i = 0; i < workers; ++i)
     p->workers_.emplace_back([raw = p.get(), i] {
-      common::NameThisThread("worker-" + std::to_string(i));
+      base::NameThisThread("worker-" + std::to_string(i));
       raw->WorkerLoop();
     });
   for (size_t i = 0; i < signers; ++i)
     p->signers_.emplace_back([raw = p.get(), i] {
-      common::NameThisThread("signer-" + std::to_string(i));
+      base::NameThisThread("signer-" + std::to_string(i));
       raw->SignLoop(i);
     });
   p->watchdog_ = std::thread([raw = p.get()] {
-    common::NameThisThread("sign-watchdog");
+    base::NameThisThread("sign-watchdog");
     raw->WatchLoop();
   });
   // Saturated: every worker has several requests waiting (one or two queue
@@ -266,7 +267,7 @@ void Pipeline::Process(Job& job) {
   draft.csr_sha256 = std::move(csr_sha256);
   draft.thing_name = std::move(thing_name);
   draft.thing_type = req.thing_type;
-  draft.thing_attributes = audit::JsonObject(req.thing_attributes);
+  draft.thing_attributes = JsonObject(req.thing_attributes);
   {
     // Bounded: when the token falls behind, the workers wait here, not memory;
     // when it hangs, they give up with the task's deadline.
@@ -309,7 +310,7 @@ void Pipeline::WatchLoop() {
       if (in.reply && in.deadline <= now) late.push_back(in.reply);
     const bool stalled = !signing_.empty() && late.size() == signing_.size();
     if (stalled != stalled_.exchange(stalled))
-      common::LogError(stalled ? "token stalled: every signer has waited more than " +
+      base::LogError(stalled ? "token stalled: every signer has waited more than " +
                                      std::to_string(options_.sign_timeout.count()) + " ms for a signature"
                                : "token answers again");
     lock.unlock();
@@ -348,11 +349,11 @@ void Pipeline::Sign(SignTask& task) {
   }
   auto cert_der = task.lease->ca().Sign(task.tbs_der);
   if (!cert_der.ok() && cert_der.error().fault == Fault::kSignatureInvalid && !halted_.exchange(true))
-    common::LogError("ALARM: issuance halted: " + cert_der.error().message +
+    base::LogError("ALARM: issuance halted: " + cert_der.error().message +
                      ". Every request is refused ISSUANCE_HALTED until the station restarts; check the token.");
   // The watchdog may have answered already: then nothing of this call is released.
   if (!task.reply->Claim()) {
-    if (cert_der.ok()) common::LogInfo("a signature came back after its request timed out; certificate dropped");
+    if (cert_der.ok()) base::LogInfo("a signature came back after its request timed out; certificate dropped");
     return;
   }
   const Done& done = task.reply->done;

@@ -1,12 +1,8 @@
 #include "station/issuance/request.h"
 
-namespace station::issuance {
+#include "station/base/text.h"
 
-bool PrintableAscii(const std::string& s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c > 0x7e) return false;
-  return true;
-}
+namespace station::issuance {
 
 const char* RoleName(Role role) noexcept {
   return role == Role::kLine ? "line" : "officer";

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
-#include "hsm/ossl.h"
+#include "station/base/error.h"
+#include "station/base/ossl.h"
 
 namespace station::issuance {
 
@@ -33,10 +33,6 @@ struct IssueRequest {
 };
 
 // Bounds on the request's own fields (the CSR is checked separately).
-// Every character of `s` is printable ASCII (0x20..0x7e): the rule for
-// request ids, device ids and profile names.
-bool PrintableAscii(const std::string& s);
-
 constexpr size_t kMaxRequestIdBytes = 128;
 constexpr size_t kMaxDeviceIdBytes = 64;  // RFC 5280 ub-common-name
 constexpr size_t kMaxAttributes = 32;

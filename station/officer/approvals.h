@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::officer {
 

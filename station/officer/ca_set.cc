@@ -4,7 +4,7 @@
 
 #include "hsm/uri.h"
 #include "station/audit/sqlite.h"
-#include "station/common/log.h"
+#include "station/base/log.h"
 
 namespace station::officer {
 namespace {
@@ -104,7 +104,7 @@ Status RestoreCaSets(const std::string& db_path, const std::vector<issuance::Iss
         e.message = "issuer '" + row.issuer + "', " + issuance::CaStateName(row.state) + " CA " + row.key_id + ": " +
                     e.message;
         if (row.state != issuance::CaState::kRetired) return e;
-        common::LogInfo("left out: " + e.message);
+        base::LogInfo("left out: " + e.message);
         continue;
       }
       ca = std::move(*loaded);

@@ -3,7 +3,7 @@
 #include <openssl/x509v3.h>
 
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::officer {
 

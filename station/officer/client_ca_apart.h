@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 #include "station/issuance/certificate_authority.h"
 
 namespace station::officer {

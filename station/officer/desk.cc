@@ -4,14 +4,15 @@
 
 #include "hsm/uri.h"
 #include "station/audit/state.h"
+#include "station/base/text.h"
 #include "station/issuance/request.h"
 #include "station/officer/approvals.h"
 #include "station/officer/ca_set.h"
 #include "station/officer/client_ca_apart.h"
 #include "station/officer/officer_log.h"
 #include "station/officer/profile_lines.h"
-#include "station/policy/request_rules.h"
 #include "station/pki/cert_builder.h"
+#include "station/policy/request_rules.h"
 #include "station/registry/registry_admin.h"
 
 namespace station::officer {
@@ -131,7 +132,7 @@ Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::str
   draft.action = "ca.stage";
   draft.profile = issuer->name();
   draft.issuer_key_id = key_id;
-  draft.detail = audit::JsonObject({{"key_uri", key_uri},
+  draft.detail = JsonObject({{"key_uri", key_uri},
                                     {"subject", pki::NameText(X509_get_subject_name(ca->cert()))},
                                     {"certificate_sha256", Hex(Sha256(ca->chain_der().front()))}});
   std::vector<StoredCa> rows = Snapshot(*issuer);
@@ -148,7 +149,7 @@ Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::str
 Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const ReissueDevice& action) const {
   if (auto found = FindProfile(action.profile); !found.ok()) return found.error();
   const std::string& id = action.device_id;
-  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
+  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !PrintableAscii(id))
     return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID", "device ids have 1 to 64 printable characters");
   if (action.ttl_s < 60 || action.ttl_s > 30 * 86400)
     return MakeError(Code::kInvalidArgument, "USAGE", "a reissue approval lasts from 1 minute to 30 days");

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <future>
 
+#include "station/base/text.h"
+
 namespace station::officer {
 namespace {
 
@@ -40,7 +42,7 @@ Result<audit::AuditRecord> RecordAction(audit::AuditWriter& writer, audit::Audit
 
 std::string JsonList(const std::vector<std::string>& items) {
   std::string out = "[";
-  for (const std::string& item : items) out += (out.size() > 1 ? ",\"" : "\"") + audit::JsonEscape(item) + "\"";
+  for (const std::string& item : items) out += (out.size() > 1 ? ",\"" : "\"") + JsonEscape(item) + "\"";
   return out + "]";
 }
 

@@ -6,6 +6,7 @@
 #include "station/audit/record.h"
 #include "station/audit/sqlite.h"
 #include "station/audit/state.h"
+#include "station/base/text.h"
 #include "station/officer/officer_log.h"
 
 namespace station::officer {
@@ -86,8 +87,8 @@ Result<RegistryChangeDone> LotImport::Finish() {
   draft.caller = lot_.imported_by;
   draft.action = "lot.import";
   draft.profile = lot_.profile;
-  draft.detail = "{\"lot\":\"" + audit::JsonEscape(lot_.name) + "\",\"devices\":" + std::to_string(count_) +
-                 ",\"device_ids_sha256\":\"" + Hex(digest) + "\",\"source\":\"" + audit::JsonEscape(lot_.source) +
+  draft.detail = "{\"lot\":\"" + JsonEscape(lot_.name) + "\",\"devices\":" + std::to_string(count_) +
+                 ",\"device_ids_sha256\":\"" + Hex(digest) + "\",\"source\":\"" + JsonEscape(lot_.source) +
                  "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
                       RecordAction(writer_, std::move(draft), [this](sqlite3* db, audit::AuditRecord& r) -> Status {
@@ -104,7 +105,7 @@ Result<RegistryChangeDone> RegistryDesk::CloseLot(const std::string& officer, co
   audit::AuditRecord draft;
   draft.caller = officer;
   draft.action = "lot.close";
-  draft.detail = "{\"lot\":\"" + audit::JsonEscape(name) + "\"}";
+  draft.detail = "{\"lot\":\"" + JsonEscape(name) + "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
                       RecordAction(writer_, std::move(draft), [&name](sqlite3* db, audit::AuditRecord& r) -> Status {
                         ST_ASSIGN_OR_RETURN(r.profile, registry::CloseLotIn(db, name));

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "hsm/ossl.h"
+#include "station/base/ossl.h"
 
 #include "station/audit/writer.h"
 #include "station/config/config.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
-#include "hsm/ossl.h"
+#include "station/base/error.h"
+#include "station/pki/x509.h"
 
 namespace station::pki {
 

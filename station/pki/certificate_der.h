@@ -4,7 +4,7 @@
 // framework for every certificate.
 #pragma once
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 #include "station/pki/der.h"
 
 namespace station::pki {

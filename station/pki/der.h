@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <span>
 
-#include "hsm/ossl.h"
+#include "station/base/ossl.h"
 
 namespace station::pki::der {
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "hsm/ossl.h"
+#include "station/base/ossl.h"
 
 namespace station::policy {
 namespace {

@@ -18,7 +18,7 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::policy {
 

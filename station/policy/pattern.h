@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace re2 {
 class RE2;

@@ -7,16 +7,16 @@
 #include <cctype>
 #include <filesystem>
 
-#include "hsm/ossl.h"
-#include "station/common/duration.h"
-#include "station/config/toml_fields.h"
+#include "station/base/duration.h"
+#include "station/base/ossl.h"
+#include "station/base/toml_fields.h"
 #include "station/policy/request_rules.h"
 
 namespace station::policy {
 namespace {
 
 namespace fs = std::filesystem;
-using config::Fields;
+using base::Fields;
 
 constexpr const char* kReason = "BAD_PROFILE";
 constexpr size_t kMaxSubjectFields = 16;
@@ -208,7 +208,7 @@ Status LoadValidity(const toml::table& table, const std::string& file, Validity&
   ST_RETURN_IF_ERROR(f.Bool("clamp_to_ca", v.clamp_to_ca));
   ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   if (!backdate.empty()) {
-    auto seconds = common::ParseDuration(backdate);
+    auto seconds = base::ParseDuration(backdate);
     if (!seconds.ok()) return f.Wrong("backdate", seconds.error().message);
     if (*seconds > kMaxBackdateSeconds) return f.Wrong("backdate", "at most 7d");
     v.backdate_seconds = *seconds;
@@ -219,7 +219,7 @@ Status LoadValidity(const toml::table& table, const std::string& file, Validity&
     v.no_expiration = true;
     v.clamp_to_ca = false;
   } else if (!duration.empty()) {
-    auto seconds = common::ParseDuration(duration);
+    auto seconds = base::ParseDuration(duration);
     if (!seconds.ok()) return f.Wrong("duration", seconds.error().message + ", or no-expiration");
     if (*seconds < kMinDurationSeconds || *seconds > kMaxDurationSeconds)
       return f.Wrong("duration", "must be between 1m and 100y");
@@ -397,12 +397,12 @@ static Result<Profile> ProfileFrom(const toml::table& root, const std::string& p
 }
 
 Result<Profile> LoadProfileFile(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(toml::table root, config::ParseToml(path, kReason));
+  ST_ASSIGN_OR_RETURN(toml::table root, base::ParseToml(path, kReason));
   return ProfileFrom(root, path);
 }
 
 Result<Profile> ParseProfile(std::string_view text, const std::string& path) {
-  ST_ASSIGN_OR_RETURN(toml::table root, config::ParseTomlText(text, path, kReason));
+  ST_ASSIGN_OR_RETURN(toml::table root, base::ParseTomlText(text, path, kReason));
   return ProfileFrom(root, path);
 }
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::policy {
 

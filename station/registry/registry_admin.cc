@@ -8,8 +8,9 @@
 
 #include "station/audit/claims.h"
 #include "station/audit/sqlite.h"
+#include "station/base/files.h"
+#include "station/base/text.h"
 #include "station/issuance/request.h"
-#include "station/pki/files.h"
 
 namespace station::registry {
 namespace {
@@ -54,7 +55,7 @@ std::string Base32(const uint8_t* data, size_t len) {
 }  // namespace
 
 Result<std::vector<std::string>> ReadLotCsv(const std::string& path) {
-  ST_ASSIGN_OR_RETURN(std::string text, pki::ReadFile(path, kMaxLotFileBytes));
+  ST_ASSIGN_OR_RETURN(std::string text, base::ReadFile(path, kMaxLotFileBytes));
   std::vector<std::string> ids;
   std::set<std::string> seen;
   std::istringstream in(text);
@@ -67,7 +68,7 @@ Result<std::vector<std::string>> ReadLotCsv(const std::string& path) {
     std::string id = Trim(row.substr(0, row.find(',')));
     if (ids.empty() && seen.empty() && id == "device_id") continue;  // header
     if (id.empty() || id.size() > 64) return LotFileError(path, line, "a device id has 1 to 64 characters");
-    if (!issuance::PrintableAscii(id)) return LotFileError(path, line, "device ids are printable ASCII");
+    if (!PrintableAscii(id)) return LotFileError(path, line, "device ids are printable ASCII");
     if (!seen.insert(id).second) return LotFileError(path, line, "device id '" + id + "' appears twice");
     if (ids.size() == kMaxLotDevices) return LotFileError(path, line, "a lot holds at most 1,000,000 devices");
     ids.push_back(id);
@@ -86,13 +87,13 @@ Status RequireAuthorization(const policy::Profile& profile, policy::Authorizatio
 
 Status CheckLotName(const std::string& name) {
   // No '+': an issuance's authorization reads "lot:NAME+reissue:OFFICERS".
-  if (name.empty() || name.size() > 64 || !issuance::PrintableAscii(name) || name.find('+') != std::string::npos)
+  if (name.empty() || name.size() > 64 || !PrintableAscii(name) || name.find('+') != std::string::npos)
     return MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot name has 1 to 64 printable characters other than '+'");
   return {};
 }
 
 Status CheckLotId(const std::string& id) {
-  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !issuance::PrintableAscii(id))
+  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !PrintableAscii(id))
     return MakeError(Code::kInvalidArgument, "LOT_INVALID", "device ids have 1 to 64 printable characters");
   return {};
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 #include "station/policy/profile.h"
 
 namespace station::registry {

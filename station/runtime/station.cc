@@ -6,10 +6,10 @@
 #include <cstring>
 #include <map>
 
+#include "station/base/files.h"
 #include "station/officer/ca_set.h"
 #include "station/officer/client_ca_apart.h"
 #include "station/officer/profile_lines.h"
-#include "station/pki/files.h"
 #include "station/policy/profile_file.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/audit_signer.h"
@@ -133,7 +133,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   // A device certificate must never be a station credential (client_ca_apart.h).
   std::string client_ca_pem;
   if (!config.tls.client_ca.empty()) {
-    ST_ASSIGN_OR_RETURN(client_ca_pem, pki::ReadFile(config.tls.client_ca));
+    ST_ASSIGN_OR_RETURN(client_ca_pem, base::ReadFile(config.tls.client_ca));
   }
   std::vector<const issuance::CertificateAuthority*> cas;
   for (issuance::Issuer* issuer : s->pipeline_->issuers())

@@ -1,6 +1,6 @@
 #include "station/server/caller.h"
 
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::server {
 namespace {

@@ -8,8 +8,9 @@
 #include <map>
 #include <vector>
 
+#include "station/base/files.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::server {
 namespace {
@@ -26,7 +27,7 @@ Error CrlError(const std::string& crl_path, const std::string& what) {
 }
 
 Result<std::vector<X509CrlPtr>> ReadCrls(const std::string& crl_path) {
-  ST_ASSIGN_OR_RETURN(std::string pem, pki::ReadFile(crl_path, kMaxCrlFileBytes));
+  ST_ASSIGN_OR_RETURN(std::string pem, base::ReadFile(crl_path, kMaxCrlFileBytes));
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return CrlError(crl_path, "cannot be read into memory: " + OpenSslErrors());
   std::vector<X509CrlPtr> crls;
@@ -81,7 +82,7 @@ Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::
     long size = 0;
     if (!out || PEM_write_bio_X509_CRL(out.get(), crl.get()) != 1 || (size = BIO_get_mem_data(out.get(), &data)) <= 0)
       return CrlError(crl_path, "cannot be copied for gRPC: " + OpenSslErrors());
-    ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/" + name, std::string(data, static_cast<size_t>(size)), 0644));
+    ST_RETURN_IF_ERROR(base::WriteFile(dir + "/" + name, std::string(data, static_cast<size_t>(size)), 0644));
   }
   std::string summary = "client certificate revocation: " + std::to_string(crls.size()) + " list(s) from " +
                         crl_path + ", " + std::to_string(revoked) + " revoked" +

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::server {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "station/common/thread_name.h"
+#include "station/base/thread_name.h"
 #include "station/server/caller.h"
 #include "station/server/request_message.h"
 #include "station/server/status.h"
@@ -41,7 +41,7 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
   // no message): a client holding slots open while sending nothing.
   const auto idle_timeout = limits_.stream_idle_timeout;
   std::thread writer([state, stream, context, idle_timeout] {
-    common::NameThisThread("stream-writer");
+    base::NameThisThread("stream-writer");
     bool broken = false;
     std::unique_lock<std::mutex> lock(state->mu);
     for (;;) {

@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "station/common/args.h"
-#include "station/common/log.h"
+#include "station/base/args.h"
+#include "station/base/log.h"
 #include "station/pki/cert_builder.h"
 #include "station/server/server.h"
 
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   // No core dumps, and no debugger of the same user reads the PIN or the TLS key out of it.
   ::prctl(PR_SET_DUMPABLE, 0);
 
-  auto args = common::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help", "allow-root"});
+  auto args = base::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help", "allow-root"});
   if (!args.ok()) return Fail(args.error());
   if (args->Has("help") || !args->Has("config")) {
     std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT] [--allow-root]\n");
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
                             "station-server refuses to run as root: a flaw in it would own the machine and the "
                             "token's PIN. Run it as its own user (ops/station-server.service does), or pass "
                             "--allow-root on purpose (a development machine)"));
-    common::LogInfo("WARNING: running as root (--allow-root); run a production station as its own user");
+    base::LogInfo("WARNING: running as root (--allow-root); run a production station as its own user");
   }
   auto config = config::LoadStationConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());
@@ -61,14 +61,14 @@ int main(int argc, char** argv) {
   // turn it off, and no config file can.
   if (const char* undurable = std::getenv("STATION_BENCH_UNDURABLE_AUDIT"); undurable && std::string(undurable) == "1") {
     config->audit.bench_undurable = true;
-    common::LogInfo("WARNING: STATION_BENCH_UNDURABLE_AUDIT=1: audit records are not synced to disk; a crash loses "
+    base::LogInfo("WARNING: STATION_BENCH_UNDURABLE_AUDIT=1: audit records are not synced to disk; a crash loses "
                     "certificates already answered. For station-bench only, never on a line.");
   }
   unsetenv("STATION_BENCH_UNDURABLE_AUDIT");
   auto server = server::StationServer::Start(*config, args->Get("listen", ""));
   if (!server.ok()) return Fail(server.error());
   const auto& ca = *(*server)->station().ca();  // a station starts with an active CA
-  common::LogInfo("issuing CA '" + pki::NameText(X509_get_subject_name(ca.cert())) + "' (" +
+  base::LogInfo("issuing CA '" + pki::NameText(X509_get_subject_name(ca.cert())) + "' (" +
                   hsm::KeyAlgorithmName(ca.token_key().algorithm()) + ", key '" + ca.token_key().label() +
                   "' on token '" + ca.token_key().token().label() + "'); " + std::to_string(config->worker_count()) +
                   " workers; audit log " + config->audit_db_path() + " at seq " +
@@ -78,11 +78,11 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  common::LogInfo(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
+  base::LogInfo(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
                   "; finishing in-flight requests");
   (*server)->Shutdown(kShutdownGrace);
   auto stats = (*server)->station().pipeline().stats();
-  common::LogInfo("stopped; issued " + std::to_string(stats.issued) + ", replayed " + std::to_string(stats.replayed) +
+  base::LogInfo("stopped; issued " + std::to_string(stats.issued) + ", replayed " + std::to_string(stats.replayed) +
                   ", refused " + std::to_string(stats.failed) + "; audit log durable at seq " +
                   std::to_string((*server)->station().audit_last_seq()) + " (" +
                   std::to_string((*server)->station().audit_commits()) + " commits since start)");

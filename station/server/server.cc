@@ -6,9 +6,9 @@
 
 #include <cstdlib>
 
-#include "hsm/pin.h"
-#include "station/common/log.h"
-#include "station/pki/files.h"
+#include "station/base/files.h"
+#include "station/base/log.h"
+#include "station/base/secret.h"
 #include "station/server/client_crl.h"
 
 namespace station::server {
@@ -27,9 +27,9 @@ constexpr const char* kCipherSuites =
 
 Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls,
                                                                        const std::string& crl_dir) {
-  ST_ASSIGN_OR_RETURN(std::string cert, pki::ReadFile(tls.cert));
-  ST_ASSIGN_OR_RETURN(auto key, hsm::ReadSecretFile(tls.key, "TLS key file " + tls.key, hsm::kMaxKeyFileBytes));
-  ST_ASSIGN_OR_RETURN(std::string client_ca, pki::ReadFile(tls.client_ca));
+  ST_ASSIGN_OR_RETURN(std::string cert, base::ReadFile(tls.cert));
+  ST_ASSIGN_OR_RETURN(auto key, ReadSecretFile(tls.key, "TLS key file " + tls.key, kMaxKeyFileBytes));
+  ST_ASSIGN_OR_RETURN(std::string client_ca, base::ReadFile(tls.client_ca));
   ::setenv("GRPC_SSL_CIPHER_SUITES", kCipherSuites, 1);
   // gRPC's TLS credentials: TLS 1.2 at least (its default minimum, checked by
   // tests/faults/tls_test.cc), the client's chain verified against client_ca,
@@ -43,7 +43,7 @@ Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const con
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   if (!tls.crl.empty()) {
     ST_ASSIGN_OR_RETURN(std::string summary, PrepareCrlDirectory(tls.crl, client_ca, crl_dir));
-    common::LogInfo(summary);
+    base::LogInfo(summary);
     options.set_crl_directory(crl_dir);
   }
   return grpc::experimental::TlsServerCredentials(options);

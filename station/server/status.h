@@ -4,7 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 #include "station/issuance/request.h"
 #include "station/v1/station.pb.h"
 

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::server {
 

@@ -4,7 +4,8 @@
 
 #include <filesystem>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
+#include "station/pki/pem.h"
 
 namespace station::setup {
 
@@ -23,7 +24,7 @@ Result<AuditKeyResult> InitAuditKey(std::shared_ptr<hsm::Token> token, const Aud
   keygen.label = request.label;
   ST_ASSIGN_OR_RETURN(auto key, hsm::GenerateKeyPair(token, keygen));
   ST_ASSIGN_OR_RETURN(audit::NoteKey note_key, audit::NoteKey::FromPublicKey(request.origin, key->evp()));
-  ST_RETURN_IF_ERROR(pki::WriteFile(request.public_key_path, pki::PublicKeyPem(key->evp()), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(request.public_key_path, pki::PublicKeyPem(key->evp()), 0644));
   return AuditKeyResult{hsm::PrivateKeyUri(token->label(), key->label()).ToString(), std::move(note_key)};
 }
 

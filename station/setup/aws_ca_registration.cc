@@ -3,8 +3,9 @@
 #include <cctype>
 
 #include "station/audit/record.h"
+#include "station/base/text.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::setup {
 namespace {
@@ -23,7 +24,7 @@ std::string RegistrationConfigTemplate() {
       R"("certificate":{"Type":"AWS::IoT::Certificate","Properties":{)"
       R"("CertificateId":{"Ref":"AWS::IoT::Certificate::Id"},"Status":"ACTIVE"}},)"
       R"("policy":{"Type":"AWS::IoT::Policy","Properties":{"PolicyName":"REPLACE_WITH_POLICY_NAME"}}}})";
-  return "{\n  \"templateBody\": \"" + audit::JsonEscape(body) +
+  return "{\n  \"templateBody\": \"" + JsonEscape(body) +
          "\",\n  \"roleArn\": \"arn:aws:iam::REPLACE_WITH_ACCOUNT_ID:role/REPLACE_WITH_JITP_ROLE\"\n}\n";
 }
 

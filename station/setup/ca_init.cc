@@ -3,7 +3,7 @@
 #include "station/issuance/certificate_authority.h"
 #include "station/pki/cert_builder.h"
 #include "station/pki/chain.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::setup {
 namespace {

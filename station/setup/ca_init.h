@@ -11,6 +11,7 @@
 
 #include "hsm/key_attributes.h"
 #include "hsm/keygen.h"
+#include "station/pki/x509.h"
 
 namespace station::setup {
 

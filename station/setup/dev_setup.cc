@@ -9,8 +9,9 @@
 #include <filesystem>
 
 #include "hsm/token.h"
+#include "station/base/files.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/setup/audit_key.h"
 #include "station/setup/ca_init.h"
 #include "station/setup/shipped_profiles.h"
@@ -55,8 +56,8 @@ Result<TlsPair> WriteTlsPair(const std::string& dir, const std::string& name, co
   ST_ASSIGN_OR_RETURN(auto key, pki::GenerateSoftwareKey("ec-p256"));
   ST_ASSIGN_OR_RETURN(auto cert, pki::MakeCert(spec, key.get(), ca_key, ca_cert));
   TlsPair out{dir + "/" + name + ".pem", dir + "/" + name + ".key"};
-  ST_RETURN_IF_ERROR(pki::WriteFile(out.key_path, pki::PrivateKeyPem(key.get()), 0600));
-  ST_RETURN_IF_ERROR(pki::WriteFile(out.cert_path, pki::CertPem(cert.get()), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(out.key_path, pki::PrivateKeyPem(key.get()), 0600));
+  ST_RETURN_IF_ERROR(base::WriteFile(out.cert_path, pki::CertPem(cert.get()), 0644));
   return out;
 }
 
@@ -81,8 +82,8 @@ Status MakeMatterPki(const std::shared_ptr<hsm::Token>& token, const std::string
   pai.issuer_cert = root_cert.front().get();
   ST_ASSIGN_OR_RETURN(auto intermediate, GenerateCaKey(token, hsm::KeyAlgorithm::kEcP256, "matter-pai"));
   ST_ASSIGN_OR_RETURN(std::string pai_pem, MakeCaCertPem(*intermediate.key, pai));
-  ST_RETURN_IF_ERROR(pki::WriteFile(ca_dir + "/matter-paa.pem", root.cert_pem, 0644));
-  return pki::WriteFile(ca_dir + "/matter-pai.pem", pai_pem, 0644);
+  ST_RETURN_IF_ERROR(base::WriteFile(ca_dir + "/matter-paa.pem", root.cert_pem, 0644));
+  return base::WriteFile(ca_dir + "/matter-pai.pem", pai_pem, 0644);
 }
 
 // What a request that names no profile gets on a development station: a
@@ -122,32 +123,32 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
 
   // The token: SoftHSM keeps it under DIR/token, configured by DIR/softhsm2.conf.
   std::string softhsm_conf = dir + "/softhsm2.conf";
-  ST_RETURN_IF_ERROR(pki::WriteFile(softhsm_conf,
+  ST_RETURN_IF_ERROR(base::WriteFile(softhsm_conf,
                                     "# SoftHSM2 token of this development station\n"
                                     "directories.tokendir = " + dir + "/token\n"
                                     "objectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
                                     0600));
   ::setenv("SOFTHSM2_CONF", softhsm_conf.c_str(), 1);
-  hsm::Secret user_pin(RandomHex(16)), so_pin(RandomHex(16));
+  Secret user_pin(RandomHex(16)), so_pin(RandomHex(16));
   std::string user_pin_file = dir + "/secrets/user.pin";
-  ST_RETURN_IF_ERROR(pki::WriteFile(user_pin_file, user_pin.reveal() + "\n", 0600));
-  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/secrets/so.pin", so_pin.reveal() + "\n", 0600));
+  ST_RETURN_IF_ERROR(base::WriteFile(user_pin_file, user_pin.reveal() + "\n", 0600));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/secrets/so.pin", so_pin.reveal() + "\n", 0600));
   ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(options.module));
   ST_RETURN_IF_ERROR(hsm::InitializeToken(*module, kTokenLabel, so_pin, user_pin));
   hsm::Pkcs11Uri token_uri;
   token_uri.token = kTokenLabel;
-  ST_ASSIGN_OR_RETURN(auto token, hsm::Token::Open(module, token_uri, hsm::Secret(user_pin.reveal())));
+  ST_ASSIGN_OR_RETURN(auto token, hsm::Token::Open(module, token_uri, Secret(user_pin.reveal())));
 
   // The issuing CA: key generated inside the token, self-signed certificate.
   CaCertRequest ca_request;
   ca_request.subject = "CN=Station Dev CA " + RandomHex(4) + ",O=Signing Station (development)";
   ST_ASSIGN_OR_RETURN(auto ca, InitSelfSignedCa(token, ca_alg, "station-ca", ca_request));
   result.key_uri = ca.key.key_uri;
-  ST_RETURN_IF_ERROR(pki::WriteFile(result.ca_cert, ca.cert_pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(result.ca_cert, ca.cert_pem, 0644));
   ST_RETURN_IF_ERROR(MakeMatterPki(token, dir + "/ca", RandomHex(4)));
   // The roots this station trusts: its own self-signed CA and the Matter PAA.
-  ST_ASSIGN_OR_RETURN(std::string paa_pem, pki::ReadFile(dir + "/ca/matter-paa.pem"));
-  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/ca/roots.pem", ca.cert_pem + paa_pem, 0644));
+  ST_ASSIGN_OR_RETURN(std::string paa_pem, base::ReadFile(dir + "/ca/matter-paa.pem"));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/ca/roots.pem", ca.cert_pem + paa_pem, 0644));
   AuditKeyRequest audit_request;
   audit_request.origin = DefaultAuditOrigin();
   audit_request.public_key_path = dir + "/audit-key.pem";
@@ -157,8 +158,8 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   result.matter_paa_cert = dir + "/ca/matter-paa.pem";
   result.profiles_dir = dir + "/profiles";
   for (const ShippedProfile& profile : ShippedProfiles())
-    ST_RETURN_IF_ERROR(pki::WriteFile(result.profiles_dir + "/" + profile.file_name, profile.text, 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(result.profiles_dir + "/default.toml", kLabDefaultProfile, 0644));
+    ST_RETURN_IF_ERROR(base::WriteFile(result.profiles_dir + "/" + profile.file_name, profile.text, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(result.profiles_dir + "/default.toml", kLabDefaultProfile, 0644));
 
   // TLS: a separate software CA for the gRPC channel (it never signs devices).
   ST_ASSIGN_OR_RETURN(auto tls_ca_key, pki::GenerateSoftwareKey("ec-p256"));
@@ -169,8 +170,8 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   tls_ca_spec.path_len = 0;
   ST_ASSIGN_OR_RETURN(auto tls_ca, pki::MakeCert(tls_ca_spec, tls_ca_key.get(), tls_ca_key.get(), nullptr));
   std::string tls_dir = dir + "/tls";
-  ST_RETURN_IF_ERROR(pki::WriteFile(tls_dir + "/tls-ca.pem", pki::CertPem(tls_ca.get()), 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(tls_dir + "/tls-ca.key", pki::PrivateKeyPem(tls_ca_key.get()), 0600));
+  ST_RETURN_IF_ERROR(base::WriteFile(tls_dir + "/tls-ca.pem", pki::CertPem(tls_ca.get()), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(tls_dir + "/tls-ca.key", pki::PrivateKeyPem(tls_ca_key.get()), 0600));
 
   std::string host = HostOf(options.listen);
   pki::CertSpec server;
@@ -227,7 +228,7 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "members = [\"officer-1\", \"officer-2\"]\n"
       "approvals_required = 2\n"
       "approval_ttl = \"1h\"\n";
-  ST_RETURN_IF_ERROR(pki::WriteFile(result.station_conf, station_conf, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(result.station_conf, station_conf, 0644));
   std::string target = options.listen;
   if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));
   if (host == "::") target = "[::1]" + options.listen.substr(options.listen.rfind(':'));
@@ -239,9 +240,9 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
            "cert = " + Quote("tls/" + fs::path(pair.cert_path).filename().string()) + "\n"
            "key = " + Quote("tls/" + fs::path(pair.key_path).filename().string()) + "\n";
   };
-  ST_RETURN_IF_ERROR(pki::WriteFile(result.line_conf, client_conf(line_pair), 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer.conf", client_conf(officer_pairs[0]), 0644));
-  ST_RETURN_IF_ERROR(pki::WriteFile(dir + "/officer-2.conf", client_conf(officer_pairs[1]), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(result.line_conf, client_conf(line_pair), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/officer.conf", client_conf(officer_pairs[0]), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/officer-2.conf", client_conf(officer_pairs[1]), 0644));
   return result;
 }
 

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station::setup {
 

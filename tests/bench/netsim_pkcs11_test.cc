@@ -7,7 +7,7 @@
 
 #include "hsm/module.h"
 #include "station/pki/certificate_der.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/runtime/station.h"
 #include "tests/support/dev_station.h"
 

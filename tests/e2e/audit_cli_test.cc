@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
 
@@ -19,7 +19,7 @@ using testing::ServerCommand;
 using testing::RunCommand;
 
 std::string Read(const std::string& path) {
-  auto text = pki::ReadFile(path, 64 << 20);
+  auto text = base::ReadFile(path, 64 << 20);
   EXPECT_TRUE(text.ok()) << path;
   return text.ok() ? *text : "";
 }
@@ -82,7 +82,7 @@ TEST_F(AuditCliTest, VerifyProveAndCheckProofOffline) {
   std::string proof = Read(tmp_.path() + "/proof");
   size_t at = proof.find("\npath ") + 8;
   proof[at] = proof[at] == 'A' ? 'B' : 'A';
-  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/forged", proof).ok());
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/forged", proof).ok());
   auto forged = Ctl({"audit", "check-proof", "--public-key", Dir() + "/audit-key.pem", tmp_.path() + "/forged"});
   EXPECT_EQ(forged.exit_code, 1);
   EXPECT_NE(forged.output.find("PROOF_INVALID"), std::string::npos) << forged.output;
@@ -165,7 +165,7 @@ TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {
   std::string conf = Read(Conf());
   conf = conf.substr(0, conf.find("[audit]"));
   conf.replace(conf.find("state_dir = \"state\""), 19, "state_dir = \"state2\"");
-  ASSERT_TRUE(pki::WriteFile(Dir() + "/second.conf", conf).ok());
+  ASSERT_TRUE(base::WriteFile(Dir() + "/second.conf", conf).ok());
   auto refused = RunCommand(ServerCommand({"--config", Dir() + "/second.conf"}), 60);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find("AUDIT_KEY_NOT_CONFIGURED"), std::string::npos) << refused.output;
@@ -175,7 +175,7 @@ TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {
   EXPECT_NE(init.output.find("verifier key: test.invalid/second+"), std::string::npos) << init.output;
   ASSERT_NE(init.output.find("[audit]\n"), std::string::npos) << init.output;
   conf += init.output.substr(init.output.find("[audit]\n"));
-  ASSERT_TRUE(pki::WriteFile(Dir() + "/second.conf", conf).ok());
+  ASSERT_TRUE(base::WriteFile(Dir() + "/second.conf", conf).ok());
   testing::Background server(ServerCommand({"--config", Dir() + "/second.conf"}));
   EXPECT_FALSE(server.WaitForListening().empty()) << server.log();
   EXPECT_EQ(server.Stop(SIGTERM), 0);

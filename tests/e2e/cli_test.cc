@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "station/base/files.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
 
@@ -64,7 +65,7 @@ TEST_F(CliTest, DevSetupMakesAStationThatSignsCsrsFromFiles) {
                                   tmp_.path() + "/out/mine.pem"});
   EXPECT_EQ(chain_verify.exit_code, 0) << chain_verify.output;
   // A bad CSR file gets a clear error and a non-zero exit.
-  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/bad.csr", "not a csr").ok());
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/bad.csr", "not a csr").ok());
   auto bad = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address, "sign",
                          tmp_.path() + "/bad.csr", "--out", tmp_.path() + "/out"});
   EXPECT_EQ(bad.exit_code, 1);
@@ -145,10 +146,10 @@ TEST_F(CliTest, OfflineRootCeremonyIssuesDevicesThatChainToTheRoot) {
   auto csr = Ctl({"ca", "csr", "--config", conf, "--label", "line-ca-2", "--subject", "CN=Acme Line CA 2,O=Acme",
                   "--out", t + "/line-ca-2.csr"});
   ASSERT_EQ(csr.exit_code, 0) << csr.output;
-  ASSERT_TRUE(pki::WriteFile(t + "/ca.ext", "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+  ASSERT_TRUE(base::WriteFile(t + "/ca.ext", "basicConstraints=critical,CA:TRUE,pathlen:0\n"
                                             "keyUsage=critical,keyCertSign,cRLSign,digitalSignature\n"
                                             "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n").ok());
-  ASSERT_TRUE(pki::WriteFile(t + "/leaf.ext", "basicConstraints=critical,CA:FALSE\n").ok());
+  ASSERT_TRUE(base::WriteFile(t + "/leaf.ext", "basicConstraints=critical,CA:FALSE\n").ok());
   for (auto [out, ext] : {std::pair<std::string, std::string>{"line-ca-2.pem", "ca.ext"}, {"not-ca.pem", "leaf.ext"}}) {
     auto signed_by_root = openssl({"x509", "-req", "-in", t + "/line-ca-2.csr", "-CA", t + "/root.pem", "-CAkey",
                                    t + "/root.key", "-days", "1825", "-extfile", t + "/" + ext, "-out", t + "/" + out});
@@ -156,7 +157,7 @@ TEST_F(CliTest, OfflineRootCeremonyIssuesDevicesThatChainToTheRoot) {
   }
 
   // The officer points [ca] at the new key and names the roots the station trusts.
-  auto text = pki::ReadFile(conf);
+  auto text = base::ReadFile(conf);
   ASSERT_TRUE(text.ok());
   std::string station_conf = *text;
   auto replace = [&](const std::string& from, const std::string& to) {
@@ -166,11 +167,11 @@ TEST_F(CliTest, OfflineRootCeremonyIssuesDevicesThatChainToTheRoot) {
   };
   replace("object=station-ca;", "object=line-ca-2;");
   replace("root = \"ca/roots.pem\"", "root = \"roots.pem\"");
-  ASSERT_TRUE(pki::WriteFile(conf, station_conf).ok());
+  ASSERT_TRUE(base::WriteFile(conf, station_conf).ok());
   auto import = [&](const std::string& roots, const std::string& cert) {
-    auto dev_roots = pki::ReadFile(Dir() + "/ca/roots.pem");
+    auto dev_roots = base::ReadFile(Dir() + "/ca/roots.pem");
     EXPECT_TRUE(dev_roots.ok());
-    EXPECT_TRUE(pki::WriteFile(Dir() + "/roots.pem", *pki::ReadFile(t + "/" + roots) + *dev_roots).ok());
+    EXPECT_TRUE(base::WriteFile(Dir() + "/roots.pem", *base::ReadFile(t + "/" + roots) + *dev_roots).ok());
     return Ctl({"ca", "import-cert", "--config", conf, "--cert", t + "/" + cert});
   };
   auto wrong_root = import("other-root.pem", "line-ca-2.pem");
@@ -245,7 +246,7 @@ TEST_F(CliTest, ServerRefusesAPinFileOthersCanRead) {
 }
 
 TEST_F(CliTest, ServerExplainsABadConfig) {
-  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/bad.conf", "state_dir = \"s\"\n[token]\nuri = 3\n").ok());
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/bad.conf", "state_dir = \"s\"\n[token]\nuri = 3\n").ok());
   auto r = RunCommand(ServerCommand({"--config", tmp_.path() + "/bad.conf"}), 30);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("token.uri"), std::string::npos) << r.output;
@@ -259,7 +260,7 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   auto check = Ctl({"profile", "check", Dir() + "/profiles/matter-dac.toml", Dir() + "/profiles/fleet-claim.toml"});
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("ok  matter-dac"), std::string::npos) << check.output;
-  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/broken.toml", "lines = [\"*\"]\n[validity]\nduration = \"1 week\"\n").ok());
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/broken.toml", "lines = [\"*\"]\n[validity]\nduration = \"1 week\"\n").ok());
   auto broken = Ctl({"profile", "check", tmp_.path() + "/broken.toml"});
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.output.find("broken.toml: validity.duration"), std::string::npos) << broken.output;
@@ -268,7 +269,7 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   // then a line provisioning exactly those as Matter DACs.
   std::string csv = "device_id,note\n";
   for (int i = 0; i < 40; ++i) csv += "lot7-" + std::string(6 - std::to_string(i).size(), '0') + std::to_string(i) + ",x\n";
-  ASSERT_TRUE(pki::WriteFile(tmp_.path() + "/lot7.csv", csv).ok());
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/lot7.csv", csv).ok());
   // With [officers] the database is not changed behind the audit log's back.
   auto offline = Ctl({"lot", "import", "--config", Dir() + "/station.conf", "--profile", "matter-dac", tmp_.path() + "/lot7.csv"});
   EXPECT_EQ(offline.exit_code, 1);
@@ -319,7 +320,7 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   struct stat st {};
   ASSERT_EQ(stat(codes.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  auto text = pki::ReadFile(codes);
+  auto text = base::ReadFile(codes);
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(std::count(text->begin(), text->end(), '\n'), 4) << *text;
   auto again = officer({"codes", "mint", "--profile", "fleet-claim", "--count", "3", "--out", codes});
@@ -352,7 +353,7 @@ TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
   auto exported = Ctl({"audit", "export", "--config", Dir() + "/station.conf", "--format", "jsonl", "--out",
                        tmp_.path() + "/issued.jsonl"});
   EXPECT_EQ(exported.exit_code, 0) << exported.output;
-  auto jsonl = pki::ReadFile(tmp_.path() + "/issued.jsonl");
+  auto jsonl = base::ReadFile(tmp_.path() + "/issued.jsonl");
   ASSERT_TRUE(jsonl.ok());
   EXPECT_EQ(std::count(jsonl->begin(), jsonl->end(), '\n'), 40);  // certificates only
 }

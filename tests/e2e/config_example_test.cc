@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
 
@@ -38,7 +38,7 @@ TEST(ConfigExampleTest, TheShippedExampleStartsAStationOnceItsFilesExist) {
   fs::create_directories(credentials);
   fs::copy(dev_dir + "/secrets/user.pin", credentials + "/token-pin");
 
-  auto example = pki::ReadFile(std::string(STATION_SOURCE_DIR) + "/ops/station.conf.example");
+  auto example = base::ReadFile(std::string(STATION_SOURCE_DIR) + "/ops/station.conf.example");
   ASSERT_TRUE(example.ok());
   std::string text = *example;
   Replace(text, "/etc/station", etc);
@@ -47,7 +47,7 @@ TEST(ConfigExampleTest, TheShippedExampleStartsAStationOnceItsFilesExist) {
   Replace(text, "object=line-ca-2026", "object=station-ca");
   Replace(text, "station.factory.example/line-7", dev->setup.audit_origin);
   const std::string conf = dev->dir.path() + "/station.conf";
-  ASSERT_TRUE(pki::WriteFile(conf, text, 0644).ok());
+  ASSERT_TRUE(base::WriteFile(conf, text, 0644).ok());
 
   std::vector<std::string> command = {"/usr/bin/env", "CREDENTIALS_DIRECTORY=" + credentials,
                                       "SOFTHSM2_CONF=" + dev_dir + "/softhsm2.conf"};

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
 
@@ -64,7 +64,7 @@ TEST_F(OfficerTest, TwoOfficersRotateTheIssuingCaUnderALiveLine) {
   ASSERT_EQ(cert.exit_code, 0) << cert.output;
   {
     std::ofstream roots(Dir() + "/ca/roots.pem", std::ios::app);
-    roots << *pki::ReadFile(tmp_.path() + "/ca2.pem");
+    roots << *base::ReadFile(tmp_.path() + "/ca2.pem");
   }
 
   testing::Background server(ServerCommand({"--config", conf}));

@@ -5,9 +5,10 @@
 #include <fstream>
 #include <set>
 
+#include "station/base/files.h"
 #include "station/client/channel.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/v1/station.grpc.pb.h"
 #include "tests/support/csr_factory.h"
 #include "tests/support/dev_station.h"
@@ -61,10 +62,10 @@ class ServerTest : public ::testing::Test {
     std::string dir = dev_->dir.path();
     std::string chain;
     for (const auto& der : response.chain_der()) chain += pki::CertPem(pki::ParseCertDer(client::ToBytes(der))->get());
-    EXPECT_TRUE(pki::WriteFile(dir + "/chain.pem", chain).ok());
+    EXPECT_TRUE(base::WriteFile(dir + "/chain.pem", chain).ok());
     auto cert = pki::ParseCertDer(client::ToBytes(response.certificate_der()));
     EXPECT_TRUE(cert.ok());
-    EXPECT_TRUE(pki::WriteFile(dir + "/leaf.pem", pki::CertPem(cert->get())).ok());
+    EXPECT_TRUE(base::WriteFile(dir + "/leaf.pem", pki::CertPem(cert->get())).ok());
     auto r = RunCommand({"/usr/bin/openssl", "verify", "-CAfile", dir + "/chain.pem", dir + "/leaf.pem"});
     return r.output;
   }
@@ -182,7 +183,7 @@ TEST_F(ServerTest, OfficerMayNotRequestDeviceCertificates) {
 }
 
 TEST_F(ServerTest, RefusesClientsWithoutAValidCertificate) {
-  auto ca_pem = pki::ReadFile(line_.ca);
+  auto ca_pem = base::ReadFile(line_.ca);
   ASSERT_TRUE(ca_pem.ok());
   auto try_call = [&](const grpc::SslCredentialsOptions& options) {
     auto channel = grpc::CreateChannel(address_, grpc::SslCredentials(options));

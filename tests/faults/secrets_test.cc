@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
 
@@ -64,7 +64,7 @@ class SecretsTest : public ::testing::Test {
     EXPECT_NE(at, std::string::npos);
     conf.replace(at, conf.find('\n', at) - at, pin_line);
     std::string path = dev_->setup.station_conf + ".pin-variant";  // beside it: paths in it are relative
-    EXPECT_TRUE(pki::WriteFile(path, conf, 0600).ok());
+    EXPECT_TRUE(base::WriteFile(path, conf, 0600).ok());
     return path;
   }
 
@@ -118,7 +118,7 @@ TEST_F(SecretsTest, ThePinComesAsASystemdCredential) {
   // What LoadCredential=token-pin:/etc/station/token.pin does: a 0400 file in $CREDENTIALS_DIRECTORY.
   std::string creds = dev_->dir.path() + "/credentials";
   ASSERT_EQ(::mkdir(creds.c_str(), 0700), 0);
-  ASSERT_TRUE(pki::WriteFile(creds + "/token-pin", dev_->user_pin, 0400).ok());
+  ASSERT_TRUE(base::WriteFile(creds + "/token-pin", dev_->user_pin, 0400).ok());
   std::string conf = ConfWithPin("pin_credential = \"token-pin\"");
   ::setenv("CREDENTIALS_DIRECTORY", creds.c_str(), 1);
   Background server(ServerCommand({"--config", conf}));

@@ -12,9 +12,10 @@
 #include <csignal>
 #include <map>
 
+#include "station/base/files.h"
 #include "station/client/channel.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/v1/station.grpc.pb.h"
 #include "tests/support/csr_factory.h"
 #include "tests/support/dev_station.h"
@@ -154,18 +155,18 @@ class TlsTest : public ::testing::Test {
     char* data = nullptr;
     long size = BIO_get_mem_data(out.get(), &data);
     std::string path = dir_ + "/clients.crl";
-    EXPECT_TRUE(pki::WriteFile(path, std::string(data, static_cast<size_t>(size))).ok());
+    EXPECT_TRUE(base::WriteFile(path, std::string(data, static_cast<size_t>(size))).ok());
     return path;
   }
 
   // Names the list in station.conf's [tls] table.
   void ConfigureCrl(const std::string& path) {
-    auto text = pki::ReadFile(dev_->setup.station_conf);
+    auto text = base::ReadFile(dev_->setup.station_conf);
     ASSERT_TRUE(text.ok());
     const std::string table = "[tls]\n";
     ASSERT_NE(text->find(table), std::string::npos);
     text->insert(text->find(table) + table.size(), "crl = \"" + path + "\"\n");
-    ASSERT_TRUE(pki::WriteFile(dev_->setup.station_conf, *text).ok());
+    ASSERT_TRUE(base::WriteFile(dev_->setup.station_conf, *text).ok());
   }
 
   // One Sign through gRPC as the line with this identity.
@@ -287,17 +288,17 @@ TEST_F(TlsTest, ACrlDueWithinTwoDaysIsWarnedAboutAtStart) {
 // (Officers cannot stage such a CA either: tests/station/officer/approvals_test.cc.)
 TEST_F(TlsTest, AClientCaThatIssuesDevicesStopsTheServerAtStart) {
   for (const std::string& client_ca : {dev_->setup.ca_cert, dev_->setup.matter_paa_cert}) {
-    auto text = pki::ReadFile(dev_->setup.station_conf);
+    auto text = base::ReadFile(dev_->setup.station_conf);
     ASSERT_TRUE(text.ok());
     const std::string line = "client_ca = \"tls/tls-ca.pem\"";
     ASSERT_NE(text->find(line), std::string::npos);
     std::string changed = *text;
     changed.replace(changed.find(line), line.size(), "client_ca = \"" + client_ca + "\"");
-    ASSERT_TRUE(pki::WriteFile(dev_->setup.station_conf, changed).ok());
+    ASSERT_TRUE(base::WriteFile(dev_->setup.station_conf, changed).ok());
     CommandResult r = RunCommand(ServerCommand({"--config", dev_->setup.station_conf}));
     EXPECT_NE(r.exit_code, 0) << client_ca;
     EXPECT_NE(r.output.find("TLS_CLIENT_CA_ISSUES_DEVICES"), std::string::npos) << r.output;
-    ASSERT_TRUE(pki::WriteFile(dev_->setup.station_conf, *text).ok());
+    ASSERT_TRUE(base::WriteFile(dev_->setup.station_conf, *text).ok());
   }
   StartServer();  // its own TLS CA: it starts
 }
@@ -320,7 +321,7 @@ TEST_F(TlsTest, AnUnusableCrlStopsTheServerAtStart) {
   std::string stale = run();
   EXPECT_NE(stale.find("expired at"), std::string::npos) << stale;
   // Not a CRL at all.
-  ASSERT_TRUE(pki::WriteFile(dir_ + "/clients.crl", "not a list\n").ok());
+  ASSERT_TRUE(base::WriteFile(dir_ + "/clients.crl", "not a list\n").ok());
   std::string garbage = run();
   EXPECT_NE(garbage.find("holds no PEM revocation list"), std::string::npos) << garbage;
 }

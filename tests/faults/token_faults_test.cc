@@ -12,7 +12,7 @@
 #include <future>
 #include <thread>
 
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "tests/support/station_fixture.h"
 
 namespace station::testing {

@@ -11,7 +11,7 @@
 
 #include "station/audit/checkpoint.h"
 #include "station/audit/proof.h"
-#include "station/pki/files.h"
+#include "station/base/files.h"
 
 using namespace station;
 
@@ -19,7 +19,7 @@ namespace {
 
 const audit::NoteKey& Key() {
   static const audit::NoteKey key = [] {
-    auto origin = pki::ReadFile(STATION_FUZZ_DIR "/audit-origin.txt");
+    auto origin = base::ReadFile(STATION_FUZZ_DIR "/audit-origin.txt");
     if (!origin.ok()) std::abort();
     auto k = audit::NoteKey::FromPemFile(origin->substr(0, origin->find('\n')), STATION_FUZZ_DIR "/audit-key.pem");
     if (!k.ok()) std::abort();

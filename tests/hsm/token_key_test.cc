@@ -7,7 +7,7 @@
 
 #include "hsm/keygen.h"
 #include "station/issuance/certificate_authority.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/runtime/station.h"
 #include "tests/support/dev_station.h"
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "hsm/ossl.h"
+#include "station/base/ossl.h"
 
 namespace station::testing {
 

@@ -8,8 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "station/base/files.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 
 namespace station::testing {
 
@@ -46,7 +47,7 @@ std::unique_ptr<DevStation> MakeDevStation(const std::string& ca_key) {
   }
   station->config = *config;
   station->config.issuance.workers = 2;
-  auto pin = pki::ReadFile(options.dir + "/secrets/user.pin");
+  auto pin = base::ReadFile(options.dir + "/secrets/user.pin");
   if (pin.ok()) station->user_pin = pin->substr(0, pin->find('\n'));
   return station;
 }
@@ -55,7 +56,7 @@ DevTlsCa LoadDevTlsCa(const DevStation& dev) {
   const std::string dir = dev.dir.path() + "/station/tls";
   DevTlsCa ca;
   auto certs = pki::ReadCertsPem(dir + "/tls-ca.pem");
-  auto key_pem = pki::ReadFile(dir + "/tls-ca.key");
+  auto key_pem = base::ReadFile(dir + "/tls-ca.key");
   if (!certs.ok() || !key_pem.ok()) {
     ADD_FAILURE() << "no dev TLS CA in " << dir;
     return ca;
@@ -84,8 +85,8 @@ ClientIdentity MakeClientIdentity(const DevStation& dev, const std::string& name
     return {};
   }
   ClientIdentity id{dir + "/" + name + ".pem", dir + "/" + name + ".key"};
-  EXPECT_TRUE(pki::WriteFile(id.key, pki::PrivateKeyPem(key->get()), 0600).ok());
-  EXPECT_TRUE(pki::WriteFile(id.cert, pki::CertPem(cert->get())).ok());
+  EXPECT_TRUE(base::WriteFile(id.key, pki::PrivateKeyPem(key->get()), 0600).ok());
+  EXPECT_TRUE(base::WriteFile(id.cert, pki::CertPem(cert->get())).ok());
   return id;
 }
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "hsm/ossl.h"
 #include "station/config/config.h"
+#include "station/pki/x509.h"
 #include "station/setup/dev_setup.h"
 
 namespace station::testing {

@@ -10,6 +10,7 @@
 #include "station/audit/store.h"
 #include "station/audit/verify.h"
 #include "station/audit/writer.h"
+#include "station/base/text.h"
 #include "tests/support/dev_station.h"
 
 namespace station::audit {

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "station/audit/verify.h"
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "tests/station/officer/officer_station.h"
 
 namespace station::audit {
@@ -44,7 +44,7 @@ class StateTamperTest : public testing::OfficerStationTest {
   }
 
   void StagePaa() {
-    auto pem = pki::ReadFile(dev_->setup.matter_paa_cert);
+    auto pem = base::ReadFile(dev_->setup.matter_paa_cert);
     ASSERT_TRUE(pem.ok());
     auto staged = desk().StageCa("officer-1", "station-ca", "matter-paa", *pem);
     ASSERT_TRUE(staged.ok()) << staged.error().ToString();

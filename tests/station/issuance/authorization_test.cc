@@ -5,7 +5,7 @@
 
 #include <future>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
@@ -20,7 +20,7 @@ class AuthorizationTest : public ::testing::Test {
     dev_ = testing::MakeDevStation();
     ASSERT_TRUE(dev_);
     // A profile only line-2 may use.
-    ASSERT_TRUE(pki::WriteFile(dev_->setup.profiles_dir + "/line-two-only.toml", "lines = [\"line-2\"]\n").ok());
+    ASSERT_TRUE(base::WriteFile(dev_->setup.profiles_dir + "/line-two-only.toml", "lines = [\"line-2\"]\n").ok());
     auto station = runtime::Station::Open(dev_->config);
     ASSERT_TRUE(station.ok()) << station.error().ToString();
     station_ = std::move(*station);

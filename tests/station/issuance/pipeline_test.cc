@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
 #include "tests/support/dev_station.h"

@@ -5,8 +5,9 @@
 #include <openssl/x509v3.h>
 
 
+#include "station/base/files.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
@@ -45,8 +46,8 @@ class ProfilesTest : public testing::StationTest {
     }
     auto cert = pki::ParseCertDer(issued.certificate_der);
     ASSERT_TRUE(cert.ok());
-    ASSERT_TRUE(pki::WriteFile(dir + "/leaf.pem", pki::CertPem(cert->get())).ok());
-    ASSERT_TRUE(pki::WriteFile(dir + "/chain.pem", chain_pem).ok());
+    ASSERT_TRUE(base::WriteFile(dir + "/leaf.pem", pki::CertPem(cert->get())).ok());
+    ASSERT_TRUE(base::WriteFile(dir + "/chain.pem", chain_pem).ok());
     std::vector<std::string> argv = {"/usr/bin/openssl", "verify", "-x509_strict", "-CAfile", root_pem, "-untrusted",
                                      dir + "/chain.pem"};
     if (client_auth) argv.insert(argv.end(), {"-purpose", "sslclient"});

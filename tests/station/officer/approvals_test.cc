@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "station/audit/verify.h"
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "station/runtime/audit_signer.h"
 #include "tests/station/officer/officer_station.h"
 
@@ -19,7 +19,7 @@ class ApprovalsTest : public testing::OfficerStationTest {
  protected:
   // Stages the dev station's Matter PAA (a CA key of the same token, under [ca] root) as the next CA.
   void StageNext() {
-    auto pem = pki::ReadFile(dev_->setup.matter_paa_cert);
+    auto pem = base::ReadFile(dev_->setup.matter_paa_cert);
     ASSERT_TRUE(pem.ok());
     auto staged = desk().StageCa("officer-1", "station-ca", "matter-paa", *pem);
     ASSERT_TRUE(staged.ok()) << staged.error().ToString();
@@ -184,7 +184,7 @@ TEST_F(ApprovalsTest, ACaInOneChainWithTheTlsClientCaCannotBeStaged) {
     config.tls.client_ca = dev_->setup.matter_paa_cert;  // and no profile issues under the PAA
     ASSERT_EQ(::unlink((dev_->setup.profiles_dir + "/matter-dac.toml").c_str()), 0);
   });
-  auto pem = pki::ReadFile(dev_->setup.matter_paa_cert);
+  auto pem = base::ReadFile(dev_->setup.matter_paa_cert);
   ASSERT_TRUE(pem.ok());
   auto staged = desk().StageCa("officer-1", "station-ca", "matter-paa", *pem);
   ASSERT_FALSE(staged.ok());

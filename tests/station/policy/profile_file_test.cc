@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "station/pki/files.h"
+#include "station/base/files.h"
 #include "tests/support/dev_station.h"
 
 namespace station::policy {
@@ -57,7 +57,7 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
   };
   for (const BadProfile& c : cases) {
     std::string path = dir.path() + "/profile.toml";
-    ASSERT_TRUE(pki::WriteFile(path, c.text).ok());
+    ASSERT_TRUE(base::WriteFile(path, c.text).ok());
     auto loaded = LoadProfileFile(path);
     ASSERT_FALSE(loaded.ok()) << c.text;
     EXPECT_EQ(loaded.error().reason, "BAD_PROFILE") << c.text;
@@ -79,7 +79,7 @@ TEST(ProfileFileTest, ADirectoryServesItsFilesAndNothingElse) {
   auto empty = LoadProfileDir(dir.path());
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().reason, "BAD_PROFILE");
-  ASSERT_TRUE(pki::WriteFile(dir.path() + "/line-a.toml", "lines = [\"line-a\"]\n").ok());
+  ASSERT_TRUE(base::WriteFile(dir.path() + "/line-a.toml", "lines = [\"line-a\"]\n").ok());
   auto one = LoadProfileDir(dir.path());
   ASSERT_TRUE(one.ok()) << one.error().ToString();
   ASSERT_EQ(one->size(), 1u);

@@ -6,9 +6,10 @@
 #include <openssl/core_names.h>
 
 #include "hsm/key_attributes.h"
+#include "station/base/files.h"
 #include "station/issuance/certificate_authority.h"
 #include "station/pki/cert_builder.h"
-#include "station/pki/files.h"
+#include "station/pki/pem.h"
 #include "station/runtime/audit_signer.h"
 #include "station/runtime/station.h"
 #include "station/setup/aws_ca_registration.h"
@@ -107,7 +108,7 @@ class CaCeremonyTest : public ::testing::Test {
     auto pem = MakeCaCertPem(key, request);
     EXPECT_TRUE(pem.ok()) << pem.error().ToString();
     std::string path = dev_->dir.path() + "/" + key.label() + ".pem";
-    EXPECT_TRUE(pki::WriteFile(path, pem.ok() ? *pem : "", 0644).ok());
+    EXPECT_TRUE(base::WriteFile(path, pem.ok() ? *pem : "", 0644).ok());
     return path;
   }
 
@@ -167,7 +168,7 @@ TEST_F(CaCeremonyTest, RefusesAnExtractableKeyAsCaKeyAtStartAndAsAuditKey) {
   config.ca.certificate = SelfSignedFile(*key);
   config.ca.root = config.ca.certificate;
   testing::TempDir profiles;  // one profile under [ca]
-  ASSERT_TRUE(pki::WriteFile(profiles.path() + "/only.toml", "lines = [\"*\"]\n").ok());
+  ASSERT_TRUE(base::WriteFile(profiles.path() + "/only.toml", "lines = [\"*\"]\n").ok());
   config.issuance.profiles_dir = profiles.path();
   config.issuance.default_profile.clear();
   auto station = runtime::Station::Open(config);
@@ -219,8 +220,8 @@ TEST_F(CaCeremonyTest, CaCertificateMustChainToTheConfiguredRoot) {
   auto other = InitSelfSignedCa(token_, hsm::KeyAlgorithm::kEcP256, "other-root", root_request);
   ASSERT_TRUE(other.ok());
   std::string root_file = dev_->dir.path() + "/root.pem", other_file = dev_->dir.path() + "/other.pem";
-  ASSERT_TRUE(pki::WriteFile(root_file, root->cert_pem).ok());
-  ASSERT_TRUE(pki::WriteFile(other_file, other->cert_pem).ok());
+  ASSERT_TRUE(base::WriteFile(root_file, root->cert_pem).ok());
+  ASSERT_TRUE(base::WriteFile(other_file, other->cert_pem).ok());
   auto root_cert = pki::ParseCertsPem(root->cert_pem, "root");
   ASSERT_TRUE(root_cert.ok());
   auto issuing = GenerateCaKey(token_, hsm::KeyAlgorithm::kEcP256, "issuing");
@@ -252,7 +253,7 @@ TEST_F(CaCeremonyTest, CaCertificateMustChainToTheConfiguredRoot) {
   EXPECT_EQ(refused.error().reason, "CA_CERT_NOT_CA");
   // The same chain check runs when a CA is loaded to issue.
   std::string issuing_file = dev_->dir.path() + "/issuing.pem";
-  ASSERT_TRUE(pki::WriteFile(issuing_file, *pem).ok());
+  ASSERT_TRUE(base::WriteFile(issuing_file, *pem).ok());
   EXPECT_TRUE(issuance::CertificateAuthority::Load(issuing->key, issuing_file, root_file).ok());
   auto swapped = issuance::CertificateAuthority::Load(issuing->key, issuing_file, other_file);
   ASSERT_FALSE(swapped.ok());

@@ -1,9 +1,9 @@
-#include "station/common/duration.h"
+#include "station/base/duration.h"
 
 #include <cctype>
 #include <ctime>
 
-namespace station::common {
+namespace station::base {
 namespace {
 
 struct Unit {
@@ -49,4 +49,4 @@ std::string UtcText(int64_t unix_ms) {
   return buf;
 }
 
-}  // namespace station::common
+}  // namespace station::base

@@ -1,4 +1,4 @@
-#include "station/common/subprocess.h"
+#include "tests/support/subprocess.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace station::common {
+namespace station::testing {
 namespace {
 
 std::vector<char*> Argv(const std::vector<std::string>& argv) {
@@ -120,4 +120,4 @@ int Background::Stop(int signal_number, int timeout_s) {
 
 std::string Background::log() const { return ReadAll(log_path_); }
 
-}  // namespace station::common
+}  // namespace station::testing

@@ -1,8 +1,8 @@
-#include "station/common/args.h"
+#include "station/base/args.h"
 
 #include <charconv>
 
-namespace station::common {
+namespace station::base {
 
 Error UsageError(const std::string& message) {
   return MakeError(Code::kInvalidArgument, "USAGE", message);
@@ -69,4 +69,4 @@ Result<long> Args::Number(const std::string& name, long fallback, long min, long
   return n;
 }
 
-}  // namespace station::common
+}  // namespace station::base

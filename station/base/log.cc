@@ -1,11 +1,11 @@
-#include "station/common/log.h"
+#include "station/base/log.h"
 
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 
-namespace station::common {
+namespace station::base {
 namespace {
 
 std::mutex g_log_mu;  // keeps lines whole
@@ -26,4 +26,4 @@ void Log(const char* level, const std::string& message) {
 void LogInfo(const std::string& message) { Log("INFO", message); }
 void LogError(const std::string& message) { Log("ERROR", message); }
 
-}  // namespace station::common
+}  // namespace station::base

@@ -5,8 +5,8 @@
 
 #include <string>
 
-namespace station::common {
+namespace station::base {
 
 void NameThisThread(const std::string& name);
 
-}  // namespace station::common
+}  // namespace station::base

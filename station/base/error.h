@@ -1,7 +1,7 @@
 // The one error type that crosses every layer of the station.
 //
-// It lives in hsm/ because hsm is the bottom layer: everything above may
-// include it, and hsm may include nothing of the station. A failure carries a
+// It lives in base/, the bottom library that every other one (hsm/ included)
+// may use and that uses none of them. A failure carries a
 // code (what kind of failure, which decides the gRPC status), a reason (a
 // stable UPPER_SNAKE name a program can match) and a message (a sentence a
 // person can act on, including the underlying cause: CK_RV name, OpenSSL

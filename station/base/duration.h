@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
-namespace station::common {
+namespace station::base {
 
 // Seconds; INVALID_ARGUMENT (BAD_DURATION) for anything else.
 Result<int64_t> ParseDuration(const std::string& text);
@@ -18,4 +18,4 @@ std::string FormatDuration(int64_t seconds);
 // A point in time as ISO 8601 UTC, "2026-12-01T06:00:00Z".
 std::string UtcText(int64_t unix_ms);
 
-}  // namespace station::common
+}  // namespace station::base

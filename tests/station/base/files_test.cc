@@ -1,15 +1,15 @@
 // Files a station writes (PIN files, TLS keys, exports, minted codes): whole
 // or not at all, with exactly the mode asked for, and never through a link or
 // into a file someone placed beforehand.
-#include "station/pki/files.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "station/base/files.h"
 #include "tests/support/dev_station.h"
 
-namespace station::pki {
+namespace station::base {
 namespace {
 
 TEST(FilesTest, WriteFileGoesThroughNoPlantedLink) {
@@ -46,4 +46,4 @@ TEST(FilesTest, ANewFileNeverCommittedLeavesNothing) {
 }
 
 }  // namespace
-}  // namespace station::pki
+}  // namespace station::base

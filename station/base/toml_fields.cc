@@ -1,11 +1,11 @@
-#include "station/config/toml_fields.h"
+#include "station/base/toml_fields.h"
 
 #include <filesystem>
 
-#include "station/common/duration.h"
-#include "station/pki/files.h"
+#include "station/base/duration.h"
+#include "station/base/files.h"
 
-namespace station::config {
+namespace station::base {
 
 namespace fs = std::filesystem;
 
@@ -22,7 +22,7 @@ Result<toml::table> ParseToml(const std::string& path, const std::string& reason
     return MakeError(Code::kFailedPrecondition, reason, path + ": no such file");
   if (fs::file_size(path, ec) > kMaxTomlBytes)
     return MakeError(Code::kFailedPrecondition, reason, path + ": larger than 1 MiB");
-  auto text = pki::ReadFile(path, kMaxTomlBytes);
+  auto text = base::ReadFile(path, kMaxTomlBytes);
   if (!text.ok()) return MakeError(Code::kFailedPrecondition, reason, text.error().message);
   return ParseTomlText(*text, path, reason);
 }
@@ -69,10 +69,10 @@ Status Fields::Duration(const char* key, int64_t& seconds, int64_t min_s, int64_
   std::string text;
   ST_RETURN_IF_ERROR(String(key, text));
   if (text.empty() && !Present(key)) return {};
-  auto parsed = common::ParseDuration(text);
+  auto parsed = base::ParseDuration(text);
   if (!parsed.ok() || *parsed < min_s || *parsed > max_s)
-    return Wrong(key, "must be a duration from " + common::FormatDuration(min_s) + " to " +
-                          common::FormatDuration(max_s) + ", like \"" + common::FormatDuration(seconds) + "\"");
+    return Wrong(key, "must be a duration from " + base::FormatDuration(min_s) + " to " +
+                          base::FormatDuration(max_s) + ", like \"" + base::FormatDuration(seconds) + "\"");
   seconds = *parsed;
   return {};
 }
@@ -125,4 +125,4 @@ Error Fields::Wrong(const std::string& key, const std::string& why) const {
   return ConfigError(file_, Name(key), why, reason_);
 }
 
-}  // namespace station::config
+}  // namespace station::base

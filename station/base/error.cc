@@ -1,4 +1,4 @@
-#include "hsm/error.h"
+#include "station/base/error.h"
 
 namespace station {
 

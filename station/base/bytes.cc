@@ -1,22 +1,9 @@
-#include "hsm/ossl.h"
+#include "station/base/bytes.h"
 
 #include <openssl/evp.h>
-
-#include <openssl/err.h>
 #include <openssl/sha.h>
 
 namespace station {
-
-std::string OpenSslErrors() {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out;
-}
 
 std::string Hex(const uint8_t* data, size_t len) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -56,8 +43,12 @@ std::optional<Bytes> Base64Decode(std::string_view text) {
   return out;
 }
 
-Bytes CertDer(X509* cert) { return ToDer(cert, i2d_X509); }
-Bytes SpkiDer(EVP_PKEY* key) { return ToDer(key, i2d_PUBKEY); }
-Bytes CsrDer(X509_REQ* csr) { return ToDer(csr, i2d_X509_REQ); }
+std::string PemEncode(std::string_view label, const Bytes& der) {
+  std::string b64 = Base64Encode(der);
+  std::string out = "-----BEGIN " + std::string(label) + "-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  out += "-----END " + std::string(label) + "-----\n";
+  return out;
+}
 
 }  // namespace station

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
-namespace station::common {
+namespace station::base {
 
 class Args {
  public:
@@ -33,4 +33,4 @@ class Args {
 
 Error UsageError(const std::string& message);
 
-}  // namespace station::common
+}  // namespace station::base

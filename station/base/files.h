@@ -1,15 +1,13 @@
-// Reading and writing the files a station keeps: PEM certificates, keys, and
-// small text files, with the modes a secret needs.
+// Reading and writing the small files a station keeps (configs, PEM, PIN and
+// key files): bounded reads, and writes that appear whole with an exact mode.
 #pragma once
 
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "hsm/error.h"
-#include "hsm/ossl.h"
+#include "station/base/error.h"
 
-namespace station::pki {
+namespace station::base {
 
 // Reads a whole file of at most `max_bytes`.
 Result<std::string> ReadFile(const std::string& path, size_t max_bytes = 1 << 20);
@@ -40,19 +38,4 @@ class NewFile {
 // Writes a file atomically with the given mode (a NewFile).
 Status WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 
-// All certificates in a PEM file, in file order (at least one).
-Result<std::vector<X509Ptr>> ReadCertsPem(const std::string& path);
-// The certificates in a PEM string.
-Result<std::vector<X509Ptr>> ParseCertsPem(const std::string& pem, const std::string& what);
-
-std::string CertPem(X509* cert);
-std::string CsrPem(X509_REQ* csr);
-std::string PrivateKeyPem(EVP_PKEY* key);  // unencrypted PKCS#8; write it with mode 0600
-std::string PublicKeyPem(EVP_PKEY* key);   // SubjectPublicKeyInfo
-
-// A DER certificate as an X509 (INVALID_ARGUMENT when it is not one, or has
-// trailing bytes). The string form takes protobuf `bytes` fields as they are.
-Result<X509Ptr> ParseCertDer(const Bytes& der);
-Result<X509Ptr> ParseCertDer(std::string_view der);
-
-}  // namespace station::pki
+}  // namespace station::base

@@ -3,9 +3,9 @@
 
 #include <string>
 
-namespace station::common {
+namespace station::base {
 
 void LogInfo(const std::string& message);
 void LogError(const std::string& message);
 
-}  // namespace station::common
+}  // namespace station::base

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "hsm/error.h"
+#include "station/base/error.h"
 
-namespace station::config {
+namespace station::base {
 
 // FAILED_PRECONDITION with `reason` (BAD_CONFIG, BAD_PROFILE): "FILE: FIELD: why".
 Error ConfigError(const std::string& file, const std::string& field, const std::string& why,
@@ -73,4 +73,4 @@ class Fields {
   std::set<std::string> seen_;
 };
 
-}  // namespace station::config
+}  // namespace station::base
