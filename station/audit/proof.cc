@@ -23,24 +23,23 @@ std::string NormalSerial(const std::string& serial) {
 
 }  // namespace
 
-Result<std::string> ProveInclusion(sqlite3* db, const NoteKey& key, const std::string& serial) {
+Result<std::string> ProveInclusion(store::Store& store, const NoteKey& key, const std::string& serial) {
   const std::string wanted = NormalSerial(serial);
   if (wanted.empty() || wanted.size() > 40 || wanted.find_first_not_of("0123456789abcdef") != std::string::npos)
     return MakeError(Code::kInvalidArgument, "BAD_SERIAL", "'" + serial + "' is not a hex serial number");
-  ST_ASSIGN_OR_RETURN(Stmt find, Prepare(db, "SELECT seq FROM issuance WHERE serial_hex = ?1"));
-  BindText(find.get(), 1, wanted);
-  if (sqlite3_step(find.get()) != SQLITE_ROW)
+  ST_ASSIGN_OR_RETURN(std::optional<uint64_t> found, store.FindSeqBySerial(wanted));
+  if (!found)
     return MakeError(Code::kNotFound, "SERIAL_NOT_FOUND", "no issuance with serial " + wanted + " in the audit log");
-  const uint64_t seq = static_cast<uint64_t>(sqlite3_column_int64(find.get(), 0));
+  const uint64_t seq = *found;
   std::string note;
-  ST_ASSIGN_OR_RETURN(Checkpoint cp, FindCheckpoint(db, key, 0, &note));
+  ST_ASSIGN_OR_RETURN(Checkpoint cp, FindCheckpoint(store, key, 0, &note));
   if (seq > cp.size)
     return MakeError(Code::kFailedPrecondition, "NOT_YET_CHECKPOINTED",
                      "serial " + wanted + " is record " + std::to_string(seq) + ", after the latest checkpoint (" +
                          std::to_string(cp.size) + " records); retry once the next checkpoint is signed");
-  ST_ASSIGN_OR_RETURN(std::vector<Hash> leaves, VerifiedLeaves(db, cp));
+  ST_ASSIGN_OR_RETURN(std::vector<Hash> leaves, VerifiedLeaves(store, cp));
   std::optional<AuditRecord> record;
-  ST_RETURN_IF_ERROR(ForEachRecord(db, seq - 1, [&](const AuditRecord& r) {
+  ST_RETURN_IF_ERROR(store.ForEachRecord(seq - 1, [&](const AuditRecord& r) {
     record = r;
     return false;
   }));

@@ -14,14 +14,14 @@
 
 #include "station/audit/checkpoint.h"
 #include "station/audit/record.h"
-#include "station/audit/sqlite.h"
+#include "station/store/store.h"
 
 namespace station::audit {
 
 // The proof for the issuance with this serial (hex, any case, ':' allowed)
 // against the latest checkpoint. NOT_FOUND SERIAL_NOT_FOUND, or
 // FAILED_PRECONDITION NOT_YET_CHECKPOINTED when it is newer than the checkpoint.
-Result<std::string> ProveInclusion(sqlite3* db, const NoteKey& key, const std::string& serial);
+Result<std::string> ProveInclusion(store::Store& store, const NoteKey& key, const std::string& serial);
 
 struct CheckedProof {
   AuditRecord record;

@@ -16,40 +16,13 @@
 #include "station/audit/merkle.h"
 #include "station/base/bytes.h"
 #include "station/base/error.h"
+#include "station/store/record.h"
 
 namespace station::audit {
 
-// Issuances and officer actions share one sequence, one hash chain and one
-// Merkle tree, so a checkpoint vouches for both.
-enum class RecordKind { kIssuance, kOfficer };
-
-struct AuditRecord {
-  RecordKind kind = RecordKind::kIssuance;
-  uint64_t seq = 0;          // 1, 2, 3, ... with no gaps
-  int64_t time_unix_ms = 0;  // when the record was appended
-  std::string request_id;
-  std::string caller;        // identity from the client certificate
-  std::string device_id;
-  std::string profile;
-  std::string serial_hex;
-  std::string certificate_id;  // lowercase hex SHA-256 of certificate_der
-  std::string spki_sha256;     // lowercase hex SHA-256 of the SubjectPublicKeyInfo DER
-  std::string subject;         // RFC 2253
-  std::string issuer_key_id;   // lowercase hex of the CA's subjectKeyIdentifier
-  std::string csr_sha256;      // lowercase hex SHA-256 of the CSR DER (retry matching)
-  std::string thing_name;      // AWS IoT thing name ("" when none)
-  std::string thing_type;      // AWS IoT thing type ("" when none)
-  std::string thing_attributes;  // AWS IoT thing attributes, a JSON object with sorted keys
-  std::string authorization;   // how the device was authorized: "", "lot:NAME", "code:HASH16", "+reissue"
-  Bytes certificate_der;
-  // Officer records use seq, time, request_id (the action's id), caller (the
-  // officer), profile (the issuer or profile acted on), device_id,
-  // issuer_key_id (the CA acted on), these two, and the hashes.
-  std::string action;          // "ca.stage", "ca.activate", "approval", ...
-  std::string detail;          // a JSON object with the rest of what was done
-  std::string prev_hash;       // record_hash of seq-1; 64 zeros for seq 1
-  std::string record_hash;
-};
+// The record and its fields are the store's (store/record.h): declared once.
+using store::AuditRecord;
+using store::RecordKind;
 
 // 64 '0' characters: the prev_hash of the first record.
 extern const std::string kGenesisHash;

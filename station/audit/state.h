@@ -20,29 +20,20 @@
 #include <string>
 
 #include "station/audit/record.h"
-#include "station/audit/sqlite.h"
+#include "station/store/store.h"
 
 namespace station::audit {
 
-enum class StateTable { kCaSet, kProfileLines, kApproval, kReissueApproval, kCodeBatch, kLot };
+using store::StateProblem;
+using store::StateTable;
 
-// The digest of one group as the database holds it now (in the caller's
-// transaction, when there is one).
-Result<std::string> StateDigest(sqlite3* db, StateTable table, const std::string& group);
-
-// Commits `record` to the group as it now stands: adds its member to the
-// record's detail (a JSON object). Call it after the group's rows are written,
-// in the same transaction.
-Status CommitState(sqlite3* db, StateTable table, const std::string& group, AuditRecord& record);
-
-struct StateProblem {
-  std::string table;  // "ca_state", "approval", ...
-  std::string group;  // the issuer, profile, approval's seq, batch or lot concerned
-  std::string what;   // one sentence for people
-};
+// Commits `record` to the group as it now stands in the record's batch: adds
+// its member to the record's detail (a JSON object). Call it after the
+// group's rows are written, in the same batch.
+Status CommitState(store::Changes& changes, StateTable table, const std::string& group, AuditRecord& record);
 
 // The first row of a gating table that the log does not explain, if any.
-Result<std::optional<StateProblem>> CheckState(sqlite3* db);
+Result<std::optional<StateProblem>> CheckState(store::Store& store);
 
 // DATA_LOSS AUDIT_STATE_BROKEN for a problem CheckState found.
 Error StateBroken(const StateProblem& problem);

@@ -96,35 +96,15 @@ Result<LogProblem> ChainChecker::Classify(const AuditRecord& r) {
   return LogProblem{Tampering::kChanged, k, at + " changed: neither its fields nor its link to the record before match"};
 }
 
-Result<std::vector<StoredCheckpoint>> ReadCheckpoints(sqlite3* db, bool latest_only) {
-  const char* sql = latest_only
-                        ? "SELECT size, time_unix_ms, note, tree_edge FROM checkpoint ORDER BY size DESC LIMIT 1"
-                        : "SELECT size, time_unix_ms, note, tree_edge FROM checkpoint ORDER BY size";
-  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, sql));
-  std::vector<StoredCheckpoint> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    StoredCheckpoint c;
-    c.size = static_cast<uint64_t>(sqlite3_column_int64(stmt.get(), 0));
-    c.time_unix_ms = sqlite3_column_int64(stmt.get(), 1);
-    c.note = ColumnText(stmt.get(), 2);
-    const auto* edge = static_cast<const char*>(sqlite3_column_blob(stmt.get(), 3));
-    c.tree_edge.assign(edge ? edge : "", static_cast<size_t>(sqlite3_column_bytes(stmt.get(), 3)));
-    out.push_back(std::move(c));
-  }
-  if (rc != SQLITE_DONE) return StorageError(db, "reading checkpoints");
-  return out;
-}
-
 namespace {
 
 // Runs the records after `after_seq` through the checker, handing each good
 // one to `fn` (which may stop the walk); the first problem ends it.
-Result<std::optional<LogProblem>> WalkChain(sqlite3* db, uint64_t after_seq, ChainChecker& checker,
+Result<std::optional<LogProblem>> WalkChain(store::Store& store, uint64_t after_seq, ChainChecker& checker,
                                             const std::function<bool(const AuditRecord&)>& fn) {
   std::optional<LogProblem> problem;
   Status io;
-  ST_RETURN_IF_ERROR(ForEachRecord(db, after_seq, [&](const AuditRecord& r) {
+  ST_RETURN_IF_ERROR(store.ForEachRecord(after_seq, [&](const AuditRecord& r) {
     auto step = checker.Next(r);
     if (!step.ok()) io = step.error();
     if (step.ok() && step->has_value()) problem = **step;
@@ -155,9 +135,9 @@ Result<OpenedCheckpoint> OpenStored(const StoredCheckpoint& c, const NoteKey* ke
 
 }  // namespace
 
-Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key) {
+Result<VerifyReport> VerifyLog(store::Store& store, const NoteKey* key) {
   VerifyReport report;
-  ST_ASSIGN_OR_RETURN(auto stored, ReadCheckpoints(db, false));
+  ST_ASSIGN_OR_RETURN(auto stored, store.Checkpoints(false));
   std::vector<OpenedCheckpoint> checkpoints;
   std::optional<LogProblem> checkpoint_problem;  // the first bad signature, by size
   for (const StoredCheckpoint& c : stored) {
@@ -172,13 +152,13 @@ Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key) {
                                                             opened.error().message};
     }
   }
-  ChainChecker checker(1, kGenesisHash, [db](const std::string& h) { return FindSeqByHash(db, h); });
+  ChainChecker checker(1, kGenesisHash, [&store](const std::string& h) { return store.FindSeqByHash(h); });
   std::vector<Hash> leaves;
   CompactRange tree;
   size_t next_cp = 0;
   const OpenedCheckpoint* previous = nullptr;
   std::optional<LogProblem> problem;
-  auto chain_problem = WalkChain(db, 0, checker, [&](const AuditRecord& r) {
+  auto chain_problem = WalkChain(store, 0, checker, [&](const AuditRecord& r) {
     leaves.push_back(RecordLeafHash(r));
     tree.Append(leaves.back());
     if (next_cp == checkpoints.size() || checkpoints[next_cp].signed_.size != tree.size()) return true;
@@ -222,13 +202,13 @@ Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key) {
   // Report whichever problem comes first in the log.
   if (checkpoint_problem && (!problem || checkpoint_problem->seq < problem->seq)) problem = checkpoint_problem;
   report.problem = problem;
-  ST_ASSIGN_OR_RETURN(report.state_problem, CheckState(db));
+  ST_ASSIGN_OR_RETURN(report.state_problem, CheckState(store));
   return report;
 }
 
-Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
+Result<LogState> RecoverLogState(store::Store& store, const NoteKey* key) {
   LogState state;
-  ST_ASSIGN_OR_RETURN(auto latest, ReadCheckpoints(db, true));
+  ST_ASSIGN_OR_RETURN(auto latest, store.Checkpoints(true));
   if (!latest.empty()) {
     auto opened = OpenStored(latest.front(), key);
     if (!opened.ok()) {
@@ -242,15 +222,14 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
     state.tree = std::move(*edge);
     state.checkpoint_size = cp.size;
     std::optional<AuditRecord> last;
-    ST_RETURN_IF_ERROR(ForEachRecord(db, cp.size - 1, [&](const AuditRecord& r) {
+    ST_RETURN_IF_ERROR(store.ForEachRecord(cp.size - 1, [&](const AuditRecord& r) {
       last = r;
       return false;
     }));
     if (!last || last->seq != cp.size) {
-      ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, LogSizeSql()));
       // An I/O error must read as one, not as a log cut back.
-      if (sqlite3_step(count.get()) != SQLITE_ROW) return StorageError(db, "counting the audit log's records");
-      uint64_t present = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 0));
+      ST_ASSIGN_OR_RETURN(store::RecordCount count, store.CountRecords());
+      const uint64_t present = count.highest;
       if (present < cp.size)
         return Broken({Tampering::kTruncated, present + 1,
                        "the log ends at record " + std::to_string(present) + " but the latest checkpoint covers " +
@@ -263,8 +242,8 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
     state.head_hash = last->record_hash;
     state.size = cp.size;
   }
-  ChainChecker checker(state.size + 1, state.head_hash, [db](const std::string& h) { return FindSeqByHash(db, h); });
-  ST_ASSIGN_OR_RETURN(std::optional<LogProblem> problem, WalkChain(db, state.size, checker, [&](const AuditRecord& r) {
+  ChainChecker checker(state.size + 1, state.head_hash, [&store](const std::string& h) { return store.FindSeqByHash(h); });
+  ST_ASSIGN_OR_RETURN(std::optional<LogProblem> problem, WalkChain(store, state.size, checker, [&](const AuditRecord& r) {
                         state.tree.Append(RecordLeafHash(r));
                         return true;
                       }));
@@ -274,24 +253,22 @@ Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key) {
   // Records below the checkpoint are not rehashed here, but none may be
   // missing or doubled: a hole there would let the station sign a new
   // checkpoint over a tree its own export then calls rewritten.
-  ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM (SELECT seq FROM issuance "
-                                              "UNION ALL SELECT seq FROM officer_action)"));
-  if (sqlite3_step(count.get()) != SQLITE_ROW) return StorageError(db, "counting the audit log's records");
-  const auto records = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 0));
-  const auto highest = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 1));
+  ST_ASSIGN_OR_RETURN(store::RecordCount count, store.CountRecords());
+  const uint64_t records = count.records;
+  const uint64_t highest = count.highest;
   if (records != highest || highest != state.size)
     return Broken({records < highest ? Tampering::kRemoved : Tampering::kInserted, state.checkpoint_size,
                    "the log holds " + std::to_string(records) + " records numbered up to " + std::to_string(highest) +
                        " (records 1 to " + std::to_string(state.size) + " expected, each once)"});
-  ST_ASSIGN_OR_RETURN(std::optional<StateProblem> unexplained, CheckState(db));
+  ST_ASSIGN_OR_RETURN(std::optional<StateProblem> unexplained, CheckState(store));
   if (unexplained) return StateBroken(*unexplained);
   return state;
 }
 
-Result<std::vector<Hash>> VerifiedLeaves(sqlite3* db, const Checkpoint& checkpoint) {
+Result<std::vector<Hash>> VerifiedLeaves(store::Store& store, const Checkpoint& checkpoint) {
   std::vector<Hash> leaves;
   leaves.reserve(checkpoint.size);
-  ST_RETURN_IF_ERROR(ForEachRecord(db, 0, [&](const AuditRecord& r) {
+  ST_RETURN_IF_ERROR(store.ForEachRecord(0, [&](const AuditRecord& r) {
     if (r.seq > checkpoint.size) return false;
     leaves.push_back(RecordLeafHash(r));
     return true;
@@ -303,8 +280,8 @@ Result<std::vector<Hash>> VerifiedLeaves(sqlite3* db, const Checkpoint& checkpoi
   return leaves;
 }
 
-Result<Checkpoint> FindCheckpoint(sqlite3* db, const NoteKey& key, uint64_t size, std::string* note) {
-  ST_ASSIGN_OR_RETURN(auto all, ReadCheckpoints(db, size == 0));
+Result<Checkpoint> FindCheckpoint(store::Store& store, const NoteKey& key, uint64_t size, std::string* note) {
+  ST_ASSIGN_OR_RETURN(auto all, store.Checkpoints(size == 0));
   for (const StoredCheckpoint& c : all) {
     if (size != 0 && c.size != size) continue;
     ST_ASSIGN_OR_RETURN(OpenedCheckpoint opened, OpenStored(c, &key));

@@ -13,8 +13,8 @@
 
 #include "station/audit/checkpoint.h"
 #include "station/audit/record.h"
-#include "station/audit/sqlite.h"
 #include "station/audit/state.h"
+#include "station/store/store.h"
 
 namespace station::audit {
 
@@ -49,15 +49,7 @@ class ChainChecker {
   FindSeq find_;
 };
 
-struct StoredCheckpoint {
-  uint64_t size = 0;
-  int64_t time_unix_ms = 0;
-  std::string note;       // the signed C2SP note
-  std::string tree_edge;  // CompactRange::Serialize() at this size
-};
-
-// Checkpoints in size order (only the latest when `latest_only`).
-Result<std::vector<StoredCheckpoint>> ReadCheckpoints(sqlite3* db, bool latest_only);
+using store::StoredCheckpoint;
 
 struct VerifyReport {
   uint64_t records = 0;      // records that verified, from the first
@@ -71,16 +63,16 @@ struct VerifyReport {
 // registry row against the records (state.h). Without a key
 // only the chain is checked, and a log that has checkpoints is refused
 // (FAILED_PRECONDITION AUDIT_KEY_NOT_CONFIGURED).
-Result<VerifyReport> VerifyLog(sqlite3* db, const NoteKey* key);
+Result<VerifyReport> VerifyLog(store::Store& store, const NoteKey* key);
 
 // The leaf hashes of records 1..checkpoint.size, after checking that they hash
 // to the checkpoint's signed root (DATA_LOSS AUDIT_LOG_BROKEN otherwise):
 // what proofs and exports are made from.
-Result<std::vector<Hash>> VerifiedLeaves(sqlite3* db, const Checkpoint& checkpoint);
+Result<std::vector<Hash>> VerifiedLeaves(store::Store& store, const Checkpoint& checkpoint);
 
 // The stored checkpoint of that size (or the latest when size is 0), opened
 // with `key`. NOT_FOUND AUDIT_NO_CHECKPOINT when there is none.
-Result<Checkpoint> FindCheckpoint(sqlite3* db, const NoteKey& key, uint64_t size, std::string* note = nullptr);
+Result<Checkpoint> FindCheckpoint(store::Store& store, const NoteKey& key, uint64_t size, std::string* note = nullptr);
 
 // Where a log stands after its records verified: what the writer continues from.
 struct LogState {
@@ -94,6 +86,6 @@ struct LogState {
 // edge against its root, the chain of every record after it, every record
 // from 1 to the last present once, and every registry row explained by the
 // records. DATA_LOSS AUDIT_LOG_BROKEN or AUDIT_STATE_BROKEN names the problem.
-Result<LogState> RecoverLogState(sqlite3* db, const NoteKey* key);
+Result<LogState> RecoverLogState(store::Store& store, const NoteKey* key);
 
 }  // namespace station::audit

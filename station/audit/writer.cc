@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "station/base/duration.h"
 #include "station/base/log.h"
 #include "station/base/thread_name.h"
 
@@ -12,33 +13,13 @@ Error RequestIdReused(const std::string& request_id) {
                    "request_id '" + request_id + "' was already used by this line for a different CSR; use a new request_id");
 }
 
-Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, WriterOptions options) {
-  ST_ASSIGN_OR_RETURN(Db db, OpenDb(path, true));
-  std::unique_ptr<AuditWriter> w(new AuditWriter(std::move(db)));
+Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(std::shared_ptr<store::Store> store, WriterOptions options) {
+  std::unique_ptr<AuditWriter> w(new AuditWriter(std::move(store)));
   w->options_ = std::move(options);
   if (w->options_.max_batch == 0) w->options_.max_batch = 1;
   if (w->options_.checkpoint_every == 0) w->options_.checkpoint_every = 1;
-  sqlite3* raw = w->db_.get();
-  if (!w->options_.durable) ST_RETURN_IF_ERROR(Exec(raw, "PRAGMA synchronous=OFF"));
-  ST_ASSIGN_OR_RETURN(LogState state, RecoverLogState(raw, w->options_.signer ? &w->options_.signer->key : nullptr));
-  ST_ASSIGN_OR_RETURN(w->insert_, Prepare(raw, "INSERT INTO issuance (seq, time_unix_ms, request_id, caller, "
-                                               "device_id, profile, serial_hex, certificate_id, spki_sha256, subject, "
-                                               "issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, "
-                                               "authorization, certificate_der, prev_hash, record_hash) VALUES "
-                                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"));
-  ST_ASSIGN_OR_RETURN(w->insert_officer_, Prepare(raw, "INSERT INTO officer_action (seq, time_unix_ms, action_id, "
-                                                       "caller, action, profile, device_id, issuer_key_id, detail, "
-                                                       "prev_hash, record_hash) VALUES "
-                                                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"));
-  ST_ASSIGN_OR_RETURN(w->find_, Prepare(raw, FindByRequestSql()));
-  ST_ASSIGN_OR_RETURN(w->savepoint_, Prepare(raw, "SAVEPOINT record"));
-  ST_ASSIGN_OR_RETURN(w->rollback_to_, Prepare(raw, "ROLLBACK TO record"));
-  ST_ASSIGN_OR_RETURN(w->release_, Prepare(raw, "RELEASE record"));
-  ST_ASSIGN_OR_RETURN(w->begin_, Prepare(raw, "BEGIN IMMEDIATE"));
-  ST_ASSIGN_OR_RETURN(w->commit_, Prepare(raw, "COMMIT"));
-  ST_ASSIGN_OR_RETURN(w->rollback_, Prepare(raw, "ROLLBACK"));
-  ST_ASSIGN_OR_RETURN(w->insert_checkpoint_,
-                      Prepare(raw, "INSERT INTO checkpoint (size, time_unix_ms, note, tree_edge) VALUES (?1,?2,?3,?4)"));
+  ST_ASSIGN_OR_RETURN(LogState state,
+                      RecoverLogState(*w->store_, w->options_.signer ? &w->options_.signer->key : nullptr));
   w->head_seq_ = state.size;
   w->head_hash_ = state.head_hash;
   w->tree_ = std::move(state.tree);
@@ -55,14 +36,14 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(const std::string& path, 
 
 AuditWriter::~AuditWriter() { Stop(); }
 
-void AuditWriter::Append(AuditRecord draft, Claims claims, Done done) {
+void AuditWriter::Append(AuditRecord draft, policy::Reservation reservation, Done done) {
   draft.kind = RecordKind::kIssuance;
-  Enqueue(Pending{std::move(draft), std::move(claims), std::move(done), nullptr});
+  Enqueue(Pending{std::move(draft), std::move(reservation), std::move(done), nullptr});
 }
 
 void AuditWriter::AppendAction(AuditRecord draft, Effect effect, Done done) {
   draft.kind = RecordKind::kOfficer;
-  Enqueue(Pending{std::move(draft), Claims{}, std::move(done), std::move(effect)});
+  Enqueue(Pending{std::move(draft), policy::Reservation{}, std::move(done), std::move(effect)});
 }
 
 void AuditWriter::Enqueue(Pending pending) {
@@ -159,57 +140,34 @@ Status AuditWriter::WriteCheckpoint() {
   if (!signer.key.Verify(body, signature))
     return MakeError(Code::kInternal, "AUDIT_SIGNATURE_INVALID", "the token's checkpoint signature does not verify");
   const std::string note = SignedCheckpoint(cp, signer.key, signature);
-  const std::string edge = tree_.Serialize();
-  sqlite3_stmt* ins = insert_checkpoint_.get();
-  sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(cp.size));
-  sqlite3_bind_int64(ins, 2, NowUnixMs());
-  BindText(ins, 3, note);
-  sqlite3_bind_blob(ins, 4, edge.data(), static_cast<int>(edge.size()), SQLITE_STATIC);
-  int rc = sqlite3_step(ins);
-  sqlite3_reset(ins);
-  sqlite3_clear_bindings(ins);
-  if (rc != SQLITE_DONE) return StorageError(db_.get(), "storing a checkpoint");
+  ST_RETURN_IF_ERROR(store_->AddCheckpoint(store::StoredCheckpoint{cp.size, base::NowUnixMs(), note, tree_.Serialize()}));
   checkpoint_size_ = cp.size;
   published_checkpoint_ = cp.size;
   return {};
 }
 
 void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
-  sqlite3* db = db_.get();
+  auto begun = store_->Begin();
+  if (!begun.ok()) {
+    for (auto& p : batch) p.done(begun.error());
+    return;
+  }
+  store::Batch& tx = **begun;
   std::vector<Result<AppendOutcome>> outcomes;
   outcomes.reserve(batch.size());
-  auto fail_all = [&](const Error& e) {
-    for (auto& p : batch) p.done(e);
-  };
-  if (sqlite3_step(begin_.get()) != SQLITE_DONE) {
-    Error e = StorageError(db, "BEGIN");
-    sqlite3_reset(begin_.get());
-    return fail_all(e);
-  }
-  sqlite3_reset(begin_.get());
   const uint64_t start_seq = head_seq_;
   const std::string start_hash = head_hash_;
   const CompactRange start_tree = tree_;
-  // On a full disk or an I/O error SQLite may roll the whole transaction
-  // back by itself: then the rest of the batch must not run (it would commit
-  // row by row, outside the chain's transaction), and none of it stands.
+  // When the store drops the whole transaction (a full disk, an I/O error),
+  // the rest of the batch must not run, and none of it stands.
   std::optional<Error> lost;
   for (size_t i = 0; i < batch.size() && !lost; ++i) {
-    outcomes.push_back(AppendOne(batch[i]));
-    if (sqlite3_get_autocommit(db))
-      lost = outcomes.back().ok() ? StorageError(db, "appending audit records") : outcomes.back().error();
+    outcomes.push_back(AppendOne(tx, batch[i]));
+    if (tx.lost()) lost = outcomes.back().ok() ? tx.Commit().error() : outcomes.back().error();
   }
-  int rc = SQLITE_ABORT;
-  if (!lost) {
-    rc = sqlite3_step(commit_.get());
-    sqlite3_reset(commit_.get());
-  }
-  if (rc != SQLITE_DONE) {
-    Error e = lost ? *lost : StorageError(db, "committing audit records");
-    if (!sqlite3_get_autocommit(db)) {
-      sqlite3_step(rollback_.get());
-      sqlite3_reset(rollback_.get());
-    }
+  Status committed = lost ? Status(*lost) : tx.Commit();
+  if (!committed.ok()) {
+    const Error& e = committed.error();
     head_seq_ = start_seq;
     head_hash_ = start_hash;
     tree_ = start_tree;
@@ -227,103 +185,36 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
 }
 
-Result<sqlite3_stmt*> AuditWriter::Statement(const char* sql) {
-  auto it = claim_statements_.find(sql);
-  if (it == claim_statements_.end()) {
-    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db_.get(), sql));
-    it = claim_statements_.emplace(sql, std::move(stmt)).first;
-  }
-  sqlite3_reset(it->second.get());
-  sqlite3_clear_bindings(it->second.get());
-  return it->second.get();
-}
-
-namespace {
-
-// Runs a statement that returns no rows, leaving it reset for the next use.
-int StepOnce(sqlite3_stmt* stmt) {
-  int rc = sqlite3_step(stmt);
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  return rc;
-}
-
-}  // namespace
-
-Result<AppendOutcome> AuditWriter::AppendOne(Pending& pending) {
-  sqlite3* db = db_.get();
+Result<AppendOutcome> AuditWriter::AppendOne(store::Batch& tx, Pending& pending) {
   AuditRecord& r = pending.record;
   const bool officer = r.kind == RecordKind::kOfficer;
   if (!officer) {
     // The authoritative retry check: it also sees this batch's own rows.
-    sqlite3_stmt* find = find_.get();
-    BindText(find, 1, r.caller);
-    BindText(find, 2, r.request_id);
-    std::optional<AuditRecord> earlier;
-    if (sqlite3_step(find) == SQLITE_ROW) earlier = ReadRecord(find);
-    sqlite3_reset(find);
-    sqlite3_clear_bindings(find);
+    ST_ASSIGN_OR_RETURN(std::optional<AuditRecord> earlier, tx.FindByRequest(r.caller, r.request_id));
     if (earlier) {
       if (earlier->csr_sha256 != r.csr_sha256) return RequestIdReused(r.request_id);
       return AppendOutcome{std::move(*earlier), true};
     }
   }
-  if (StepOnce(savepoint_.get()) != SQLITE_DONE) return StorageError(db, "SAVEPOINT");
-  auto undo = [&](Error e) -> Result<AppendOutcome> {
-    StepOnce(rollback_to_.get());
-    StepOnce(release_.get());
-    return e;
-  };
   r.seq = head_seq_ + 1;
-  r.time_unix_ms = NowUnixMs();
-  if (officer) {
-    Status effect = pending.effect ? pending.effect(db, r) : Status();
-    if (!effect.ok()) return undo(effect.error());
-  } else {
-    auto authorization = CheckClaims([this](const char* sql) { return Statement(sql); }, db, pending.claims,
-                                     r.time_unix_ms, r.seq);
-    // No statement may stay mid-step: an open read would pin the WAL.
-    for (auto& [sql, stmt] : claim_statements_) sqlite3_reset(stmt.get());
-    if (!authorization.ok()) return undo(authorization.error());
-    r.authorization = std::move(*authorization);
-  }
-  r.prev_hash = head_hash_;
-  const std::string canonical = CanonicalRecord(r);
-  r.record_hash = Hex(Sha256(canonical));
-  const int rc = InsertRecord(r);
-  if (rc != SQLITE_DONE) {
-    // Only the serial can collide here (request ids and keys were checked above).
-    if (rc == SQLITE_CONSTRAINT && !officer)
-      return undo(MakeError(Code::kInternal, "SERIAL_COLLISION", "serial " + r.serial_hex + " was issued before; retry the request"));
-    return undo(StorageError(db, "appending audit record"));
-  }
-  if (StepOnce(release_.get()) != SQLITE_DONE) return undo(StorageError(db, "RELEASE"));
+  r.time_unix_ms = base::NowUnixMs();
+  std::string canonical;
+  // Reserve, then append, all or nothing: a refusal leaves the batch as it was.
+  ST_RETURN_IF_ERROR(tx.Atomically([&]() -> Status {
+    if (officer && pending.effect) {
+      ST_RETURN_IF_ERROR(pending.effect(tx, r));
+    } else if (!officer) {
+      ST_ASSIGN_OR_RETURN(r.authorization, tx.Reserve(pending.reservation, r.time_unix_ms, r.seq));
+    }
+    r.prev_hash = head_hash_;
+    canonical = CanonicalRecord(r);
+    r.record_hash = Hex(Sha256(canonical));
+    return tx.Append(r);
+  }));
   head_seq_ = r.seq;
   head_hash_ = r.record_hash;
   tree_.Append(LeafHash(canonical));
   return AppendOutcome{r, false};
-}
-
-int AuditWriter::InsertRecord(const AuditRecord& r) {
-  const bool officer = r.kind == RecordKind::kOfficer;
-  sqlite3_stmt* ins = officer ? insert_officer_.get() : insert_.get();
-  sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(r.seq));
-  sqlite3_bind_int64(ins, 2, r.time_unix_ms);
-  int idx = 3;
-  if (officer) {
-    for (const std::string* field : {&r.request_id, &r.caller, &r.action, &r.profile, &r.device_id, &r.issuer_key_id,
-                                     &r.detail})
-      BindText(ins, idx++, *field);
-  } else {
-    for (const std::string* field : {&r.request_id, &r.caller, &r.device_id, &r.profile, &r.serial_hex,
-                                     &r.certificate_id, &r.spki_sha256, &r.subject, &r.issuer_key_id, &r.csr_sha256,
-                                     &r.thing_name, &r.thing_type, &r.thing_attributes, &r.authorization})
-      BindText(ins, idx++, *field);
-    sqlite3_bind_blob(ins, idx++, r.certificate_der.data(), static_cast<int>(r.certificate_der.size()), SQLITE_STATIC);
-  }
-  BindText(ins, idx++, r.prev_hash);
-  BindText(ins, idx++, r.record_hash);
-  return StepOnce(ins);
 }
 
 }  // namespace station::audit

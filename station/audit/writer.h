@@ -22,9 +22,9 @@
 #include <thread>
 
 #include "station/audit/checkpoint.h"
-#include "station/audit/claims.h"
-#include "station/audit/sqlite.h"
 #include "station/audit/verify.h"
+#include "station/policy/reservation.h"
+#include "station/store/store.h"
 
 namespace station::audit {
 
@@ -51,9 +51,6 @@ struct WriterOptions {
   // While the station is saturated (SetSaturationProbe), how long the writer
   // gathers records before a commit; 0: never. bench/README.md has what it saves.
   std::chrono::microseconds commit_delay{2000};
-  // false: commits are not synced (SQLite synchronous=OFF), so a crash loses
-  // the last ones. Only for measuring what durability costs (station-bench).
-  bool durable = true;
 };
 
 class AuditWriter {
@@ -62,26 +59,22 @@ class AuditWriter {
 
   // Verifies the log since its latest checkpoint first (RecoverLogState) and
   // refuses to open a log that does not verify.
-  static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, WriterOptions options);
-  static Result<std::unique_ptr<AuditWriter>> Open(const std::string& path, size_t max_batch) {
-    WriterOptions options;
-    options.max_batch = max_batch;
-    return Open(path, std::move(options));
-  }
+  // The writer is the store's only writer of records and checkpoints.
+  static Result<std::unique_ptr<AuditWriter>> Open(std::shared_ptr<store::Store> store, WriterOptions options);
   ~AuditWriter();  // Stop()s
 
   // Queues a record (seq, time, hashes and authorization are filled in here).
   // `done` runs on the writer thread once the record is durable, or with the
   // error: REQUEST_ID_REUSED when the caller's request_id is recorded with
-  // another CSR, a refusal of CheckClaims (claims.h), SERIAL_COLLISION, or
-  // AUDIT_UNAVAILABLE when the database refused the commit.
-  void Append(AuditRecord draft, Claims claims, Done done);
+  // another CSR, a refusal of the reservation (store::Batch::Reserve),
+  // SERIAL_COLLISION, or AUDIT_UNAVAILABLE when the store refused the commit.
+  void Append(AuditRecord draft, policy::Reservation reservation, Done done);
 
-  // What an officer's action changes in the database (the CA set, the
-  // approvals): run in the same transaction as the action's record, so both
-  // are durable or neither. It sees the record with its seq and time, and
-  // may fill in its detail before the record is hashed.
-  using Effect = std::function<Status(sqlite3* db, AuditRecord& record)>;
+  // What an officer's action changes in the store (the CA set, the
+  // approvals), as typed changes made in the batch of the action's record, so
+  // both are durable or neither. It sees the record with its seq and time,
+  // and may fill in its detail before the record is hashed.
+  using Effect = std::function<Status(store::Changes& changes, AuditRecord& record)>;
 
   // Queues an officer record (draft.kind kOfficer) and its effect; `done` as
   // for Append, or with the effect's refusal (nothing is then recorded).
@@ -104,29 +97,23 @@ class AuditWriter {
  private:
   struct Pending {
     AuditRecord record;
-    Claims claims;
+    policy::Reservation reservation;
     Done done;
     Effect effect;  // officer records only
   };
   void Enqueue(Pending pending);
-  explicit AuditWriter(Db db) : db_(std::move(db)) {}
+  explicit AuditWriter(std::shared_ptr<store::Store> store) : store_(std::move(store)) {}
   void Run();
   // Signs a checkpoint when one is due (or `force`d and records are new).
   void MaybeCheckpoint(bool force);
   Status WriteCheckpoint();
   std::chrono::steady_clock::time_point NextCheckpointDue() const;
   void CommitBatch(std::deque<Pending>& batch);
-  // Checks the claims and inserts the record, all or nothing (a savepoint).
-  Result<AppendOutcome> AppendOne(Pending& pending);
-  // Binds and inserts a finished record into its kind's table.
-  int InsertRecord(const AuditRecord& r);
-  Result<sqlite3_stmt*> Statement(const char* sql);
+  // Reserves and appends the record, all or nothing within the batch.
+  Result<AppendOutcome> AppendOne(store::Batch& batch, Pending& pending);
 
-  Db db_;  // used only by the writer thread after Open
-  Stmt insert_, insert_officer_, find_, begin_, commit_, rollback_, savepoint_, rollback_to_, release_;
-  std::map<const char*, Stmt> claim_statements_;  // writer thread only
+  const std::shared_ptr<store::Store> store_;  // written only by the writer thread after Open
   WriterOptions options_;
-  Stmt insert_checkpoint_;
   uint64_t head_seq_ = 0;   // writer thread only (and Open)
   std::string head_hash_;   // writer thread only
   CompactRange tree_;       // writer thread only

@@ -1,6 +1,7 @@
 #include "station/base/duration.h"
 
 #include <cctype>
+#include <chrono>
 #include <ctime>
 
 namespace station::base {
@@ -47,6 +48,11 @@ std::string UtcText(int64_t unix_ms) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+int64_t NowUnixMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace station::base

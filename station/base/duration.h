@@ -18,4 +18,7 @@ std::string FormatDuration(int64_t seconds);
 // A point in time as ISO 8601 UTC, "2026-12-01T06:00:00Z".
 std::string UtcText(int64_t unix_ms);
 
+// Now, in milliseconds since the Unix epoch (the time records carry).
+int64_t NowUnixMs();
+
 }  // namespace station::base

@@ -12,6 +12,7 @@
 #include "station/runtime/audit_signer.h"
 #include "station/runtime/station.h"
 #include "station/setup/audit_key.h"
+#include "station/store/sqlite_store.h"
 
 namespace station::cli {
 namespace {
@@ -62,9 +63,9 @@ int Verify(const base::Args& args) {
   if (!config.ok()) return Fail(config.error());
   auto key = VerifyKey(*config, args);
   if (!key.ok() && key.error().reason != "AUDIT_KEY_NOT_CONFIGURED") return Fail(key.error());
-  auto db = audit::OpenDb(config->audit_db_path(), false);
-  if (!db.ok()) return Fail(db.error());
-  auto report = audit::VerifyLog(db->get(), key.ok() ? &*key : nullptr);
+  auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  if (!store.ok()) return Fail(store.error());
+  auto report = audit::VerifyLog(**store, key.ok() ? &*key : nullptr);
   if (!report.ok()) return Fail(report.error());
   if (report->problem) {
     const audit::LogProblem& p = *report->problem;
@@ -98,9 +99,9 @@ int Prove(const base::Args& args) {
   if (!serial.ok()) return Fail(serial.error());
   auto key = VerifyKey(*config, args);
   if (!key.ok()) return Fail(key.error());
-  auto db = audit::OpenDb(config->audit_db_path(), false);
-  if (!db.ok()) return Fail(db.error());
-  auto proof = audit::ProveInclusion(db->get(), *key, *serial);
+  auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  if (!store.ok()) return Fail(store.error());
+  auto proof = audit::ProveInclusion(**store, *key, *serial);
   if (!proof.ok()) return Fail(proof.error());
   if (auto out = args.Get("out")) {
     Status st = base::WriteFile(*out, *proof, 0644);
@@ -157,7 +158,9 @@ int Export(const base::Args& args) {
   request.since_seq = static_cast<uint64_t>(*since);
   request.checkpoint_size = static_cast<uint64_t>(*checkpoint);
   request.out = args.Get("out", "");
-  auto result = exports::Export(config->audit_db_path(), *key, request, std::cout, std::cerr);
+  auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  if (!store.ok()) return Fail(store.error());
+  auto result = exports::Export(**store, *key, request, std::cout, std::cerr);
   if (!result.ok()) return Fail(result.error());
   std::fprintf(stderr, "exported %llu records (%llu..%llu) against the signed checkpoint of %llu records%s%s\n",
                static_cast<ull>(result->records), static_cast<ull>(result->first_seq),

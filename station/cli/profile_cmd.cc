@@ -3,12 +3,14 @@
 //                                        with the lines officers set), or runs (officer.conf)
 // stationctl profile set-lines --config officer.conf ...   see officer_cmd.cc
 #include <cstdio>
+#include <filesystem>
 
 #include "station/cli/commands.h"
 #include "station/config/config.h"
 #include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
 #include "station/runtime/station.h"
+#include "station/store/sqlite_store.h"
 
 namespace station::cli {
 namespace {
@@ -37,10 +39,15 @@ int List(const base::Args& args) {
   if (!config.ok()) return Fail(config.error());
   auto profiles = runtime::LoadProfiles(*config);
   if (!profiles.ok()) return Fail(profiles.error());
-  auto set_by_officers = officer::ReadProfileLines(config->audit_db_path());
-  if (!set_by_officers.ok()) return Fail(set_by_officers.error());
-  for (auto& p : *profiles)
-    if (auto it = set_by_officers->find(p.name); it != set_by_officers->end()) p.lines = it->second;
+  // Officers' changes of who may use a profile, once the station has a store.
+  if (std::filesystem::exists(config->audit_db_path())) {
+    auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+    if (!store.ok()) return Fail(store.error());
+    auto set_by_officers = officer::ReadProfileLines(**store);
+    if (!set_by_officers.ok()) return Fail(set_by_officers.error());
+    for (auto& p : *profiles)
+      if (auto it = set_by_officers->find(p.name); it != set_by_officers->end()) p.lines = it->second;
+  }
   for (const auto& p : *profiles)
     std::printf("%s%s\n", Describe(p).c_str(), p.name == config->issuance.default_profile ? " (default)" : "");
   return 0;

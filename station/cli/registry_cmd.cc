@@ -20,6 +20,7 @@
 #include "station/cli/officer_client.h"
 #include "station/config/config.h"
 #include "station/registry/registry_admin.h"
+#include "station/store/sqlite_store.h"
 
 namespace station::cli {
 namespace {
@@ -125,7 +126,9 @@ int LotList(const base::Args& args, bool officer) {
   } else {
     auto config = config::LoadStationConfig(*config_path);
     if (!config.ok()) return Fail(config.error());
-    auto read = registry::ListLots(config->audit_db_path());
+    auto store = store::OpenSqliteStore(config->audit_db_path());
+    if (!store.ok()) return Fail(store.error());
+    auto read = (*store)->Lots();
     if (!read.ok()) return Fail(read.error());
     lots = std::move(*read);
   }

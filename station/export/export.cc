@@ -20,11 +20,11 @@ Error Unwritable(const std::string& path, const std::string& why) {
 }
 
 // The records of the export, in order; each checked to continue the verified leaves.
-Status ForEachExported(sqlite3* db, const ExportRequest& request, const audit::Checkpoint& cp,
+Status ForEachExported(store::Store& store, const ExportRequest& request, const audit::Checkpoint& cp,
                        const std::vector<audit::Hash>& leaves,
                        const std::function<Status(const audit::AuditRecord&)>& fn) {
   Status result;
-  ST_RETURN_IF_ERROR(audit::ForEachRecord(db, request.since_seq, [&](const audit::AuditRecord& r) {
+  ST_RETURN_IF_ERROR(store.ForEachRecord(request.since_seq, [&](const audit::AuditRecord& r) {
     if (r.seq > cp.size) return false;
     // The row read now must be the one whose leaf was verified a moment ago.
     if (audit::RecordLeafHash(r) != leaves[r.seq - 1]) {
@@ -39,7 +39,7 @@ Status ForEachExported(sqlite3* db, const ExportRequest& request, const audit::C
   return result;
 }
 
-Status WriteBulk(sqlite3* db, const ExportRequest& request, const audit::Checkpoint& cp, const std::string& note,
+Status WriteBulk(store::Store& store, const ExportRequest& request, const audit::Checkpoint& cp, const std::string& note,
                  const std::vector<audit::Hash>& leaves, ExportResult& result) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -51,7 +51,7 @@ Status WriteBulk(sqlite3* db, const ExportRequest& request, const audit::Checkpo
                          std::to_string(cp.size) + ",\"since_seq\":" + std::to_string(request.since_seq) +
                          ",\"checkpoint\":\"" + JsonEscape(note) + "\",\"certificates\":[";
   bool first = true;
-  ST_RETURN_IF_ERROR(ForEachExported(db, request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
+  ST_RETURN_IF_ERROR(ForEachExported(store, request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
     ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
     std::string file = "certs/" + r.certificate_id + ".pem";
     ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/" + file, facts.pem, 0644));
@@ -83,21 +83,20 @@ Result<Format> ParseFormat(const std::string& name) {
                    "unknown export format '" + name + "' (jsonl, csv, aws-jitr-allowlist, aws-bulk)");
 }
 
-Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& key, const ExportRequest& request,
+Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, const ExportRequest& request,
                             std::ostream& out_stream, std::ostream& note_stream) {
-  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path, false));
   std::string note;
-  ST_ASSIGN_OR_RETURN(audit::Checkpoint cp, audit::FindCheckpoint(db.get(), key, request.checkpoint_size, &note));
+  ST_ASSIGN_OR_RETURN(audit::Checkpoint cp, audit::FindCheckpoint(store, key, request.checkpoint_size, &note));
   if (request.since_seq > cp.size)
     return MakeError(Code::kInvalidArgument, "BAD_RANGE",
                      "--since-seq " + std::to_string(request.since_seq) + " is past the checkpoint (" +
                          std::to_string(cp.size) + " records)");
-  ST_ASSIGN_OR_RETURN(std::vector<audit::Hash> leaves, audit::VerifiedLeaves(db.get(), cp));
+  ST_ASSIGN_OR_RETURN(std::vector<audit::Hash> leaves, audit::VerifiedLeaves(store, cp));
   ExportResult result;
   result.checkpoint_size = cp.size;
   if (request.format == Format::kAwsBulk) {
     if (request.out.empty()) return MakeError(Code::kInvalidArgument, "USAGE", "aws-bulk needs --out DIR");
-    ST_RETURN_IF_ERROR(WriteBulk(db.get(), request, cp, note, leaves, result));
+    ST_RETURN_IF_ERROR(WriteBulk(store, request, cp, note, leaves, result));
     return result;
   }
   // Line formats: to standard output, or into a NewFile, so a reader never
@@ -121,7 +120,7 @@ Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& ke
     return {};
   };
   if (request.format == Format::kCsv) ST_RETURN_IF_ERROR(emit(CsvHeader(), false));
-  ST_RETURN_IF_ERROR(ForEachExported(db.get(), request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
+  ST_RETURN_IF_ERROR(ForEachExported(store, request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
     switch (request.format) {
       case Format::kJsonl: ST_RETURN_IF_ERROR(emit(audit::RecordJson(r) + "\n", false)); break;
       case Format::kCsv: ST_RETURN_IF_ERROR(emit(CsvLine(r), false)); break;

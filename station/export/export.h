@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "station/audit/checkpoint.h"
+#include "station/store/store.h"
 
 namespace station::exports {
 
@@ -41,7 +42,7 @@ struct ExportResult {
   std::vector<std::string> files;  // what was written
 };
 
-Result<ExportResult> Export(const std::string& db_path, const audit::NoteKey& key, const ExportRequest& request,
+Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, const ExportRequest& request,
                             std::ostream& out_stream, std::ostream& note_stream);
 
 }  // namespace station::exports

@@ -6,6 +6,7 @@
 #include "station/pki/cert_builder.h"
 #include "station/pki/pem.h"
 #include "station/pki/x509.h"
+#include "station/store/record.h"
 
 namespace station::exports {
 namespace {
@@ -69,22 +70,21 @@ Result<CertFacts> ReadCertFacts(const audit::AuditRecord& record) {
   return facts;
 }
 
+// One column per field of an issuance record (store/record.h), in its order.
 std::string CsvHeader() {
-  return "seq,time_unix_ms,request_id,caller,device_id,profile,serial_hex,certificate_id,spki_sha256,subject,"
-         "issuer_key_id,csr_sha256,thing_name,thing_type,thing_attributes,authorization,certificate_pem,prev_hash,"
-         "record_hash\r\n";
+  std::string out;
+  for (const store::RecordField& field : store::RecordFields(store::RecordKind::kIssuance))
+    out += (out.empty() ? "" : ",") + std::string(field.name);
+  return out + "\r\n";
 }
 
 std::string CsvLine(const audit::AuditRecord& r) {
-  std::string attributes = r.thing_attributes.empty() ? "{}" : r.thing_attributes;
-  const std::string cells[] = {std::to_string(r.seq), std::to_string(r.time_unix_ms), r.request_id, r.caller,
-                               r.device_id, r.profile, r.serial_hex, r.certificate_id, r.spki_sha256, r.subject,
-                               r.issuer_key_id, r.csr_sha256, r.thing_name, r.thing_type, attributes,
-                               r.authorization, CertificatePem(r.certificate_der), r.prev_hash, r.record_hash};
   std::string out;
-  for (const std::string& cell : cells) {
-    if (!out.empty()) out += ",";
-    out += CsvCell(cell);
+  for (const store::RecordField& field : store::RecordFields(store::RecordKind::kIssuance)) {
+    std::string cell = store::FieldText(r, field);
+    if (field.type == store::FieldType::kCertificate) cell = CertificatePem(r.certificate_der);
+    if (field.type == store::FieldType::kJsonObject && cell.empty()) cell = "{}";
+    out += (out.empty() ? "" : ",") + CsvCell(cell);
   }
   return out + "\r\n";
 }

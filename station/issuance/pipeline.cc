@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "station/base/duration.h"
 #include "station/base/log.h"
 #include "station/base/text.h"
 #include "station/base/thread_name.h"
@@ -29,8 +30,8 @@ Error Halted() {
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options,
                                                    std::vector<std::unique_ptr<CertificateProfile>> profiles,
                                                    std::shared_ptr<Issuer> station_issuer, audit::AuditWriter* writer,
-                                                   audit::AuditReader* reader) {
-  std::unique_ptr<Pipeline> p(new Pipeline(options, writer, reader));
+                                                   store::Store* store) {
+  std::unique_ptr<Pipeline> p(new Pipeline(options, writer, store));
   p->station_issuer_ = std::move(station_issuer);
   for (auto& profile : profiles) {
     std::string name = profile->profile().name;
@@ -203,7 +204,7 @@ void Pipeline::Process(Job& job) {
 
   // A retry is answered from the log without parsing or signing anything.
   std::string csr_sha256 = Hex(Sha256(req.csr_der));
-  auto earlier = reader_->FindByRequest(job.caller.identity, req.request_id);
+  auto earlier = store_->FindByRequest(job.caller.identity, req.request_id);
   if (!earlier.ok()) return Finish(job.done, earlier.error());
   if (earlier->has_value()) {
     if ((*earlier)->csr_sha256 != csr_sha256)
@@ -217,19 +218,19 @@ void Pipeline::Process(Job& job) {
 
   // Refuse duplicates and unauthorized devices before the token does any work;
   // the audit writer checks again, atomically, when it appends the record.
-  audit::Claims claims;
-  claims.profile = rules.name;
-  claims.device_id = req.device_id;
-  claims.spki_sha256 = Hex(Sha256(csr->spki_der));
-  claims.one_per_device = rules.one_per_device;
-  claims.lot_required = rules.authorization == policy::Authorization::kLot;
-  claims.code_required = rules.authorization == policy::Authorization::kRegistrationCode;
+  policy::Reservation reservation;
+  reservation.profile = rules.name;
+  reservation.device_id = req.device_id;
+  reservation.spki_sha256 = Hex(Sha256(csr->spki_der));
+  reservation.one_per_device = rules.one_per_device;
+  reservation.lot_required = rules.authorization == policy::Authorization::kLot;
+  reservation.code_required = rules.authorization == policy::Authorization::kRegistrationCode;
   if (auto code = req.attributes.find(policy::kRegistrationCodeAttribute); code != req.attributes.end())
-    claims.code_sha256 = audit::CodeHash(code->second);
-  if (auto pre = reader_->CheckClaims(claims); !pre.ok()) {
+    reservation.code_sha256 = policy::CodeHash(code->second);
+  if (auto pre = store_->CheckReservation(reservation, base::NowUnixMs()); !pre.ok()) {
     // A concurrent retry of this very request may have been recorded since
     // the lookup above: then its key and device are "taken" by itself.
-    auto raced = reader_->FindByRequest(job.caller.identity, req.request_id);
+    auto raced = store_->FindByRequest(job.caller.identity, req.request_id);
     if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256)
       return Finish(job.done, FromRecord(profile, **raced, true));
     return Finish(job.done, pre.error());
@@ -254,14 +255,14 @@ void Pipeline::Process(Job& job) {
                 std::move(*lease),
                 std::move(unsigned_cert->tbs_der),
                 {},
-                std::move(claims)};
+                std::move(reservation)};
   audit::AuditRecord& draft = task.draft;
   draft.request_id = req.request_id;
   draft.caller = job.caller.identity;
   draft.device_id = req.device_id;
   draft.profile = rules.name;
   draft.serial_hex = pki::SerialHex(serial->get());
-  draft.spki_sha256 = task.claims.spki_sha256;
+  draft.spki_sha256 = task.reservation.spki_sha256;
   draft.subject = pki::NameText(unsigned_cert->subject.get());
   draft.issuer_key_id = ca.key_id_hex();
   draft.csr_sha256 = std::move(csr_sha256);
@@ -362,7 +363,7 @@ void Pipeline::Sign(SignTask& task) {
   task.draft.certificate_id = Hex(Sha256(task.draft.certificate_der));
   std::shared_ptr<const CertificateAuthority> signer = task.lease->ca_ptr();
   task.lease.reset();  // signed: the CA may be retired now
-  writer_->Append(std::move(task.draft), std::move(task.claims),
+  writer_->Append(std::move(task.draft), std::move(task.reservation),
                   [this, profile = task.profile, signer, reply = task.reply](Result<audit::AppendOutcome> outcome) {
                     const Done& done = reply->done;
                     if (!outcome.ok()) return Finish(done, outcome.error());

@@ -3,7 +3,7 @@
 //   Submit ─► bounded queue ─► worker (request bounds, profile rules, retry
 //   lookup, CSR and key checks, registry pre-check, build the certificate)
 //   ─► bounded queue ─► signer (one C_Sign in the token at a time)
-//   ─► audit writer (claims re-checked, group commit) ─► done(...)
+//   ─► audit writer (reservation re-checked, group commit) ─► done(...)
 //
 // A token that hangs does not hang the lines: a watchdog answers every
 // signature not made within sign_timeout UNAVAILABLE (its certificate, should
@@ -29,10 +29,10 @@
 #include <thread>
 #include <vector>
 
-#include "station/audit/store.h"
 #include "station/audit/writer.h"
 #include "station/issuance/certificate_profile.h"
 #include "station/issuance/request.h"
+#include "station/store/store.h"
 
 namespace station::issuance {
 
@@ -60,7 +60,7 @@ class Pipeline {
   static Result<std::unique_ptr<Pipeline>> Create(const PipelineOptions& options,
                                                   std::vector<std::unique_ptr<CertificateProfile>> profiles,
                                                   std::shared_ptr<Issuer> station_issuer, audit::AuditWriter* writer,
-                                                  audit::AuditReader* reader);
+                                                  store::Store* store);
   ~Pipeline();  // Shutdown()s
 
   // Queues a request. `done` runs exactly once: on this thread at once when
@@ -87,8 +87,8 @@ class Pipeline {
     IssueRequest request;
     Done done;
   };
-  Pipeline(const PipelineOptions& options, audit::AuditWriter* writer, audit::AuditReader* reader)
-      : options_(options), writer_(writer), reader_(reader) {}
+  Pipeline(const PipelineOptions& options, audit::AuditWriter* writer, store::Store* store)
+      : options_(options), writer_(writer), store_(store) {}
 
   // The answer to one request, given once: by its signer, or by the
   // watchdog when the token takes too long.
@@ -108,7 +108,7 @@ class Pipeline {
     std::optional<Issuer::Lease> lease;
     Bytes tbs_der;
     audit::AuditRecord draft;  // all but the certificate
-    audit::Claims claims;
+    policy::Reservation reservation;
   };
 
   void WorkerLoop();
@@ -130,7 +130,7 @@ class Pipeline {
   const CertificateProfile* default_ = nullptr;  // null: a request must name its profile
   std::shared_ptr<Issuer> station_issuer_;
   audit::AuditWriter* writer_;
-  audit::AuditReader* reader_;
+  store::Store* store_;
 
   std::mutex mu_;  // guards queue_ and stopping_
   std::condition_variable cv_;

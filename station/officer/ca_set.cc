@@ -3,7 +3,6 @@
 #include <map>
 
 #include "hsm/uri.h"
-#include "station/audit/sqlite.h"
 #include "station/base/log.h"
 
 namespace station::officer {
@@ -34,46 +33,22 @@ std::vector<StoredCa> Snapshot(issuance::Issuer& issuer) {
   return rows;
 }
 
-Status WriteCaSet(sqlite3* db, const std::string& issuer, const std::vector<StoredCa>& rows, uint64_t seq) {
-  ST_ASSIGN_OR_RETURN(audit::Stmt erase, audit::Prepare(db, "DELETE FROM ca_state WHERE issuer = ?1"));
-  audit::BindText(erase.get(), 1, issuer);
-  if (sqlite3_step(erase.get()) != SQLITE_DONE) return audit::StorageError(db, "updating the CA set");
-  ST_ASSIGN_OR_RETURN(audit::Stmt insert,
-                      audit::Prepare(db, "INSERT INTO ca_state (issuer, key_id, key_uri, certificate_pem, state, "
-                                         "activate_at_unix_ms, changed_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-  for (const StoredCa& row : rows) {
-    sqlite3_reset(insert.get());
-    const std::string state = issuance::CaStateName(row.state);
-    audit::BindText(insert.get(), 1, issuer);
-    audit::BindText(insert.get(), 2, row.key_id);
-    audit::BindText(insert.get(), 3, row.key_uri);
-    audit::BindText(insert.get(), 4, row.certificate_pem);
-    audit::BindText(insert.get(), 5, state);
-    sqlite3_bind_int64(insert.get(), 6, row.activate_at_unix_ms);
-    sqlite3_bind_int64(insert.get(), 7, static_cast<sqlite3_int64>(seq));
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) return audit::StorageError(db, "updating the CA set");
-  }
-  return {};
+Status WriteCaSet(store::Changes& changes, const std::string& issuer, const std::vector<StoredCa>& rows, uint64_t seq) {
+  std::vector<store::CaRow> stored;
+  for (const StoredCa& row : rows)
+    stored.push_back({issuer, row.key_id, row.key_uri, row.certificate_pem, issuance::CaStateName(row.state),
+                      row.activate_at_unix_ms});
+  return changes.ReplaceCaSet(issuer, stored, seq);
 }
 
-Result<std::vector<StoredCa>> ReadCaSet(const std::string& db_path) {
-  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path, false));
-  ST_ASSIGN_OR_RETURN(audit::Stmt select,
-                      audit::Prepare(db.get(), "SELECT issuer, key_id, key_uri, certificate_pem, state, "
-                                               "activate_at_unix_ms FROM ca_state ORDER BY issuer, changed_seq"));
+Result<std::vector<StoredCa>> ReadCaSet(store::Store& store) {
+  ST_ASSIGN_OR_RETURN(std::vector<store::CaRow> stored, store.CaSets());
   std::vector<StoredCa> rows;
-  int rc;
-  while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
-    StoredCa row;
-    row.issuer = audit::ColumnText(select.get(), 0);
-    row.key_id = audit::ColumnText(select.get(), 1);
-    row.key_uri = audit::ColumnText(select.get(), 2);
-    row.certificate_pem = audit::ColumnText(select.get(), 3);
-    ST_ASSIGN_OR_RETURN(row.state, ParseState(audit::ColumnText(select.get(), 4)));
-    row.activate_at_unix_ms = sqlite3_column_int64(select.get(), 5);
-    rows.push_back(std::move(row));
+  for (store::CaRow& row : stored) {
+    ST_ASSIGN_OR_RETURN(issuance::CaState state, ParseState(row.state));
+    rows.push_back({std::move(row.issuer), std::move(row.key_id), std::move(row.key_uri),
+                    std::move(row.certificate_pem), state, row.activate_at_unix_ms});
   }
-  if (rc != SQLITE_DONE) return audit::StorageError(db.get(), "reading the CA set");
   return rows;
 }
 
@@ -87,9 +62,9 @@ Result<std::shared_ptr<issuance::CertificateAuthority>> LoadCa(const std::shared
                                                  root_pem_path);
 }
 
-Status RestoreCaSets(const std::string& db_path, const std::vector<issuance::Issuer*>& issuers,
+Status RestoreCaSets(store::Store& store, const std::vector<issuance::Issuer*>& issuers,
                      const std::shared_ptr<hsm::Token>& token, const std::string& root_pem_path) {
-  ST_ASSIGN_OR_RETURN(std::vector<StoredCa> rows, ReadCaSet(db_path));
+  ST_ASSIGN_OR_RETURN(std::vector<StoredCa> rows, ReadCaSet(store));
   std::map<std::string, issuance::Issuer*> by_name;
   for (issuance::Issuer* issuer : issuers) by_name[issuer->name()] = issuer;
   for (const StoredCa& row : rows) {

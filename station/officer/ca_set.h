@@ -1,10 +1,8 @@
 // The CA set of each issuer as officers left it (staged, active, previous,
-// retired, with activation times), kept in the state database so a rotation
+// retired, with activation times), kept in the store so a rotation
 // survives a restart. The config's [ca] and profiles' CAs seed an issuer;
 // once officers act on it, these rows say what it holds.
 #pragma once
-
-#include <sqlite3.h>
 
 #include <memory>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "hsm/token.h"
 #include "station/issuance/issuer.h"
+#include "station/store/store.h"
 
 namespace station::officer {
 
@@ -28,17 +27,17 @@ struct StoredCa {
 std::vector<StoredCa> Snapshot(issuance::Issuer& issuer);
 
 // Replaces the rows of `issuer` with `rows`, noting the officer record `seq`.
-Status WriteCaSet(sqlite3* db, const std::string& issuer, const std::vector<StoredCa>& rows, uint64_t seq);
+Status WriteCaSet(store::Changes& changes, const std::string& issuer, const std::vector<StoredCa>& rows, uint64_t seq);
 
 // Reads every row.
-Result<std::vector<StoredCa>> ReadCaSet(const std::string& db_path);
+Result<std::vector<StoredCa>> ReadCaSet(store::Store& store);
 
 // Puts the stored CA sets back into the issuers at start: each CA's key is
 // opened in `token` and checked like any CA (key attributes, certificate,
 // chain to `root_pem_path`). A retired CA whose key or certificate no longer
 // loads is left out (its certificates are still answered on retry, without a
 // chain). Rows of an issuer the station no longer has are ignored.
-Status RestoreCaSets(const std::string& db_path, const std::vector<issuance::Issuer*>& issuers,
+Status RestoreCaSets(store::Store& store, const std::vector<issuance::Issuer*>& issuers,
                      const std::shared_ptr<hsm::Token>& token, const std::string& root_pem_path);
 
 // The CA of `key_uri` + `certificate_pem`, loaded and checked.

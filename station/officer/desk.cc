@@ -6,7 +6,6 @@
 #include "station/audit/state.h"
 #include "station/base/text.h"
 #include "station/issuance/request.h"
-#include "station/officer/approvals.h"
 #include "station/officer/ca_set.h"
 #include "station/officer/client_ca_apart.h"
 #include "station/officer/officer_log.h"
@@ -138,9 +137,9 @@ Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::str
   std::vector<StoredCa> rows = Snapshot(*issuer);
   rows.push_back({issuer->name(), key_id, key_uri, ca->chain_pem(), CaState::kStaged, 0});
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) -> Status {
-                        ST_RETURN_IF_ERROR(WriteCaSet(db, issuer->name(), rows, r.seq));
-                        return audit::CommitState(db, audit::StateTable::kCaSet, issuer->name(), r);
+                      RecordAction(writer_, std::move(draft), [&](store::Changes& changes, audit::AuditRecord& r) -> Status {
+                        ST_RETURN_IF_ERROR(WriteCaSet(changes, issuer->name(), rows, r.seq));
+                        return audit::CommitState(changes, audit::StateTable::kCaSet, issuer->name(), r);
                       }));
   ST_RETURN_IF_ERROR(issuer->Stage(ca));
   return StagedCa{{issuer->name(), ca, CaState::kStaged, 0}, record.seq};
@@ -160,10 +159,10 @@ Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const ReissueDevice& action) cons
   plan.key = plan.draft.action + "\nprofile=" + action.profile + "\ndevice_id=" + action.device_id + "\nttl_s=" +
              std::to_string(action.ttl_s);
   plan.details = "\"ttl_s\":" + std::to_string(action.ttl_s);
-  plan.write = [action](sqlite3* db, audit::AuditRecord& r, const std::string& approved_by) -> Status {
-    ST_RETURN_IF_ERROR(registry::InsertReissueApproval(db, action.profile, action.device_id, approved_by,
+  plan.write = [action](store::Changes& changes, audit::AuditRecord& r, const std::string& approved_by) -> Status {
+    ST_RETURN_IF_ERROR(changes.AddReissueApproval(action.profile, action.device_id, approved_by,
                                                        r.time_unix_ms, action.ttl_s, r.seq));
-    return audit::CommitState(db, audit::StateTable::kReissueApproval, std::to_string(r.seq), r);
+    return audit::CommitState(changes, audit::StateTable::kReissueApproval, std::to_string(r.seq), r);
   };
   plan.apply = [action](const audit::AuditRecord&) -> Result<std::string> {
     return "device '" + action.device_id + "' may have one more certificate of profile '" + action.profile + "'";
@@ -196,11 +195,11 @@ Result<OfficerDesk::Plan> OfficerDesk::PlanCaChange(const CaRef& ref, bool activ
              "\nat_unix_ms=" + std::to_string(at);
   plan.details = "\"at_unix_ms\":" + std::to_string(at);
   issuance::Issuer* issuer = target.issuer;
-  plan.write = [issuer, key_id, activate, at](sqlite3* db, audit::AuditRecord& r, const std::string&) -> Status {
+  plan.write = [issuer, key_id, activate, at](store::Changes& changes, audit::AuditRecord& r, const std::string&) -> Status {
     CaState to = CaState::kRetired;
     if (activate) to = at > r.time_unix_ms ? CaState::kStaged : CaState::kActive;
-    ST_RETURN_IF_ERROR(WriteCaSet(db, issuer->name(), Planned(Snapshot(*issuer), key_id, to, at), r.seq));
-    return audit::CommitState(db, audit::StateTable::kCaSet, issuer->name(), r);
+    ST_RETURN_IF_ERROR(WriteCaSet(changes, issuer->name(), Planned(Snapshot(*issuer), key_id, to, at), r.seq));
+    return audit::CommitState(changes, audit::StateTable::kCaSet, issuer->name(), r);
   };
   plan.apply = [issuer, key_id, activate, at](const audit::AuditRecord& r) -> Result<std::string> {
     if (activate) {
@@ -229,9 +228,9 @@ Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const SetProfileLines& action) co
   plan.draft.profile = action.profile;
   plan.key = plan.draft.action + "\nprofile=" + action.profile + "\nlines=" + Join(after, "\n");
   plan.details = "\"lines\":" + JsonList(after) + ",\"previous\":" + JsonList({before.begin(), before.end()});
-  plan.write = [action](sqlite3* db, audit::AuditRecord& r, const std::string&) -> Status {
-    ST_RETURN_IF_ERROR(WriteProfileLines(db, action.profile, action.lines, r.seq));
-    return audit::CommitState(db, audit::StateTable::kProfileLines, action.profile, r);
+  plan.write = [action](store::Changes& changes, audit::AuditRecord& r, const std::string&) -> Status {
+    ST_RETURN_IF_ERROR(WriteProfileLines(changes, action.profile, action.lines, r.seq));
+    return audit::CommitState(changes, audit::StateTable::kProfileLines, action.profile, r);
   };
   plan.apply = [profile, action, after](const audit::AuditRecord&) -> Result<std::string> {
     profile->SetLines(action.lines);
@@ -249,17 +248,17 @@ Result<ApprovalStatus> OfficerDesk::Approve(const std::string& officer, const Ac
   ApprovalStatus status;
   status.action = plan.draft.action;
   status.required = officers_.approvals_required;
-  auto effect = [&](sqlite3* db, audit::AuditRecord& r) -> Status {
+  auto effect = [&](store::Changes& changes, audit::AuditRecord& r) -> Status {
     ST_ASSIGN_OR_RETURN(status.approvers,
-                        AddApproval(db, plan.key, officer, r.time_unix_ms, officers_.approval_ttl_s, r.seq));
+                        changes.AddApproval(plan.key, officer, r.time_unix_ms, officers_.approval_ttl_s, r.seq));
     status.executed = status.approvers.size() >= status.required;
     r.detail = "{" + plan.details + ",\"approvers\":" + JsonList(status.approvers) +
                ",\"required\":" + std::to_string(status.required) +
                ",\"executed\":" + (status.executed ? "true" : "false") + "}";
-    ST_RETURN_IF_ERROR(audit::CommitState(db, audit::StateTable::kApproval, std::to_string(r.seq), r));
+    ST_RETURN_IF_ERROR(audit::CommitState(changes, audit::StateTable::kApproval, std::to_string(r.seq), r));
     if (!status.executed) return {};
-    ST_RETURN_IF_ERROR(UseApprovals(db, plan.key, r.time_unix_ms, r.seq));
-    return plan.write(db, r, Join(status.approvers, "+"));
+    ST_RETURN_IF_ERROR(changes.UseApprovals(plan.key, r.time_unix_ms, r.seq));
+    return plan.write(changes, r, Join(status.approvers, "+"));
   };
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record, RecordAction(writer_, std::move(plan.draft), effect));
   status.audit_seq = record.seq;

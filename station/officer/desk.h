@@ -110,7 +110,7 @@ class OfficerDesk {
     // Carrying it out: in the record's transaction (committing `record` to
     // the rows it writes, audit/state.h), then in memory once durable.
     // `approved_by` names the officers who let it happen.
-    std::function<Status(sqlite3*, audit::AuditRecord& record, const std::string& approved_by)> write;
+    std::function<Status(store::Changes&, audit::AuditRecord& record, const std::string& approved_by)> write;
     std::function<Result<std::string>(const audit::AuditRecord&)> apply;  // what happened, for the officer
   };
   Result<Plan> PlanFor(const ReissueDevice& action) const;

@@ -4,8 +4,6 @@
 // restart and an edited file cannot quietly undo it.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <map>
 #include <string>
 #include <vector>
@@ -13,17 +11,18 @@
 #include "station/base/error.h"
 #include "station/issuance/certificate_profile.h"
 #include "station/policy/profile.h"
+#include "station/store/store.h"
 
 namespace station::officer {
 
 // Sets `profile`'s lines, noting the officer record `seq`.
-Status WriteProfileLines(sqlite3* db, const std::string& profile, const policy::LineSet& lines, uint64_t seq);
+Status WriteProfileLines(store::Changes& changes, const std::string& profile, const policy::LineSet& lines, uint64_t seq);
 
-// The stored line sets by profile name; none when the database does not exist yet.
-Result<std::map<std::string, policy::LineSet>> ReadProfileLines(const std::string& db_path);
+// The stored line sets by profile name.
+Result<std::map<std::string, policy::LineSet>> ReadProfileLines(store::Store& store);
 
 // Puts the stored line sets back into the profiles at start. Sets of a
 // profile the station no longer has are ignored.
-Status RestoreProfileLines(const std::string& db_path, const std::vector<issuance::CertificateProfile*>& profiles);
+Status RestoreProfileLines(store::Store& store, const std::vector<issuance::CertificateProfile*>& profiles);
 
 }  // namespace station::officer

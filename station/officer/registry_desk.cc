@@ -4,8 +4,8 @@
 #include <openssl/rand.h>
 
 #include "station/audit/record.h"
-#include "station/audit/sqlite.h"
 #include "station/audit/state.h"
+#include "station/base/duration.h"
 #include "station/base/text.h"
 #include "station/officer/officer_log.h"
 
@@ -22,8 +22,8 @@ Result<std::string> UploadId() {
 }  // namespace
 
 RegistryDesk::RegistryDesk(config::OfficersConfig officers, std::vector<const issuance::CertificateProfile*> profiles,
-                           std::string db_path, audit::AuditWriter& writer)
-    : officers_(std::move(officers)), profiles_(std::move(profiles)), db_path_(std::move(db_path)), writer_(writer) {}
+                           std::shared_ptr<store::Store> store, audit::AuditWriter& writer)
+    : officers_(std::move(officers)), profiles_(std::move(profiles)), store_(std::move(store)), writer_(writer) {}
 
 Status RegistryDesk::CheckProfile(const std::string& name, policy::Authorization authorization) const {
   for (const issuance::CertificateProfile* profile : profiles_)
@@ -43,8 +43,7 @@ Result<std::unique_ptr<LotImport>> RegistryDesk::BeginLotImport(const std::strin
   lot.imported_by = officer;
   lot.device_ids.clear();
   ST_ASSIGN_OR_RETURN(std::string upload_id, UploadId());
-  ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(db_path_, true));
-  std::unique_ptr<LotImport> import(new LotImport(writer_, std::move(lot), std::move(upload_id), std::move(db)));
+  std::unique_ptr<LotImport> import(new LotImport(writer_, std::move(lot), std::move(upload_id), store_));
   if (!import->ids_digest_ || EVP_DigestInit_ex(import->ids_digest_.get(), EVP_sha256(), nullptr) != 1)
     return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 is unavailable: " + OpenSslErrors());
   return import;
@@ -57,18 +56,20 @@ Result<RegistryChangeDone> RegistryDesk::ImportLot(const std::string& officer, r
   return import->Finish();
 }
 
-LotImport::LotImport(audit::AuditWriter& writer, registry::Lot lot, std::string upload_id, audit::Db db)
-    : writer_(writer), lot_(std::move(lot)), upload_id_(std::move(upload_id)), db_(std::move(db)),
+LotImport::LotImport(audit::AuditWriter& writer, registry::Lot lot, std::string upload_id,
+                     std::shared_ptr<store::Store> store)
+    : writer_(writer), lot_(std::move(lot)), upload_id_(std::move(upload_id)), store_(std::move(store)),
       ids_digest_(EVP_MD_CTX_new()) {}
 
 LotImport::~LotImport() {
-  if (!finished_) (void)registry::DropLotUpload(db_.get(), upload_id_);  // at worst left to the next start
+  if (!finished_) (void)store_->DropLotUpload(upload_id_);  // at worst left to the next start
 }
 
 Status LotImport::Add(const std::vector<std::string>& ids) {
   if (count_ + ids.size() > registry::kMaxLotDevices)
     return MakeError(Code::kInvalidArgument, "LOT_INVALID", "a lot holds at most 1,000,000 devices");
-  ST_RETURN_IF_ERROR(registry::StageLotIds(db_.get(), upload_id_, ids));
+  for (const std::string& id : ids) ST_RETURN_IF_ERROR(registry::CheckLotId(id));
+  ST_RETURN_IF_ERROR(store_->StageLotIds(upload_id_, ids));
   for (const std::string& id : ids)
     if (EVP_DigestUpdate(ids_digest_.get(), id.data(), id.size()) != 1 ||
         EVP_DigestUpdate(ids_digest_.get(), "\n", 1) != 1)
@@ -91,9 +92,10 @@ Result<RegistryChangeDone> LotImport::Finish() {
                  ",\"device_ids_sha256\":\"" + Hex(digest) + "\",\"source\":\"" + JsonEscape(lot_.source) +
                  "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [this](sqlite3* db, audit::AuditRecord& r) -> Status {
-                        ST_RETURN_IF_ERROR(registry::ImportLotIn(db, lot_, upload_id_, r.time_unix_ms));
-                        return audit::CommitState(db, audit::StateTable::kLot, lot_.name, r);
+                      RecordAction(writer_, std::move(draft), [this](store::Changes& changes, audit::AuditRecord& r) -> Status {
+                        const store::LotRow row{lot_.name, lot_.profile, lot_.source, lot_.imported_by};
+                        ST_RETURN_IF_ERROR(changes.ImportLot(row, upload_id_, r.time_unix_ms));
+                        return audit::CommitState(changes, audit::StateTable::kLot, lot_.name, r);
                       }));
   finished_ = true;
   return RegistryChangeDone{count_, record.seq};
@@ -107,16 +109,16 @@ Result<RegistryChangeDone> RegistryDesk::CloseLot(const std::string& officer, co
   draft.action = "lot.close";
   draft.detail = "{\"lot\":\"" + JsonEscape(name) + "\"}";
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [&name](sqlite3* db, audit::AuditRecord& r) -> Status {
-                        ST_ASSIGN_OR_RETURN(r.profile, registry::CloseLotIn(db, name));
-                        return audit::CommitState(db, audit::StateTable::kLot, name, r);
+                      RecordAction(writer_, std::move(draft), [&name](store::Changes& changes, audit::AuditRecord& r) -> Status {
+                        ST_ASSIGN_OR_RETURN(r.profile, changes.CloseLot(name));
+                        return audit::CommitState(changes, audit::StateTable::kLot, name, r);
                       }));
   return RegistryChangeDone{0, record.seq};
 }
 
 Result<std::vector<registry::LotSummary>> RegistryDesk::ListLots(const std::string& officer) const {
   ST_RETURN_IF_ERROR(CheckOfficer(officers_, officer));
-  return registry::ListLots(db_path_);
+  return store_->Lots();
 }
 
 Result<MintedCodes> RegistryDesk::MintCodes(const std::string& officer, const std::string& profile, size_t count,
@@ -126,7 +128,7 @@ Result<MintedCodes> RegistryDesk::MintCodes(const std::string& officer, const st
   if (ttl_seconds < 60 || ttl_seconds > 30 * 86400)
     return MakeError(Code::kInvalidArgument, "USAGE", "registration codes last from 1 minute to 30 days");
   MintedCodes out;
-  ST_ASSIGN_OR_RETURN(out.codes, registry::NewCodes(count, audit::NowUnixMs() + ttl_seconds * 1000));
+  ST_ASSIGN_OR_RETURN(out.codes, registry::NewCodes(count, base::NowUnixMs() + ttl_seconds * 1000));
   audit::AuditRecord draft;
   draft.caller = officer;
   draft.action = "codes.mint";
@@ -135,9 +137,9 @@ Result<MintedCodes> RegistryDesk::MintCodes(const std::string& officer, const st
                  std::to_string(out.codes.front().expires_unix_ms) + "}";
   // The codes' batch is the record's action id: which record minted a code is one lookup.
   ST_ASSIGN_OR_RETURN(audit::AuditRecord record,
-                      RecordAction(writer_, std::move(draft), [&](sqlite3* db, audit::AuditRecord& r) -> Status {
-                        ST_RETURN_IF_ERROR(registry::InsertCodes(db, profile, r.request_id, out.codes));
-                        return audit::CommitState(db, audit::StateTable::kCodeBatch, r.request_id, r);
+                      RecordAction(writer_, std::move(draft), [&](store::Changes& changes, audit::AuditRecord& r) -> Status {
+                        ST_RETURN_IF_ERROR(changes.AddCodes(profile, r.request_id, registry::CodeRows(out.codes)));
+                        return audit::CommitState(changes, audit::StateTable::kCodeBatch, r.request_id, r);
                       }));
   out.audit_seq = record.seq;
   return out;

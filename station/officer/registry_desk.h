@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "station/base/ossl.h"
-
 #include "station/audit/writer.h"
+#include "station/base/ossl.h"
 #include "station/config/config.h"
 #include "station/issuance/certificate_profile.h"
 #include "station/registry/registry_admin.h"
+#include "station/store/store.h"
 
 namespace station::officer {
 
@@ -45,11 +45,11 @@ class LotImport {
 
  private:
   friend class RegistryDesk;
-  LotImport(audit::AuditWriter& writer, registry::Lot lot, std::string upload_id, audit::Db db);
+  LotImport(audit::AuditWriter& writer, registry::Lot lot, std::string upload_id, std::shared_ptr<store::Store> store);
   audit::AuditWriter& writer_;
   registry::Lot lot_;  // without its ids
   const std::string upload_id_;
-  audit::Db db_;  // a connection of its own: staging does not wait for the audit writer's queue
+  std::shared_ptr<store::Store> store_;  // stages the ids as they come (store::Store::StageLotIds)
   size_t count_ = 0;
   EvpMdCtxPtr ids_digest_;  // SHA-256 over "id\n" for each id so far, for the record
   bool finished_ = false;
@@ -58,7 +58,7 @@ class LotImport {
 class RegistryDesk {
  public:
   RegistryDesk(config::OfficersConfig officers, std::vector<const issuance::CertificateProfile*> profiles,
-               std::string db_path, audit::AuditWriter& writer);
+               std::shared_ptr<store::Store> store, audit::AuditWriter& writer);
 
   // A lot (a name and 1 to kMaxLotDevices distinct ids, registry::CheckLotName
   // and CheckLotId), for a profile with authorization "lot" (PROFILE_NOT_FOUND,
@@ -79,7 +79,7 @@ class RegistryDesk {
 
   const config::OfficersConfig officers_;
   const std::vector<const issuance::CertificateProfile*> profiles_;
-  const std::string db_path_;
+  const std::shared_ptr<store::Store> store_;
   audit::AuditWriter& writer_;
 };
 

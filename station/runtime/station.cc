@@ -11,8 +11,8 @@
 #include "station/officer/client_ca_apart.h"
 #include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
-#include "station/registry/registry_admin.h"
 #include "station/runtime/audit_signer.h"
+#include "station/store/sqlite_store.h"
 
 namespace station::runtime {
 
@@ -108,10 +108,13 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   audit_options.commit_delay = std::chrono::milliseconds(config.audit.commit_delay_ms);
   audit_options.checkpoint_every = config.audit.checkpoint_every;
   audit_options.checkpoint_interval = std::chrono::seconds(config.audit.checkpoint_interval_s);
-  audit_options.durable = !config.audit.bench_undurable;
   ST_ASSIGN_OR_RETURN(audit_options.signer, OpenAuditSigner(token, config.audit));
-  ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(config.audit_db_path(), std::move(audit_options)));
-  s->reader_ = std::make_unique<audit::AuditReader>(config.audit_db_path());
+  store::SqliteOptions store_options;
+  store_options.durable = !config.audit.bench_undurable;
+  ST_ASSIGN_OR_RETURN(s->store_, store::OpenSqliteStore(config.audit_db_path(), store_options));
+  // Lot imports cut off by a stop left their staged ids behind.
+  ST_RETURN_IF_ERROR(s->store_->DropLotUpload(""));
+  ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(s->store_, std::move(audit_options)));
   issuance::PipelineOptions options;
   options.workers = config.worker_count();
   options.signers = config.signer_count();
@@ -121,15 +124,15 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   options.default_profile = config.issuance.default_profile;
   ST_ASSIGN_OR_RETURN(s->pipeline_,
                       issuance::Pipeline::Create(options, std::move(ready), std::move(station_issuer),
-                                                 s->writer_.get(), s->reader_.get()));
+                                                 s->writer_.get(), s->store_.get()));
   // Rotations officers made outlive a restart: they override the config's seed.
-  ST_RETURN_IF_ERROR(officer::RestoreCaSets(config.audit_db_path(), s->pipeline_->issuers(), token, config.ca.root));
+  ST_RETURN_IF_ERROR(officer::RestoreCaSets(*s->store_, s->pipeline_->issuers(), token, config.ca.root));
   if (!s->pipeline_->issuer().Active())
     return MakeError(Code::kFailedPrecondition, "CA_RETIRED",
                      "officers retired every CA of the station's issuer '" + s->pipeline_->issuer().name() +
                          "' without activating a successor; set [ca] to a new CA key and certificate "
                          "(stationctl ca init, ca import-cert)");
-  ST_RETURN_IF_ERROR(officer::RestoreProfileLines(config.audit_db_path(), s->pipeline_->profiles()));
+  ST_RETURN_IF_ERROR(officer::RestoreProfileLines(*s->store_, s->pipeline_->profiles()));
   // A device certificate must never be a station credential (client_ca_apart.h).
   std::string client_ca_pem;
   if (!config.tls.client_ca.empty()) {
@@ -142,15 +145,10 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, client_ca_pem,
                                                     s->pipeline_->issuers(),
                                                     s->pipeline_->profiles(), token, *s->writer_);
-  {
-    // Lot imports cut off by a stop left their staged ids behind.
-    ST_ASSIGN_OR_RETURN(audit::Db db, audit::OpenDb(config.audit_db_path(), true));
-    ST_RETURN_IF_ERROR(registry::DropLotUpload(db.get(), ""));
-  }
   auto profiles_now = s->pipeline_->profiles();
   s->registry_desk_ = std::make_unique<officer::RegistryDesk>(
       config.officers, std::vector<const issuance::CertificateProfile*>(profiles_now.begin(), profiles_now.end()),
-      config.audit_db_path(), *s->writer_);
+      s->store_, *s->writer_);
   return s;
 }
 

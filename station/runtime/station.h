@@ -7,13 +7,13 @@
 #include <memory>
 
 #include "hsm/key.h"
-#include "station/audit/store.h"
 #include "station/audit/writer.h"
 #include "station/config/config.h"
 #include "station/issuance/pipeline.h"
 #include "station/officer/desk.h"
 #include "station/officer/registry_desk.h"
 #include "station/policy/profile.h"
+#include "station/store/store.h"
 
 namespace station::runtime {
 
@@ -41,7 +41,7 @@ class Station {
   std::shared_ptr<const issuance::CertificateAuthority> ca() const { return pipeline_->issuer().Active(); }
   officer::OfficerDesk& officer_desk() noexcept { return *desk_; }
   officer::RegistryDesk& registry_desk() noexcept { return *registry_desk_; }
-  audit::AuditReader& audit_reader() noexcept { return *reader_; }
+  store::Store& store() noexcept { return *store_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
   uint64_t audit_commits() const { return writer_->commits(); }
 
@@ -50,8 +50,8 @@ class Station {
 
  private:
   Station() = default;
+  std::shared_ptr<store::Store> store_;
   std::unique_ptr<audit::AuditWriter> writer_;
-  std::unique_ptr<audit::AuditReader> reader_;
   std::unique_ptr<issuance::Pipeline> pipeline_;
   std::unique_ptr<officer::OfficerDesk> desk_;
   std::unique_ptr<officer::RegistryDesk> registry_desk_;

@@ -3,7 +3,8 @@
 
 Every `#include "X/..."` in a folder must name a folder its row may use, and
 every folder a row names must be used by at least one include, so the table
-stays the exact list of arrows. Exits 1 with one line per breach.
+stays the exact list of arrows; and only store/ includes a database's client
+header. Exits 1 with one line per breach.
 
 Usage: check_layers.py SOURCE_DIR [STAMP_FILE]
 """
@@ -13,6 +14,7 @@ import sys
 
 ROW = re.compile(r"^\| `([a-z0-9_]+)/` \|[^|]*\| ([^|]*) \|\s*$")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+SQL_HEADERS = re.compile(r'^\s*#\s*include\s+<(sqlite3\.h|libpq-fe\.h)>', re.MULTILINE)
 
 
 def read_table(doc):
@@ -55,7 +57,11 @@ def check(root):
         for source in sorted(folder_dir(root, folder).glob("*")):
             if source.suffix not in (".h", ".cc"):
                 continue
-            for include in INCLUDE.findall(source.read_text()):
+            text = source.read_text()
+            if folder != "store":
+                for header in SQL_HEADERS.findall(text):
+                    problems.append(f"{source.relative_to(root)}: includes <{header}>: only store/ speaks SQL")
+            for include in INCLUDE.findall(text):
                 if include.startswith("tests/"):
                     problems.append(f"{source.relative_to(root)}: includes {include}: a test helper")
                     continue

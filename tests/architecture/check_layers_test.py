@@ -61,6 +61,10 @@ class CheckLayersTest(unittest.TestCase):
         problems = check_layers.check(self.root)
         self.assertTrue(any("issuance/ may use hsm/, but none of its files does" in p for p in problems), problems)
 
+    def test_only_the_store_speaks_sql(self):
+        self.write("station/audit/log.cc", '#include <sqlite3.h>\n#include "station/base/error.h"\n')
+        self.assertIn("only store/ speaks SQL", " ".join(check_layers.check(self.root)))
+
     def test_a_folder_without_a_row_fails(self):
         self.write("station/store/sqlite.cc", '#include "station/base/error.h"\n')
         self.assertIn("station/store/: a folder with no row", " ".join(check_layers.check(self.root)))

@@ -40,7 +40,7 @@ class StorageFaultTest : public StationTest {
     std::vector<std::string> refused;
     for (size_t i = 0; i < ids.size(); ++i) {
       auto answer = answers[i].get();
-      auto logged = station_->audit_reader().FindByRequest(kLine.identity, ids[i]);
+      auto logged = station_->store().FindByRequest(kLine.identity, ids[i]);
       if (answer.ok()) {
         EXPECT_TRUE(logged.ok() && logged->has_value() && (*logged)->certificate_id == answer->certificate_id)
             << ids[i] << ": released without its record";

@@ -71,7 +71,7 @@ class TokenFaultTest : public StationTest {
   }
 
   bool Recorded(const std::string& id) {
-    auto found = station_->audit_reader().FindByRequest(kLine.identity, id);
+    auto found = station_->store().FindByRequest(kLine.identity, id);
     EXPECT_TRUE(found.ok());
     return found.ok() && found->has_value();
   }

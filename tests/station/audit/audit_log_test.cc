@@ -1,16 +1,16 @@
 // The audit log: group commit, hash chain, Merkle tree, signed checkpoints,
 // retries, and tamper detection by editing the SQLite file behind its back.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <future>
 
 #include "station/audit/proof.h"
-#include "station/audit/store.h"
 #include "station/audit/verify.h"
 #include "station/audit/writer.h"
 #include "station/base/text.h"
+#include "station/store/sqlite_store.h"
+#include "tests/support/audit_db.h"
 #include "tests/support/dev_station.h"
 
 namespace station::audit {
@@ -38,15 +38,6 @@ Result<AppendOutcome> AppendAndWait(AuditWriter& writer, AuditRecord r) {
   return done.get_future().get();
 }
 
-void Sql(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
-
 // An Ed25519 audit key in memory: the token-held one is exercised end to end
 // (tests/e2e); here the log's own logic is under test.
 struct SoftwareAuditKey {
@@ -71,6 +62,11 @@ struct SoftwareAuditKey {
 class AuditLogTest : public ::testing::Test {
  protected:
   std::string db() const { return dir_.path() + "/audit.db"; }
+  std::shared_ptr<store::Store> OpenStore(bool read_write = true) {
+    auto opened = store::OpenSqliteStore(db(), {.read_write = read_write});
+    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
+    return opened.ok() ? *opened : nullptr;
+  }
   WriterOptions Options(size_t max_batch = 64) const {
     WriterOptions options;
     options.max_batch = max_batch;
@@ -78,29 +74,29 @@ class AuditLogTest : public ::testing::Test {
     options.signer = key_.Signer();
     return options;
   }
-  Result<std::unique_ptr<AuditWriter>> OpenWriter(size_t max_batch = 8) { return AuditWriter::Open(db(), Options(max_batch)); }
+  Result<std::unique_ptr<AuditWriter>> OpenWriter(size_t max_batch = 8) { return AuditWriter::Open(OpenStore(), Options(max_batch)); }
   // A writer told the station is (or is not) saturated, that would gather
   // for longer than any test waits.
   std::unique_ptr<AuditWriter> GatheringWriter(size_t max_batch, bool saturated) {
     WriterOptions options = Options(max_batch);
     options.commit_delay = std::chrono::seconds(120);
-    auto writer = AuditWriter::Open(db(), std::move(options));
+    auto writer = AuditWriter::Open(OpenStore(), std::move(options));
     EXPECT_TRUE(writer.ok()) << writer.error().ToString();
     if (!writer.ok()) return nullptr;
     (*writer)->SetSaturationProbe([saturated] { return saturated; });
     return std::move(*writer);
   }
   VerifyReport Verify() {
-    auto handle = OpenDb(db(), false);
-    EXPECT_TRUE(handle.ok());
+    auto handle = OpenStore(false);
+    EXPECT_TRUE(handle);
     NoteKey key = key_.Signer().key;
-    auto report = VerifyLog(handle->get(), &key);
+    auto report = VerifyLog(*handle, &key);
     EXPECT_TRUE(report.ok()) << report.error().ToString();
     return report.ok() ? *report : VerifyReport{};
   }
   // Changes the database behind the writer's back, then verifies the log.
   VerifyReport TamperAndVerify(const std::string& sql) {
-    Sql(db(), sql);
+    testing::ExecSql(db(), sql);
     return Verify();
   }
   // The problem verify reports must be of this kind at this record.
@@ -126,7 +122,7 @@ class AuditLogTest : public ::testing::Test {
   }
   // Appends n records from many threads at once, so batches form.
   void AppendMany(int n) {
-    auto writer = AuditWriter::Open(db(), Options());
+    auto writer = AuditWriter::Open(OpenStore(), Options());
     ASSERT_TRUE(writer.ok()) << writer.error().ToString();
     std::atomic<int> durable{0};
     std::vector<std::thread> threads;
@@ -157,10 +153,10 @@ TEST_F(AuditLogTest, AppendsAChainThatVerifies) {
   EXPECT_GE(report.checkpoints, 4u) << "one at least every 100 records (batches of up to 64)";
   ASSERT_TRUE(report.latest.has_value());
   EXPECT_EQ(report.latest->size, 500u);
-  AuditReader reader(db());
+  auto reader = OpenStore(false);
   uint64_t expected = 1;
   std::string prev = kGenesisHash;
-  ASSERT_TRUE(reader.ForEach([&](const AuditRecord& r) {
+  ASSERT_TRUE(reader->ForEachRecord(0, [&](const AuditRecord& r) {
     EXPECT_EQ(r.seq, expected++);
     EXPECT_EQ(r.prev_hash, prev);
     prev = r.record_hash;
@@ -241,7 +237,7 @@ TEST_F(AuditLogTest, SignsACheckpointAfterTheIntervalWhenFewRecordsArrive) {
   checkpoint_every_ = 1000;
   WriterOptions options = Options();
   options.checkpoint_interval = std::chrono::milliseconds(50);
-  auto writer = AuditWriter::Open(db(), std::move(options));
+  auto writer = AuditWriter::Open(OpenStore(), std::move(options));
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE(AppendAndWait(**writer, Draft(1)).ok());
   ASSERT_TRUE(AppendAndWait(**writer, Draft(2)).ok());
@@ -252,9 +248,9 @@ TEST_F(AuditLogTest, SignsACheckpointAfterTheIntervalWhenFewRecordsArrive) {
 
 TEST_F(AuditLogTest, CheckpointsAreC2spNotesThatVerifyWithThePublicKeyOnly) {
   AppendInOrder(10);
-  auto handle = OpenDb(db(), false);
-  ASSERT_TRUE(handle.ok());
-  auto stored = ReadCheckpoints(handle->get(), true);
+  auto handle = OpenStore(false);
+  ASSERT_TRUE(handle);
+  auto stored = handle->Checkpoints(true);
   ASSERT_TRUE(stored.ok() && stored->size() == 1);
   const std::string& note = stored->front().note;
   // origin, size, base64 root, blank line, "— origin base64(keyid||sig)".
@@ -305,14 +301,14 @@ TEST_F(AuditLogTest, NamesAnInsertedRecord) {
   AuditRecord forged = Draft(555);
   forged.seq = 5;
   forged.time_unix_ms = 1;
-  AuditReader reader(db());
-  ASSERT_TRUE(reader.ForEach([&](const AuditRecord& r) {
+  auto reader = OpenStore(false);
+  ASSERT_TRUE(reader->ForEachRecord(0, [&](const AuditRecord& r) {
     if (r.seq == 4) forged.prev_hash = r.record_hash;
     return r.seq < 4;
   }).ok());
   forged.record_hash = ComputeRecordHash(forged);
-  Sql(db(), "UPDATE issuance SET seq = -seq WHERE seq >= 5; UPDATE issuance SET seq = -seq + 1 WHERE seq < 0");
-  Sql(db(), "INSERT INTO issuance (seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, "
+  testing::ExecSql(db(), "UPDATE issuance SET seq = -seq WHERE seq >= 5; UPDATE issuance SET seq = -seq + 1 WHERE seq < 0");
+  testing::ExecSql(db(), "INSERT INTO issuance (seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, "
             "certificate_id, spki_sha256, subject, issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, "
             "authorization, certificate_der, prev_hash, record_hash) VALUES (5, 1, '" + forged.request_id + "', '" +
             forged.caller + "', '" + forged.device_id + "', 'default', '" + forged.serial_hex + "', '" +
@@ -341,8 +337,8 @@ TEST_F(AuditLogTest, DetectsAChainRewrittenUnderASignedCheckpoint) {
   // The forger changes record 7 and recomputes every hash after it: the chain
   // verifies, the signed root of checkpoint 10 does not.
   std::vector<AuditRecord> records;
-  AuditReader reader(db());
-  ASSERT_TRUE(reader.ForEach([&](const AuditRecord& r) {
+  auto reader = OpenStore(false);
+  ASSERT_TRUE(reader->ForEachRecord(0, [&](const AuditRecord& r) {
     records.push_back(r);
     return true;
   }).ok());
@@ -375,20 +371,20 @@ TEST_F(AuditLogTest, StartupRefusesALogBrokenAfterItsLastCheckpoint) {
   }  // Stop() signs the checkpoint of 14
   // Stop() signed 14; dropping that checkpoint models a crash before it, so
   // records 11..14 are covered by nothing but the chain.
-  Sql(db(), "DELETE FROM checkpoint WHERE size = 14");
-  Sql(db(), "UPDATE issuance SET subject = 'CN=forged' WHERE seq = 12");
+  testing::ExecSql(db(), "DELETE FROM checkpoint WHERE size = 14");
+  testing::ExecSql(db(), "UPDATE issuance SET subject = 'CN=forged' WHERE seq = 12");
   ExpectStartupRefuses("record 12 changed");
-  Sql(db(), "DELETE FROM issuance WHERE seq = 12");
+  testing::ExecSql(db(), "DELETE FROM issuance WHERE seq = 12");
   ExpectStartupRefuses("record 12 missing");
 }
 
 TEST_F(AuditLogTest, InclusionProofsVerifyOfflineAndForgeriesDoNot) {
   AppendInOrder(23);
-  auto handle = OpenDb(db(), false);
-  ASSERT_TRUE(handle.ok());
+  auto handle = OpenStore(false);
+  ASSERT_TRUE(handle);
   NoteKey key = key_.Signer().key;
   for (int i : {0, 6, 22}) {
-    auto proof = ProveInclusion(handle->get(), key, Draft(i).serial_hex);
+    auto proof = ProveInclusion(*handle, key, Draft(i).serial_hex);
     ASSERT_TRUE(proof.ok()) << proof.error().ToString();
     auto checked = CheckInclusionProof(*proof, key);
     ASSERT_TRUE(checked.ok()) << checked.error().ToString();
@@ -403,7 +399,7 @@ TEST_F(AuditLogTest, InclusionProofsVerifyOfflineAndForgeriesDoNot) {
     SoftwareAuditKey other;
     EXPECT_FALSE(CheckInclusionProof(*proof, other.Signer().key).ok());
   }
-  auto missing = ProveInclusion(handle->get(), key, "ffff");
+  auto missing = ProveInclusion(*handle, key, "ffff");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().reason, "SERIAL_NOT_FOUND");
 }
@@ -436,8 +432,8 @@ TEST_F(AuditLogTest, ReplaysARetryAndRefusesAReusedRequestId) {
   ASSERT_TRUE(other.ok());
   EXPECT_FALSE(other->replayed);
   EXPECT_EQ((*writer)->last_seq(), 2u);
-  AuditReader reader(db());
-  auto found = reader.FindByRequest("line-1", "req-1");
+  auto reader = OpenStore(false);
+  auto found = reader->FindByRequest("line-1", "req-1");
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->serial_hex, first->record.serial_hex);
 }
@@ -456,9 +452,9 @@ TEST_F(AuditLogTest, RefusesAReusedSerial) {
 
 TEST_F(AuditLogTest, ExportsOneJsonObjectPerRecord) {
   AppendMany(3);
-  AuditReader reader(db());
+  auto reader = OpenStore(false);
   std::vector<std::string> lines;
-  ASSERT_TRUE(reader.ForEach([&](const AuditRecord& r) {
+  ASSERT_TRUE(reader->ForEachRecord(0, [&](const AuditRecord& r) {
     lines.push_back(RecordJson(r));
     return true;
   }).ok());

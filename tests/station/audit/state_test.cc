@@ -8,7 +8,9 @@
 
 #include "station/audit/verify.h"
 #include "station/base/files.h"
+#include "station/store/sqlite_store.h"
 #include "tests/station/officer/officer_station.h"
+#include "tests/support/audit_db.h"
 
 namespace station::audit {
 namespace {
@@ -20,23 +22,18 @@ class StateTamperTest : public testing::OfficerStationTest {
   void TamperAndExpectRefused(const std::string& sql, const std::string& table) {
     station_->Shutdown();
     station_.reset();
-    {
-      auto db = OpenDb(dev_->config.audit_db_path(), true);
-      ASSERT_TRUE(db.ok()) << db.error().ToString();
-      Status changed = Exec(db->get(), sql.c_str());
-      ASSERT_TRUE(changed.ok()) << changed.error().ToString();
-    }
+    testing::ExecSql(dev_->config.audit_db_path(), sql);
     auto reopened = runtime::Station::Open(dev_->config);
     ASSERT_FALSE(reopened.ok()) << "the station started on: " << sql;
     EXPECT_EQ(reopened.error().code, Code::kDataLoss);
     EXPECT_EQ(reopened.error().reason, "AUDIT_STATE_BROKEN") << reopened.error().ToString();
     EXPECT_NE(reopened.error().message.find(table), std::string::npos) << reopened.error().message;
 
-    auto db = OpenDb(dev_->config.audit_db_path(), false);
-    ASSERT_TRUE(db.ok());
+    auto db = store::OpenSqliteStore(dev_->config.audit_db_path(), {.read_write = false});
+    ASSERT_TRUE(db.ok()) << db.error().ToString();
     auto key = NoteKey::FromPemFile(dev_->config.audit.origin, dev_->config.audit.public_key);
     ASSERT_TRUE(key.ok()) << key.error().ToString();
-    auto report = VerifyLog(db->get(), &*key);
+    auto report = VerifyLog(**db, &*key);
     ASSERT_TRUE(report.ok()) << report.error().ToString();
     EXPECT_FALSE(report->problem) << "the records themselves are untouched";
     ASSERT_TRUE(report->state_problem) << "audit verify said intact";
@@ -74,9 +71,9 @@ TEST_F(StateTamperTest, AnHonestStationStartsAndVerifies) {
   EXPECT_FALSE(desk().Approve("officer-3", officer::RetireCa{{"", "station-ca"}})->executed);  // pending
   Reopen();
   ASSERT_TRUE(station_);
-  auto db = OpenDb(dev_->config.audit_db_path(), false);
-  ASSERT_TRUE(db.ok());
-  auto problem = CheckState(db->get());
+  auto db = store::OpenSqliteStore(dev_->config.audit_db_path(), {.read_write = false});
+  ASSERT_TRUE(db.ok()) << db.error().ToString();
+  auto problem = CheckState(**db);
   ASSERT_TRUE(problem.ok()) << problem.error().ToString();
   EXPECT_FALSE(*problem) << (*problem)->table << " " << (*problem)->group << ": " << (*problem)->what;
 }
@@ -110,7 +107,7 @@ TEST_F(StateTamperTest, ARegistrationCodeOfTheAttackersChoice) {
   Open();
   ASSERT_TRUE(registry().MintCodes("officer-1", "fleet-claim", 1, 600).ok());
   // Into the officers' batch, or a batch of its own: either way no record minted it.
-  TamperAndExpectRefused("INSERT INTO registration_code SELECT '" + CodeHash("ATTACKER") +
+  TamperAndExpectRefused("INSERT INTO registration_code SELECT '" + policy::CodeHash("ATTACKER") +
                              "', profile, batch, expires_unix_ms, NULL FROM registration_code",
                          "registration_code");
 }
@@ -179,11 +176,7 @@ TEST_F(StateTamperTest, ARecordRemovedBelowTheLastCheckpoint) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(Issue("dev-" + std::to_string(i)).ok());
   station_->Shutdown();  // signs a checkpoint over records 1..3
   station_.reset();
-  {
-    auto db = OpenDb(dev_->config.audit_db_path(), true);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(Exec(db->get(), "DELETE FROM issuance WHERE seq = 2").ok());
-  }
+  testing::ExecSql(dev_->config.audit_db_path(), "DELETE FROM issuance WHERE seq = 2");
   auto reopened = runtime::Station::Open(dev_->config);
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.error().reason, "AUDIT_LOG_BROKEN") << reopened.error().ToString();

@@ -6,8 +6,10 @@
 #include <future>
 
 #include "station/base/files.h"
+#include "station/policy/reservation.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/station.h"
+#include "tests/support/audit_db.h"
 #include "tests/support/csr_factory.h"
 #include "tests/support/dev_station.h"
 
@@ -114,7 +116,7 @@ TEST_F(AuthorizationTest, AClosedLotAuthorizesNoMoreDevices) {
   ASSERT_TRUE(registry.CloseLot("officer-2", "lot-a").ok());
   ExpectRefused(Issue("line-1", "matter-dac", "m-2", testing::MakeCsr("ec-p256").der, ids), Code::kPermissionDenied,
                 "DEVICE_NOT_AUTHORIZED");
-  auto lots = registry::ListLots(db);
+  auto lots = station_->store().Lots();
   ASSERT_TRUE(lots.ok());
   ASSERT_EQ(lots->size(), 1u);
   EXPECT_EQ((*lots)[0].state, "closed");
@@ -128,19 +130,14 @@ TEST_F(AuthorizationTest, AnExpiredCodeIsRefused) {
   ASSERT_TRUE(minted.ok());
   const auto* codes = &minted->codes;
   // Age the code past its expiry.
-  auto rw = audit::OpenDb(db, true);
-  ASSERT_TRUE(rw.ok());
-  ASSERT_TRUE(audit::Exec(rw->get(), "UPDATE registration_code SET expires_unix_ms = 1").ok());
+  testing::ExecSql(db, "UPDATE registration_code SET expires_unix_ms = 1");
   ExpectRefused(Issue("line-1", "fleet-claim", "inst-1", testing::MakeCsr("ec-p256").der,
                       {{"registration_code", (*codes)[0].code}}),
                 Code::kPermissionDenied, "DEVICE_NOT_AUTHORIZED");
   // Only the hash is stored.
-  auto found = audit::Prepare(rw->get(), "SELECT COUNT(*) FROM registration_code WHERE code_sha256 = ?1");
-  ASSERT_TRUE(found.ok());
-  std::string hash = audit::CodeHash((*codes)[0].code);
-  audit::BindText(found->get(), 1, hash);
-  ASSERT_EQ(sqlite3_step(found->get()), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(found->get(), 0), 1);
+  const std::string hash = policy::CodeHash((*codes)[0].code);
+  EXPECT_EQ(testing::QueryColumn(db, "SELECT COUNT(*) FROM registration_code WHERE code_sha256 = '" + hash + "'"),
+            std::vector<std::string>{"1"});
 }
 
 }  // namespace

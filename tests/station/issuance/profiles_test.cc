@@ -8,6 +8,7 @@
 #include "station/base/files.h"
 #include "station/pki/cert_builder.h"
 #include "station/pki/pem.h"
+#include "station/policy/reservation.h"
 #include "station/registry/registry_admin.h"
 #include "station/runtime/station.h"
 #include "tests/support/csr_factory.h"
@@ -131,7 +132,7 @@ TEST_F(ProfilesTest, AwsIotDeviceCertificate) {
   // Valid until the CA expires (20 years asked, clamped to the CA).
   EXPECT_EQ(ASN1_TIME_compare(X509_get0_notAfter(cert.get()), X509_get0_notAfter(ca)), 0);
   // The thing fields are recorded for the cloud side.
-  auto record = station_->audit_reader().FindByRequest("line-1", req.request_id);
+  auto record = station_->store().FindByRequest("line-1", req.request_id);
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->thing_name, "Sensor_0001");
   EXPECT_EQ((*record)->thing_type, "sensor-v2");
@@ -262,9 +263,9 @@ TEST_F(ProfilesTest, FleetClaimIsShortLivedAndTakesOneCodeEach) {
   EXPECT_EQ(days * 86400 + seconds, 6 * 60) << "1 minute backdated, 5 minutes ahead";
   EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
   ExpectOpensslVerifies(*issued, dev_->setup.ca_cert, true);
-  auto record = station_->audit_reader().FindByRequest("line-1", req.request_id);
+  auto record = station_->store().FindByRequest("line-1", req.request_id);
   ASSERT_TRUE(record.ok() && record->has_value());
-  EXPECT_EQ((*record)->authorization, "code:" + audit::CodeHash((*codes)[0].code).substr(0, 16));
+  EXPECT_EQ((*record)->authorization, "code:" + policy::CodeHash((*codes)[0].code).substr(0, 16));
 
   // The same code again (another request), no code, an unknown code: refused.
   for (const std::string& code : {(*codes)[0].code, std::string(), std::string("NOT-A-CODE")}) {

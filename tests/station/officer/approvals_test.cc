@@ -10,6 +10,7 @@
 #include "station/audit/verify.h"
 #include "station/base/files.h"
 #include "station/runtime/audit_signer.h"
+#include "station/store/sqlite_store.h"
 #include "tests/station/officer/officer_station.h"
 
 namespace station::officer {
@@ -65,7 +66,7 @@ TEST_F(ApprovalsTest, ActivationNeedsTwoDistinctOfficersAndUsesTheirApprovalsUp)
 
   // Every call was an officer record of the log, which still verifies.
   size_t officer_records = 0;
-  ASSERT_TRUE(station_->audit_reader().ForEach([&](const audit::AuditRecord& r) {
+  ASSERT_TRUE(station_->store().ForEachRecord(0, [&](const audit::AuditRecord& r) {
     if (r.kind == audit::RecordKind::kOfficer) {
       ++officer_records;
       EXPECT_FALSE(r.caller.empty());
@@ -77,11 +78,11 @@ TEST_F(ApprovalsTest, ActivationNeedsTwoDistinctOfficersAndUsesTheirApprovalsUp)
   }).ok());
   EXPECT_EQ(officer_records, 6u);  // stage, four activation approvals, one retire approval
   station_->Shutdown();
-  auto db = audit::OpenDb(dev_->config.audit_db_path(), false);
-  ASSERT_TRUE(db.ok());
+  auto db = store::OpenSqliteStore(dev_->config.audit_db_path(), {.read_write = false});
+  ASSERT_TRUE(db.ok()) << db.error().ToString();
   auto key = runtime::PublishedAuditKey(dev_->config.audit);
   ASSERT_TRUE(key.ok()) << key.error().ToString();
-  auto report = audit::VerifyLog(db->get(), &*key);
+  auto report = audit::VerifyLog(**db, &*key);
   ASSERT_TRUE(report.ok()) << report.error().ToString();
   EXPECT_FALSE(report->problem.has_value()) << report->problem->what;
   EXPECT_EQ(report->records, 6u);

@@ -14,7 +14,7 @@ class RegistryDeskTest : public testing::OfficerStationTest {
   // The officer records of the log, in order.
   std::vector<audit::AuditRecord> OfficerRecords() {
     std::vector<audit::AuditRecord> out;
-    EXPECT_TRUE(station_->audit_reader().ForEach([&](const audit::AuditRecord& r) {
+    EXPECT_TRUE(station_->store().ForEachRecord(0, [&](const audit::AuditRecord& r) {
       if (r.kind == audit::RecordKind::kOfficer) out.push_back(r);
       return true;
     }).ok());

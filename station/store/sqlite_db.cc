@@ -1,33 +1,11 @@
-#include "station/audit/sqlite.h"
+#include "station/store/sqlite_db.h"
 
-#include <chrono>
 
-namespace station::audit {
+namespace station::store {
 namespace {
 
+// The log's two tables come from the field table (LogTablesSql); the rest is here.
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS issuance (
-  seq             INTEGER PRIMARY KEY,
-  time_unix_ms    INTEGER NOT NULL,
-  request_id      TEXT NOT NULL,
-  caller          TEXT NOT NULL,
-  device_id       TEXT NOT NULL,
-  profile         TEXT NOT NULL,
-  serial_hex      TEXT NOT NULL UNIQUE,
-  certificate_id  TEXT NOT NULL,
-  spki_sha256     TEXT NOT NULL,
-  subject         TEXT NOT NULL,
-  issuer_key_id   TEXT NOT NULL,
-  csr_sha256      TEXT NOT NULL,
-  thing_name      TEXT NOT NULL,
-  thing_type      TEXT NOT NULL,
-  thing_attributes TEXT NOT NULL,
-  authorization   TEXT NOT NULL,
-  certificate_der BLOB NOT NULL,
-  prev_hash       TEXT NOT NULL,
-  record_hash     TEXT NOT NULL,
-  UNIQUE (caller, request_id)
-);
 -- Duplicate refusal looks these up for every request.
 CREATE INDEX IF NOT EXISTS issuance_by_key ON issuance (spki_sha256);
 CREATE INDEX IF NOT EXISTS issuance_by_device ON issuance (profile, device_id);
@@ -91,22 +69,6 @@ CREATE TABLE IF NOT EXISTS checkpoint (
   tree_edge     BLOB NOT NULL
 );
 
--- Officers' actions: records of the same log as issuance (one seq, one hash
--- chain, one Merkle tree); record.h says which fields they use.
-CREATE TABLE IF NOT EXISTS officer_action (
-  seq            INTEGER PRIMARY KEY,
-  time_unix_ms   INTEGER NOT NULL,
-  action_id      TEXT NOT NULL UNIQUE,
-  caller         TEXT NOT NULL,
-  action         TEXT NOT NULL,
-  profile        TEXT NOT NULL,
-  device_id      TEXT NOT NULL,
-  issuer_key_id  TEXT NOT NULL,
-  detail         TEXT NOT NULL,
-  prev_hash      TEXT NOT NULL,
-  record_hash    TEXT NOT NULL
-);
-
 -- The CAs officers staged, activated and retired (officer/ca_set.h): what a
 -- restart brings back. The config's [ca] only seeds an issuer never rotated.
 CREATE TABLE IF NOT EXISTS ca_state (
@@ -120,7 +82,7 @@ CREATE TABLE IF NOT EXISTS ca_state (
   PRIMARY KEY (issuer, key_id)
 );
 
--- Officers' approvals of an action that needs k of them (officer/approvals.h).
+-- Officers' approvals of an action that needs k of them (officer/desk.h).
 CREATE TABLE IF NOT EXISTS approval (
   action_key       TEXT NOT NULL,  -- the action approved, in canonical text
   officer          TEXT NOT NULL,
@@ -165,15 +127,32 @@ Error SchemaMismatch(const std::string& path, const std::string& found) {
                        "start this station with a new state_dir");
 }
 
-// Both kinds of record in seq order, in the columns ReadRecord reads.
-constexpr const char* kLogAfterSql =
-    "SELECT seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, certificate_id, spki_sha256, "
-    "subject, issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, authorization, certificate_der, "
-    "prev_hash, record_hash, 0, '', '' FROM issuance WHERE seq > ?1 "
-    "UNION ALL "
-    "SELECT seq, time_unix_ms, action_id, caller, device_id, profile, '', '', '', '', issuer_key_id, '', '', '', '', "
-    "'', X'', prev_hash, record_hash, 1, action, detail FROM officer_action WHERE seq > ?1 "
-    "ORDER BY seq";
+// CREATE TABLE of both kinds of record, one column per field. Officers'
+// actions are records of the same log as issuance (one seq, one hash chain,
+// one Merkle tree); record.h says which fields each kind has.
+std::string LogTablesSql() {
+  std::string sql;
+  for (RecordKind kind : {RecordKind::kIssuance, RecordKind::kOfficer}) {
+    sql += std::string("CREATE TABLE IF NOT EXISTS ") + RecordTable(kind) + " (";
+    const char* sep = "\n  ";
+    for (const RecordField& f : RecordFields(kind)) {
+      sql += sep + std::string(f.column);
+      sep = ",\n  ";
+      switch (f.type) {
+        case FieldType::kSeq: sql += " INTEGER PRIMARY KEY"; break;
+        case FieldType::kTime: sql += " INTEGER NOT NULL"; break;
+        case FieldType::kCertificate: sql += " BLOB NOT NULL"; break;
+        case FieldType::kText:
+        case FieldType::kJsonObject: sql += " TEXT NOT NULL"; break;
+      }
+      if (f.unique) sql += " UNIQUE";
+    }
+    // A line's request ids are its own: a retry finds its first answer.
+    if (kind == RecordKind::kIssuance) sql += ",\n  UNIQUE (caller, request_id)";
+    sql += "\n);\n";
+  }
+  return sql;
+}
 
 }  // namespace
 
@@ -185,11 +164,6 @@ std::string ColumnText(sqlite3_stmt* stmt, int col) {
 
 void BindText(sqlite3_stmt* stmt, int idx, const std::string& s) {
   sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-}
-
-int64_t NowUnixMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 Result<ReadPool::Lease> ReadPool::Take() {
@@ -245,6 +219,7 @@ Result<Db> OpenDb(const std::string& path, bool read_write) {
     // Checked before the schema runs: its indexes name columns an older file lacks.
     if (std::string found = StoredVersion(db.get()); !found.empty() && found != kSchemaVersion)
       return SchemaMismatch(path, found);
+    ST_RETURN_IF_ERROR(Exec(db.get(), LogTablesSql().c_str()));
     ST_RETURN_IF_ERROR(Exec(db.get(), kSchema));
   }
   std::string found = StoredVersion(db.get());
@@ -269,71 +244,76 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql) {
   return Stmt(stmt);
 }
 
-const char* LogSizeSql() {
-  return "SELECT MAX((SELECT COALESCE(MAX(seq), 0) FROM issuance), (SELECT COALESCE(MAX(seq), 0) FROM officer_action))";
+const char* RecordTable(RecordKind kind) { return kind == RecordKind::kOfficer ? "officer_action" : "issuance"; }
+
+const std::string& SelectRecordSql(RecordKind kind) {
+  static const auto make = [](RecordKind k) {
+    std::string sql = "SELECT ";
+    for (const RecordField& f : RecordFields(k)) sql += std::string(sql.size() > 7 ? ", " : "") + f.column;
+    return sql + " FROM " + RecordTable(k) + " ";
+  };
+  static const std::string issuance = make(RecordKind::kIssuance), officer = make(RecordKind::kOfficer);
+  return kind == RecordKind::kOfficer ? officer : issuance;
 }
 
-const char* SelectColumns() {
-  return "seq, time_unix_ms, request_id, caller, device_id, profile, serial_hex, certificate_id, spki_sha256, "
-         "subject, issuer_key_id, csr_sha256, thing_name, thing_type, thing_attributes, authorization, "
-         "certificate_der, prev_hash, record_hash";
+const std::string& InsertRecordSql(RecordKind kind) {
+  static const auto make = [](RecordKind k) {
+    std::string columns, values;
+    int n = 0;
+    for (const RecordField& f : RecordFields(k)) {
+      columns += std::string(n > 0 ? ", " : "") + f.column;
+      values += (n > 0 ? ",?" : "?") + std::to_string(n + 1);
+      ++n;
+    }
+    return std::string("INSERT INTO ") + RecordTable(k) + " (" + columns + ") VALUES (" + values + ")";
+  };
+  static const std::string issuance = make(RecordKind::kIssuance), officer = make(RecordKind::kOfficer);
+  return kind == RecordKind::kOfficer ? officer : issuance;
 }
 
-const char* FindByRequestSql() {
-  static const std::string sql =
-      std::string("SELECT ") + SelectColumns() + " FROM issuance WHERE caller = ?1 AND request_id = ?2";
-  return sql.c_str();
-}
-
-AuditRecord ReadRecord(sqlite3_stmt* stmt) {
+AuditRecord ReadRecord(sqlite3_stmt* stmt, RecordKind kind) {
   AuditRecord r;
-  r.seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
-  r.time_unix_ms = sqlite3_column_int64(stmt, 1);
-  r.request_id = ColumnText(stmt, 2);
-  r.caller = ColumnText(stmt, 3);
-  r.device_id = ColumnText(stmt, 4);
-  r.profile = ColumnText(stmt, 5);
-  r.serial_hex = ColumnText(stmt, 6);
-  r.certificate_id = ColumnText(stmt, 7);
-  r.spki_sha256 = ColumnText(stmt, 8);
-  r.subject = ColumnText(stmt, 9);
-  r.issuer_key_id = ColumnText(stmt, 10);
-  r.csr_sha256 = ColumnText(stmt, 11);
-  r.thing_name = ColumnText(stmt, 12);
-  r.thing_type = ColumnText(stmt, 13);
-  r.thing_attributes = ColumnText(stmt, 14);
-  r.authorization = ColumnText(stmt, 15);
-  const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, 16));
-  r.certificate_der.assign(blob, blob + sqlite3_column_bytes(stmt, 16));
-  r.prev_hash = ColumnText(stmt, 17);
-  r.record_hash = ColumnText(stmt, 18);
-  if (sqlite3_column_count(stmt) > 21 && sqlite3_column_int(stmt, 19) == 1) {
-    r.kind = RecordKind::kOfficer;
-    r.action = ColumnText(stmt, 20);
-    r.detail = ColumnText(stmt, 21);
+  r.kind = kind;
+  int col = 0;
+  for (const RecordField& f : RecordFields(kind)) {
+    switch (f.type) {
+      case FieldType::kSeq: r.seq = static_cast<uint64_t>(sqlite3_column_int64(stmt, col)); break;
+      case FieldType::kTime: r.time_unix_ms = sqlite3_column_int64(stmt, col); break;
+      case FieldType::kCertificate: {
+        const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, col));
+        r.certificate_der.assign(blob, blob + sqlite3_column_bytes(stmt, col));
+        break;
+      }
+      case FieldType::kText:
+      case FieldType::kJsonObject: r.*f.text = ColumnText(stmt, col); break;
+    }
+    ++col;
   }
   return r;
 }
 
-Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) {
-  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, kLogAfterSql));
-  sqlite3_bind_int64(stmt.get(), 1, static_cast<sqlite3_int64>(after_seq));
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    if (!fn(ReadRecord(stmt.get()))) return {};
+void BindRecord(sqlite3_stmt* stmt, const AuditRecord& r) {
+  int idx = 1;
+  for (const RecordField& f : RecordFields(r.kind)) {
+    switch (f.type) {
+      case FieldType::kSeq: sqlite3_bind_int64(stmt, idx, static_cast<sqlite3_int64>(r.seq)); break;
+      case FieldType::kTime: sqlite3_bind_int64(stmt, idx, r.time_unix_ms); break;
+      case FieldType::kCertificate:
+        sqlite3_bind_blob(stmt, idx, r.certificate_der.data(), static_cast<int>(r.certificate_der.size()),
+                          SQLITE_STATIC);
+        break;
+      case FieldType::kText:
+      case FieldType::kJsonObject: BindText(stmt, idx, r.*f.text); break;
+    }
+    ++idx;
   }
-  if (rc != SQLITE_DONE) return StorageError(db, "reading the audit log");
-  return {};
 }
 
-Result<std::optional<uint64_t>> FindSeqByHash(sqlite3* db, const std::string& hash) {
-  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, "SELECT seq FROM issuance WHERE record_hash = ?1 UNION ALL "
-                                             "SELECT seq FROM officer_action WHERE record_hash = ?1 LIMIT 1"));
-  BindText(stmt.get(), 1, hash);
-  int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_ROW) return std::optional<uint64_t>(static_cast<uint64_t>(sqlite3_column_int64(stmt.get(), 0)));
-  if (rc != SQLITE_DONE) return StorageError(db, "searching the audit log");
-  return std::optional<uint64_t>();
+int StepOnce(sqlite3_stmt* stmt) {
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return rc;
 }
 
-}  // namespace station::audit
+}  // namespace station::store

@@ -1,4 +1,6 @@
-// A thin owner of SQLite handles: a connection and its prepared statements.
+// SQLite underneath the store (store/ only): connections and their prepared
+// statements, the schema, and a record's row read and written by the field
+// table (record.h).
 #pragma once
 
 #include <sqlite3.h>
@@ -9,12 +11,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
-#include "station/audit/record.h"
 #include "station/base/error.h"
+#include "station/store/record.h"
 
-namespace station::audit {
+namespace station::store {
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
@@ -38,7 +41,6 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql);
 std::string ColumnText(sqlite3_stmt* stmt, int col);
 // Binds without copying: `s` must outlive the statement's next step.
 void BindText(sqlite3_stmt* stmt, int idx, const std::string& s);
-int64_t NowUnixMs();
 
 // Read-only connections shared by many threads: a thread leases one, with
 // its statements prepared once (keyed by the SQL text's address, so pass
@@ -78,22 +80,45 @@ class ReadPool {
   std::vector<std::unique_ptr<Conn>> idle_;
 };
 
-// The columns of the issuance table, in the order SelectColumns() lists them.
-const char* SelectColumns();
-AuditRecord ReadRecord(sqlite3_stmt* stmt);
+// The table of a kind of record: "issuance" or "officer_action".
+const char* RecordTable(RecordKind kind);
+// "SELECT <every column of the kind's table> FROM <its table> " (add the WHERE).
+const std::string& SelectRecordSql(RecordKind kind);
+// A record of `kind` from a row of SelectRecordSql.
+AuditRecord ReadRecord(sqlite3_stmt* stmt, RecordKind kind);
+// Binds every column of `record` (?1, ?2, ... in field order) to an insert
+// of InsertRecordSql(kind); the record must outlive the statement's step.
+const std::string& InsertRecordSql(RecordKind kind);
+void BindRecord(sqlite3_stmt* stmt, const AuditRecord& record);
 
-// SELECT of the highest seq of either kind of record (0 for an empty log).
-const char* LogSizeSql();
+// Steps a statement that returns no rows, leaving it reset and unbound.
+int StepOnce(sqlite3_stmt* stmt);
 
-// SELECT of the record a caller's request_id produced (?1 caller, ?2 request_id).
-const char* FindByRequestSql();
+// Binds `values` to ?1, ?2, ... (strings copied, integers as INTEGER).
+inline void BindAt(sqlite3_stmt*, int) {}
+template <typename T, typename... Rest>
+void BindAt(sqlite3_stmt* stmt, int idx, const T& value, const Rest&... rest) {
+  if constexpr (std::is_integral_v<T>) {
+    sqlite3_bind_int64(stmt, idx, static_cast<sqlite3_int64>(value));
+  } else {
+    const std::string& text = value;
+    sqlite3_bind_text(stmt, idx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  BindAt(stmt, idx + 1, rest...);
+}
+template <typename... Values>
+void Bind(sqlite3_stmt* stmt, const Values&... values) {
+  BindAt(stmt, 1, values...);
+}
 
-// Calls `fn` for each record (issuances and officer actions) with
-// seq > after_seq, in seq order, until it returns false.
-Status ForEachRecord(sqlite3* db, uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn);
+// Prepares `sql`, binds `values` and runs it to the end; `doing` names it in
+// the storage error.
+template <typename... Values>
+Status Run(sqlite3* db, const char* sql, const char* doing, const Values&... values) {
+  ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, sql));
+  Bind(stmt.get(), values...);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return StorageError(db, doing);
+  return {};
+}
 
-// The seq of the record whose record_hash is `hash`, if one is stored (a full
-// scan: for naming what went wrong in a broken log, not for the hot path).
-Result<std::optional<uint64_t>> FindSeqByHash(sqlite3* db, const std::string& hash);
-
-}  // namespace station::audit
+}  // namespace station::store

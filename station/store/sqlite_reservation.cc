@@ -1,6 +1,8 @@
-#include "station/audit/claims.h"
+#include "station/store/sqlite_reservation.h"
 
-namespace station::audit {
+#include "station/store/sqlite_db.h"
+
+namespace station::store::sqlite {
 namespace {
 
 constexpr const char* kKeySql = "SELECT seq FROM issuance WHERE spki_sha256 = ?1 LIMIT 1";
@@ -32,7 +34,7 @@ Status StepDone(sqlite3* db, sqlite3_stmt* stmt, const char* doing) {
   return {};
 }
 
-Result<std::string> CheckCode(const StatementSource& statements, sqlite3* db, const Claims& c, int64_t now,
+Result<std::string> CheckCode(const StatementSource& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
                               uint64_t use_up_as) {
   ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, statements(kCodeSql));
   BindText(stmt, 1, c.code_sha256);
@@ -52,7 +54,7 @@ Result<std::string> CheckCode(const StatementSource& statements, sqlite3* db, co
   return "code:" + c.code_sha256.substr(0, 16);
 }
 
-Result<std::string> CheckDevice(const StatementSource& statements, sqlite3* db, const Claims& c, int64_t now,
+Result<std::string> CheckDevice(const StatementSource& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
                                 uint64_t use_up_as) {
   ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, statements(kDeviceSql));
   BindText(stmt, 1, c.profile);
@@ -82,9 +84,7 @@ Result<std::string> CheckDevice(const StatementSource& statements, sqlite3* db, 
 
 }  // namespace
 
-std::string CodeHash(const std::string& code) { return Hex(Sha256(code)); }
-
-Result<std::string> CheckClaims(const StatementSource& statements, sqlite3* db, const Claims& c, int64_t now,
+Result<std::string> CheckReservation(const StatementSource& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
                                 uint64_t use_up_as) {
   ST_ASSIGN_OR_RETURN(sqlite3_stmt* key, statements(kKeySql));
   BindText(key, 1, c.spki_sha256);
@@ -115,4 +115,4 @@ Result<std::string> CheckClaims(const StatementSource& statements, sqlite3* db, 
   return authorization;
 }
 
-}  // namespace station::audit
+}  // namespace station::store::sqlite
