@@ -43,14 +43,25 @@ struct CheckpointSigner {
   std::function<Result<Bytes>(std::string_view text)> sign;
 };
 
+// How the audit writer commits and checkpoints; the station's config holds
+// one ([audit]), so each default is written here alone.
 struct WriterOptions {
+  // Records per group commit (one transaction, one fsync).
+  // Default: 512.
   size_t max_batch = 512;
+  // Records between signed checkpoints.
+  // Default: 1000.
   uint64_t checkpoint_every = 1000;
+  // At most this long between checkpoints while records arrive.
+  // Default: 60 s.
   std::chrono::milliseconds checkpoint_interval{60'000};
-  std::optional<CheckpointSigner> signer;  // none: no checkpoints (tests of the bare log)
   // While the station is saturated (SetSaturationProbe), how long the writer
-  // gathers records before a commit; 0: never. bench/README.md has what it saves.
+  // gathers records before a commit; 0: never. bench/README.md has what it
+  // saves. Default: 2 ms.
   std::chrono::microseconds commit_delay{2000};
+  // Signs checkpoints with the audit key; none: no checkpoints (tests of the
+  // bare log). Set by the station from [audit] key_uri, never read from a file.
+  std::optional<CheckpointSigner> signer;
 };
 
 class AuditWriter {

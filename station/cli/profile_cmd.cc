@@ -49,7 +49,7 @@ int List(const base::Args& args) {
       if (auto it = set_by_officers->find(p.name); it != set_by_officers->end()) p.lines = it->second;
   }
   for (const auto& p : *profiles)
-    std::printf("%s%s\n", Describe(p).c_str(), p.name == config->issuance.default_profile ? " (default)" : "");
+    std::printf("%s%s\n", Describe(p).c_str(), p.name == config->issuance.pipeline.default_profile ? " (default)" : "");
   return 0;
 }
 

@@ -16,12 +16,22 @@ using base::Fields;
 using base::ParseToml;
 using base::ParseTomlText;
 
-Status LoadToken(const toml::table& table, const std::string& path, TokenConfig& token) {
+// A duration field into a std::chrono duration, within min_s..max_s seconds.
+template <typename Duration>
+Status ReadDuration(Fields& f, const char* key, Duration& out, int64_t min_s, int64_t max_s) {
+  int64_t seconds = std::chrono::duration_cast<std::chrono::seconds>(out).count();
+  ST_RETURN_IF_ERROR(f.Duration(key, seconds, min_s, max_s));
+  out = std::chrono::seconds(seconds);
+  return {};
+}
+
+Status LoadToken(const toml::table& table, const std::string& path, TokenConfig& token,
+                 std::chrono::milliseconds& sign_timeout) {
   Fields f(table, path, "token");
   ST_RETURN_IF_ERROR(f.Path("module", token.module));
   ST_RETURN_IF_ERROR(f.String("uri", token.uri, true));
   ST_RETURN_IF_ERROR(f.Number("sessions", token.sessions, 0, 1024));
-  ST_RETURN_IF_ERROR(f.Duration("sign_timeout", token.sign_timeout_s, 1, 600));
+  ST_RETURN_IF_ERROR(ReadDuration(f, "sign_timeout", sign_timeout, 1, 600));
   std::string pin_file, pin_env, pin_credential;
   ST_RETURN_IF_ERROR(f.Path("pin_file", pin_file));
   ST_RETURN_IF_ERROR(f.String("pin_env", pin_env));
@@ -66,16 +76,8 @@ Status LoadOfficers(const toml::table& table, const std::string& path, OfficersC
 
 }  // namespace
 
-size_t StationConfig::worker_count() const {
-  if (issuance.workers > 0) return issuance.workers;
-  unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 2 : cores;
-}
-
-size_t StationConfig::signer_count() const { return issuance.signers > 0 ? issuance.signers : worker_count(); }
-
 size_t StationConfig::session_count() const {
-  return token.sessions > 0 ? token.sessions : signer_count() + 2;
+  return token.sessions > 0 ? token.sessions : issuance.pipeline.signer_count() + 2;
 }
 
 static Result<StationConfig> StationConfigFrom(const toml::table& root, const std::string& path) {
@@ -87,7 +89,7 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
 
   const toml::table* token = top.Table("token");
   if (token == nullptr) return top.Missing("token");
-  ST_RETURN_IF_ERROR(LoadToken(*token, path, c.token));
+  ST_RETURN_IF_ERROR(LoadToken(*token, path, c.token, c.issuance.pipeline.sign_timeout));
 
   const toml::table* ca = top.Table("ca");
   if (ca == nullptr) return top.Missing("ca");
@@ -108,12 +110,13 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
 
   if (const toml::table* iss = top.Table("issuance")) {
     Fields f(*iss, path, "issuance");
-    ST_RETURN_IF_ERROR(f.Number("workers", c.issuance.workers, 0, 256));
-    ST_RETURN_IF_ERROR(f.Number("signers", c.issuance.signers, 0, 1024));
-    ST_RETURN_IF_ERROR(f.Number("queue_depth", c.issuance.queue_depth, 1, 1 << 20));
-    ST_RETURN_IF_ERROR(f.Number("max_csr_bytes", c.issuance.max_csr_bytes, 256, 64 * 1024));
+    issuance::PipelineOptions& p = c.issuance.pipeline;
+    ST_RETURN_IF_ERROR(f.Number("workers", p.workers, 0, 256));
+    ST_RETURN_IF_ERROR(f.Number("signers", p.signers, 0, 1024));
+    ST_RETURN_IF_ERROR(f.Number("queue_depth", p.queue_depth, 1, 1 << 20));
+    ST_RETURN_IF_ERROR(f.Number("max_csr_bytes", p.max_csr_bytes, 256, 64 * 1024));
     ST_RETURN_IF_ERROR(f.Path("profiles_dir", c.issuance.profiles_dir));
-    ST_RETURN_IF_ERROR(f.String("default_profile", c.issuance.default_profile));
+    ST_RETURN_IF_ERROR(f.String("default_profile", p.default_profile));
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   }
   if (const toml::table* lim = top.Table("limits")) {
@@ -128,20 +131,23 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
   }
   if (const toml::table* audit = top.Table("audit")) {
     Fields f(*audit, path, "audit");
-    ST_RETURN_IF_ERROR(f.Number("max_batch", c.audit.max_batch, 1, 65536));
-    ST_RETURN_IF_ERROR(f.Number("commit_delay_ms", c.audit.commit_delay_ms, 0, 100));
+    audit::WriterOptions& w = c.audit.writer;
+    ST_RETURN_IF_ERROR(f.Number("max_batch", w.max_batch, 1, 65536));
+    int64_t commit_delay_ms = std::chrono::duration_cast<std::chrono::milliseconds>(w.commit_delay).count();
+    ST_RETURN_IF_ERROR(f.Number("commit_delay_ms", commit_delay_ms, 0, 100));
+    w.commit_delay = std::chrono::milliseconds(commit_delay_ms);
     ST_RETURN_IF_ERROR(f.String("key_uri", c.audit.key_uri));
     ST_RETURN_IF_ERROR(f.Path("public_key", c.audit.public_key));
     ST_RETURN_IF_ERROR(f.String("origin", c.audit.origin));
-    ST_RETURN_IF_ERROR(f.Number("checkpoint_every", c.audit.checkpoint_every, 1, 1 << 30));
-    ST_RETURN_IF_ERROR(f.Duration("checkpoint_interval", c.audit.checkpoint_interval_s, 1, 86400));
+    ST_RETURN_IF_ERROR(f.Number("checkpoint_every", w.checkpoint_every, 1, 1 << 30));
+    ST_RETURN_IF_ERROR(ReadDuration(f, "checkpoint_interval", w.checkpoint_interval, 1, 86400));
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
     if (c.audit.key_uri.empty() != c.audit.origin.empty() || c.audit.key_uri.empty() != c.audit.public_key.empty())
       return f.Wrong("key_uri", "key_uri, public_key and origin go together (stationctl audit init-key prints them)");
   }
   if (const toml::table* officers = top.Table("officers")) ST_RETURN_IF_ERROR(LoadOfficers(*officers, path, c.officers));
   ST_RETURN_IF_ERROR(top.NoUnknownKeys());
-  if (c.issuance.max_csr_bytes + 1024 > c.limits.max_message_bytes)
+  if (c.issuance.pipeline.max_csr_bytes + 1024 > c.limits.max_message_bytes)
     return top.Wrong("limits.max_message_bytes", "must exceed issuance.max_csr_bytes by at least 1024");
   return c;
 }

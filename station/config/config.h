@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "hsm/pin.h"
+#include "station/audit/writer.h"
 #include "station/base/error.h"
+#include "station/issuance/pipeline.h"
 
 namespace station::config {
 
@@ -22,7 +24,7 @@ struct TokenConfig {
   hsm::PinSource pin;                                   // pin_file | pin_env | pin_credential
   std::map<std::string, std::string> env;               // set before loading the module (SOFTHSM2_CONF=...)
   size_t sessions = 0;                                  // 0: signers + 2
-  int64_t sign_timeout_s = 10;  // a signature not made in this time is answered UNAVAILABLE TOKEN_TIMEOUT
+  // sign_timeout is read into IssuanceConfig::pipeline (its one default).
 };
 
 struct CaConfig {
@@ -41,34 +43,38 @@ struct TlsConfig {
 };
 
 struct IssuanceConfig {
-  size_t workers = 0;               // threads that check requests and build certificates; 0: one per CPU core
-  size_t signers = 0;               // threads that sign in the token, one session each; 0: as many as workers
-  size_t queue_depth = 4096;        // requests waiting for a worker before RESOURCE_EXHAUSTED
-  size_t max_csr_bytes = 16 * 1024; // larger CSRs are refused
-  std::string profiles_dir;         // one TOML file per profile (docs/profiles.md); required
-  std::string default_profile;      // the profile of a request that names none; empty: PROFILE_REQUIRED
+  // workers, signers, queue_depth, max_csr_bytes, default_profile, and
+  // [token] sign_timeout, with their defaults (issuance/pipeline.h).
+  issuance::PipelineOptions pipeline;
+  std::string profiles_dir;  // one TOML file per profile (docs/profiles.md); required
 };
 
+// The server's bounds on its callers (the line service reads them as they are).
 struct LimitsConfig {
-  size_t max_streams = 64;                 // concurrent SignStream calls
-  size_t max_streams_per_line = 16;        // of those, from one line (client certificate CN)
-  int64_t handshake_timeout_s = 10;        // a connection that has not finished TLS by then is closed
-  size_t max_inflight_per_stream = 256;    // a stream's requests being worked on at once
-  size_t max_message_bytes = 64 * 1024;    // largest gRPC message accepted
-  int64_t stream_idle_timeout_s = 600;      // a stream with nothing in flight and no message is ended
+  // Concurrent SignStream calls. Default: 64.
+  size_t max_streams = 64;
+  // Of those, from one line (client certificate CN). Default: 16.
+  size_t max_streams_per_line = 16;
+  // A connection that has not finished TLS by then is closed. Default: 10 s.
+  int64_t handshake_timeout_s = 10;
+  // A stream's requests in work or answered but not yet sent. Default: 256.
+  size_t max_inflight_per_stream = 256;
+  // Largest gRPC message accepted. Default: 64 KiB.
+  size_t max_message_bytes = 64 * 1024;
+  // A stream with nothing in flight and no message is ended. Default: 600 s.
+  int64_t stream_idle_timeout_s = 600;
 };
 
 struct AuditConfig {
-  size_t max_batch = 512;  // records per group commit (one transaction, one fsync)
-  int64_t commit_delay_ms = 2;  // while the station is saturated, how long the audit writer gathers records (0: never)
+  // max_batch, commit_delay_ms, checkpoint_every, checkpoint_interval, with
+  // their defaults (audit/writer.h).
+  audit::WriterOptions writer;
   // The checkpoint signing key in the token (`stationctl audit init-key`), its
   // public half as a PEM file (what verifiers use), and the log's origin: the
   // first line of every checkpoint and the key name of its signature.
   std::string key_uri;
   std::string public_key;
   std::string origin;
-  uint64_t checkpoint_every = 1000;        // records between signed checkpoints
-  int64_t checkpoint_interval_s = 60;      // at most this long between checkpoints while records arrive
   // Never read from a config file: station-server sets it from the
   // environment (STATION_BENCH_UNDURABLE_AUDIT=1) for station-bench alone.
   bool bench_undurable = false;
@@ -97,9 +103,7 @@ struct StationConfig {
   OfficersConfig officers;
 
   std::string audit_db_path() const { return state_dir + "/audit.db"; }
-  size_t worker_count() const;   // issuance.workers, or the number of cores
-  size_t signer_count() const;   // issuance.signers, or worker_count()
-  size_t session_count() const;  // token.sessions, or signers + 2
+  size_t session_count() const;  // token.sessions, or the pipeline's signers + 2
 };
 
 Result<StationConfig> LoadStationConfig(const std::string& path);

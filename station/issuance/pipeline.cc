@@ -27,6 +27,14 @@ Error Halted() {
 
 }  // namespace
 
+size_t PipelineOptions::worker_count() const {
+  if (workers > 0) return workers;
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 2 : cores;
+}
+
+size_t PipelineOptions::signer_count() const { return signers > 0 ? signers : worker_count(); }
+
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options,
                                                    std::vector<std::unique_ptr<CertificateProfile>> profiles,
                                                    std::shared_ptr<Issuer> station_issuer, audit::AuditWriter* writer,
@@ -45,8 +53,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
                            "' is not one of the profiles in profiles_dir");
     p->default_ = found->second.get();
   }
-  size_t workers = options.workers == 0 ? 1 : options.workers;
-  size_t signers = options.signers == 0 ? workers : options.signers;
+  const size_t workers = options.worker_count();
+  const size_t signers = options.signer_count();
   p->sign_queue_limit_ = 2 * signers;
   p->signing_.resize(signers);
   for (size_t i = 0; i < workers; ++i)

@@ -36,13 +36,30 @@
 
 namespace station::issuance {
 
+// How the pipeline runs; the station's config holds one ([issuance], and
+// [token] sign_timeout), so each default is written here alone.
 struct PipelineOptions {
-  size_t workers = 2;
-  size_t signers = 0;  // threads that sign in the token (one session each); 0: as many as workers
+  // Threads that check requests and build certificates.
+  // Default: 0, one per CPU core.
+  size_t workers = 0;
+  // Threads that sign in the token, one session each.
+  // Default: 0, as many as workers.
+  size_t signers = 0;
+  // Requests waiting for a worker before RESOURCE_EXHAUSTED.
+  // Default: 4096.
   size_t queue_depth = 4096;
+  // Larger CSRs are refused.
+  // Default: 16 KiB.
   size_t max_csr_bytes = 16 * 1024;
-  std::chrono::milliseconds sign_timeout{10000};  // from the sign queue to a signature
-  std::string default_profile;  // used when a request names none; empty: such a request is refused
+  // From the sign queue to a signature; later, UNAVAILABLE TOKEN_TIMEOUT.
+  // Default: 10 s.
+  std::chrono::milliseconds sign_timeout{10000};
+  // The profile of a request that names none; empty: such a request is
+  // refused PROFILE_REQUIRED. Default: none.
+  std::string default_profile;
+
+  size_t worker_count() const;  // workers, or the number of cores
+  size_t signer_count() const;  // signers, or worker_count()
 };
 
 struct PipelineStats {

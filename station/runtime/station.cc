@@ -103,11 +103,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
     ST_ASSIGN_OR_RETURN(auto compiled, issuance::CertificateProfile::Create(std::move(profile), std::move(issuer)));
     ready.push_back(std::move(compiled));
   }
-  audit::WriterOptions audit_options;
-  audit_options.max_batch = config.audit.max_batch;
-  audit_options.commit_delay = std::chrono::milliseconds(config.audit.commit_delay_ms);
-  audit_options.checkpoint_every = config.audit.checkpoint_every;
-  audit_options.checkpoint_interval = std::chrono::seconds(config.audit.checkpoint_interval_s);
+  audit::WriterOptions audit_options = config.audit.writer;
   ST_ASSIGN_OR_RETURN(audit_options.signer, OpenAuditSigner(token, config.audit));
   store::SqliteOptions store_options;
   store_options.durable = !config.audit.bench_undurable;
@@ -115,15 +111,8 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   // Lot imports cut off by a stop left their staged ids behind.
   ST_RETURN_IF_ERROR(s->store_->DropLotUpload(""));
   ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(s->store_, std::move(audit_options)));
-  issuance::PipelineOptions options;
-  options.workers = config.worker_count();
-  options.signers = config.signer_count();
-  options.queue_depth = config.issuance.queue_depth;
-  options.max_csr_bytes = config.issuance.max_csr_bytes;
-  options.sign_timeout = std::chrono::seconds(config.token.sign_timeout_s);
-  options.default_profile = config.issuance.default_profile;
   ST_ASSIGN_OR_RETURN(s->pipeline_,
-                      issuance::Pipeline::Create(options, std::move(ready), std::move(station_issuer),
+                      issuance::Pipeline::Create(config.issuance.pipeline, std::move(ready), std::move(station_issuer),
                                                  s->writer_.get(), s->store_.get()));
   // Rotations officers made outlive a restart: they override the config's seed.
   ST_RETURN_IF_ERROR(officer::RestoreCaSets(*s->store_, s->pipeline_->issuers(), token, config.ca.root));

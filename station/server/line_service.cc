@@ -39,7 +39,7 @@ grpc::Status LineService::SignStream(grpc::ServerContext* context,
   // one writer on a stream at the same time.
   // It also ends a stream that has been idle too long (nothing in flight,
   // no message): a client holding slots open while sending nothing.
-  const auto idle_timeout = limits_.stream_idle_timeout;
+  const auto idle_timeout = std::chrono::seconds(limits_.stream_idle_timeout_s);
   std::thread writer([state, stream, context, idle_timeout] {
     base::NameThisThread("stream-writer");
     bool broken = false;

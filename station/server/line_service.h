@@ -12,16 +12,9 @@
 
 namespace station::server {
 
-struct LineServiceLimits {
-  size_t max_streams = 64;
-  size_t max_streams_per_line = 16;
-  size_t max_inflight_per_stream = 256;  // in work or answered but not yet sent
-  std::chrono::milliseconds stream_idle_timeout{600000};  // a stream with nothing in flight and no message
-};
-
 class LineService final : public v1::LineSigner::Service {
  public:
-  LineService(issuance::Pipeline& pipeline, const LineServiceLimits& limits)
+  LineService(issuance::Pipeline& pipeline, const config::LimitsConfig& limits)
       : pipeline_(pipeline), limits_(limits), slots_(limits.max_streams, limits.max_streams_per_line) {}
 
   grpc::Status SignStream(grpc::ServerContext* context,
@@ -32,7 +25,7 @@ class LineService final : public v1::LineSigner::Service {
 
  private:
   issuance::Pipeline& pipeline_;
-  const LineServiceLimits limits_;
+  const config::LimitsConfig limits_;
   StreamSlots slots_;
 };
 

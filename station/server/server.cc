@@ -54,12 +54,7 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   std::unique_ptr<StationServer> s(new StationServer());
   ST_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(config.tls, config.state_dir + "/tls-crl"));
   ST_ASSIGN_OR_RETURN(s->station_, runtime::Station::Open(config));
-  LineServiceLimits limits;
-  limits.max_streams = config.limits.max_streams;
-  limits.max_streams_per_line = config.limits.max_streams_per_line;
-  limits.max_inflight_per_stream = config.limits.max_inflight_per_stream;
-  limits.stream_idle_timeout = std::chrono::seconds(config.limits.stream_idle_timeout_s);
-  s->service_ = std::make_unique<LineService>(s->station_->pipeline(), limits);
+  s->service_ = std::make_unique<LineService>(s->station_->pipeline(), config.limits);
   s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk(), s->station_->registry_desk());
 
   std::string listen = listen_override.empty() ? config.listen : listen_override;

@@ -32,9 +32,9 @@ class TokenFaultTest : public StationTest {
           c.token.env["STATION_NETSIM_FAULT_FILE"] = fault_file_;
           c.token.env["STATION_NETSIM_COUNT_FILE"] = count_file_;
           c.token.module = NETSIM_MODULE;
-          c.token.sign_timeout_s = sign_timeout_s;
-          c.issuance.workers = 2;
-          c.issuance.signers = 2;
+          c.issuance.pipeline.sign_timeout = std::chrono::seconds(sign_timeout_s);
+          c.issuance.pipeline.workers = 2;
+          c.issuance.pipeline.signers = 2;
         },
         ca_key);
   }

@@ -46,7 +46,7 @@ std::unique_ptr<DevStation> MakeDevStation(const std::string& ca_key) {
     return nullptr;
   }
   station->config = *config;
-  station->config.issuance.workers = 2;
+  station->config.issuance.pipeline.workers = 2;
   auto pin = base::ReadFile(options.dir + "/secrets/user.pin");
   if (pin.ok()) station->user_pin = pin->substr(0, pin->find('\n'));
   return station;

@@ -41,11 +41,11 @@ TEST_F(ConfigTest, LoadsDefaultsAndResolvesRelativePaths) {
   EXPECT_EQ(c->token.pin.kind, hsm::PinSource::Kind::kFile);
   EXPECT_EQ(c->token.pin.name, dir_.path() + "/secrets/user.pin");
   EXPECT_EQ(c->tls.client_ca, "/etc/station/client-ca.pem");
-  EXPECT_EQ(c->issuance.max_csr_bytes, 16u * 1024);
-  EXPECT_EQ(c->issuance.queue_depth, 4096u);
-  EXPECT_GT(c->worker_count(), 0u);
-  EXPECT_EQ(c->session_count(), c->worker_count() + 2);
-  EXPECT_EQ(c->audit.commit_delay_ms, 2);
+  EXPECT_EQ(c->issuance.pipeline.max_csr_bytes, 16u * 1024);
+  EXPECT_EQ(c->issuance.pipeline.queue_depth, 4096u);
+  EXPECT_GT(c->issuance.pipeline.worker_count(), 0u);
+  EXPECT_EQ(c->session_count(), c->issuance.pipeline.worker_count() + 2);
+  EXPECT_EQ(c->audit.writer.commit_delay, std::chrono::milliseconds(2));
 }
 
 TEST_F(ConfigTest, NamesTheFieldThatIsWrong) {
@@ -76,7 +76,7 @@ TEST_F(ConfigTest, ReadsDurationsWithinTheirBounds) {
   auto c = LoadStationConfig(Write(std::string(kMinimal) + "[limits]\nstream_idle_timeout = \"90s\"\n"));
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   EXPECT_EQ(c->limits.stream_idle_timeout_s, 90);
-  EXPECT_EQ(c->token.sign_timeout_s, 10);  // the default when absent
+  EXPECT_EQ(c->issuance.pipeline.sign_timeout, std::chrono::seconds(10));  // the default when absent
 
   auto zero = LoadStationConfig(Write(std::string(kMinimal) + "[limits]\nstream_idle_timeout = \"0s\"\n"));
   ASSERT_FALSE(zero.ok());

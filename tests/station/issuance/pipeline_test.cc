@@ -235,7 +235,7 @@ struct OneWorkerStation {
   explicit OneWorkerStation(const std::function<void(config::StationConfig&)>& adjust)
       : dev(testing::MakeDevStation()) {
     if (!dev) return;
-    dev->config.issuance.workers = 1;
+    dev->config.issuance.pipeline.workers = 1;
     adjust(dev->config);
     auto opened = runtime::Station::Open(dev->config);
     EXPECT_TRUE(opened.ok()) << opened.error().ToString();
@@ -246,7 +246,7 @@ struct OneWorkerStation {
 };
 
 TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
-  OneWorkerStation one([](config::StationConfig& c) { c.issuance.queue_depth = 2; });
+  OneWorkerStation one([](config::StationConfig& c) { c.issuance.pipeline.queue_depth = 2; });
   ASSERT_TRUE(one.station);
   runtime::Station* station = one.station.get();
   size_t refused = 0, issued = 0;
@@ -267,7 +267,7 @@ TEST(PipelineQueueTest, RefusesWhenTheQueueIsFull) {
 // A burst queues requests behind the workers: the audit writer then gathers
 // records into a few commits instead of syncing the disk for every few.
 TEST(PipelineQueueTest, ABurstIsRecordedInFewCommits) {
-  OneWorkerStation one([](config::StationConfig& c) { c.audit.commit_delay_ms = 100; });
+  OneWorkerStation one([](config::StationConfig& c) { c.audit.writer.commit_delay = std::chrono::milliseconds(100); });
   ASSERT_TRUE(one.station);
   runtime::Station* station = one.station.get();
   for (auto& r : SubmitBurst(station->pipeline(), "b", 64)) ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -288,7 +288,7 @@ TEST(PipelineProfilesTest, ARequestWithoutAProfileNeedsADefaultProfileSomebodyWr
   auto refused = runtime::Station::Open(config);
   ASSERT_FALSE(refused.ok()) << "default_profile names a file that is gone";
   EXPECT_EQ(refused.error().reason, "BAD_CONFIG");
-  config.issuance.default_profile.clear();
+  config.issuance.pipeline.default_profile.clear();
   auto opened = runtime::Station::Open(config);
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   for (const CertificateProfile* profile : (*opened)->pipeline().profiles())

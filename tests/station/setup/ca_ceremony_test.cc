@@ -170,7 +170,7 @@ TEST_F(CaCeremonyTest, RefusesAnExtractableKeyAsCaKeyAtStartAndAsAuditKey) {
   testing::TempDir profiles;  // one profile under [ca]
   ASSERT_TRUE(base::WriteFile(profiles.path() + "/only.toml", "lines = [\"*\"]\n").ok());
   config.issuance.profiles_dir = profiles.path();
-  config.issuance.default_profile.clear();
+  config.issuance.pipeline.default_profile.clear();
   auto station = runtime::Station::Open(config);
   ASSERT_FALSE(station.ok());
   EXPECT_EQ(station.error().reason, "KEY_EXTRACTABLE") << station.error().ToString();
