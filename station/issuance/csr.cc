@@ -11,14 +11,13 @@
 
 #include "station/pki/der.h"
 #include "station/policy/key_checks.h"
+#include "station/policy/profile.h"
 
 namespace station::issuance {
 namespace {
 
 namespace der = pki::der;
 
-constexpr int kMinRsaBits = 2048;
-constexpr int kMaxRsaBits = 4096;
 
 Error Refuse(const std::string& reason, const std::string& message) {
   ERR_clear_error();
@@ -214,10 +213,12 @@ Result<DeviceKey> RsaKey(der::View bits) {
   BnPtr exponent(BN_bin2bn(e.content.data(), static_cast<int>(e.content.size()), nullptr));
   if (!modulus || !exponent) return undecodable();
   const int size = BN_num_bits(modulus.get());
-  if (size < kMinRsaBits)
-    return Refuse("RSA_TOO_SHORT", "the CSR's RSA key has " + std::to_string(size) + " bits; at least 2048 are required");
-  if (size > kMaxRsaBits)
-    return Refuse("KEY_UNSUPPORTED", "the CSR's RSA key has " + std::to_string(size) + " bits; at most 4096 are accepted");
+  if (size < policy::kMinRsaBits)
+    return Refuse("RSA_TOO_SHORT", "the CSR's RSA key has " + std::to_string(size) + " bits; at least " +
+                                       std::to_string(policy::kMinRsaBits) + " are required");
+  if (size > policy::kMaxRsaBits)
+    return Refuse("KEY_UNSUPPORTED", "the CSR's RSA key has " + std::to_string(size) + " bits; at most " +
+                                         std::to_string(policy::kMaxRsaBits) + " are accepted");
   ST_RETURN_IF_ERROR(policy::CheckRsaPublicKey(modulus.get(), exponent.get()));
   OsslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> build(OSSL_PARAM_BLD_new());
   if (!build ||

@@ -8,6 +8,7 @@
 #include "station/base/thread_name.h"
 #include "station/issuance/csr.h"
 #include "station/pki/cert_builder.h"
+#include "station/policy/authorize.h"
 #include "station/policy/request_rules.h"
 
 namespace station::issuance {
@@ -197,86 +198,81 @@ Issued Pipeline::FromRecord(const CertificateProfile& profile, const audit::Audi
   return out;
 }
 
-void Pipeline::Process(Job& job) {
-  const IssueRequest& req = job.request;
-  if (Status st = ValidateRequest(job.caller, req); !st.ok()) return Finish(job.done, st.error());
-  auto found = FindProfile(req.profile);
-  if (!found.ok()) return Finish(job.done, found.error());
-  const CertificateProfile& profile = **found;
-  const policy::Profile& rules = profile.profile();
-  policy::RequestFacts facts{job.caller.identity, req.device_id, req.attributes,
-                             req.thing_name,      req.thing_type, req.thing_attributes};
-  if (Status st = policy::CheckLine(rules.name, *profile.lines(), job.caller.identity); !st.ok())
-    return Finish(job.done, st.error());
-  if (Status st = policy::CheckRequest(rules, facts); !st.ok()) return Finish(job.done, st.error());
+Result<Prepared> Pipeline::Prepare(const Caller& caller, const IssueRequest& req) const {
+  ST_RETURN_IF_ERROR(ValidateRequest(caller, req));
+  ST_ASSIGN_OR_RETURN(const CertificateProfile* profile, FindProfile(req.profile));
+  const policy::Profile& rules = profile->profile();
+  Prepared out;
+  out.profile = profile;
 
   // A retry is answered from the log without parsing or signing anything.
   std::string csr_sha256 = Hex(Sha256(req.csr_der));
-  auto earlier = store_->FindByRequest(job.caller.identity, req.request_id);
-  if (!earlier.ok()) return Finish(job.done, earlier.error());
-  if (earlier->has_value()) {
-    if ((*earlier)->csr_sha256 != csr_sha256)
-      return Finish(job.done, audit::RequestIdReused(req.request_id));
-    return Finish(job.done, FromRecord(profile, **earlier, true));
+  ST_ASSIGN_OR_RETURN(std::optional<audit::AuditRecord> earlier, store_->FindByRequest(caller.identity, req.request_id));
+  if (earlier) {
+    if (earlier->csr_sha256 != csr_sha256) return audit::RequestIdReused(req.request_id);
+    out.replay = FromRecord(*profile, *earlier, true);
+    return out;
   }
 
-  auto csr = CheckCsr(req.csr_der, options_.max_csr_bytes);
-  if (!csr.ok()) return Finish(job.done, csr.error());
-  if (Status st = policy::CheckKeyType(rules, csr->key_type); !st.ok()) return Finish(job.done, st.error());
+  ST_ASSIGN_OR_RETURN(CheckedCsr csr, CheckCsr(req.csr_der, options_.max_csr_bytes));
+  policy::RequestFacts facts{caller.identity, req.device_id,  req.attributes,
+                             req.thing_name,  req.thing_type, req.thing_attributes};
+  ST_ASSIGN_OR_RETURN(out.reservation,
+                      policy::Authorize(rules, *profile->lines(), facts, {csr.key_type, Hex(Sha256(csr.spki_der))}));
 
   // Refuse duplicates and unauthorized devices before the token does any work;
   // the audit writer checks again, atomically, when it appends the record.
-  policy::Reservation reservation;
-  reservation.profile = rules.name;
-  reservation.device_id = req.device_id;
-  reservation.spki_sha256 = Hex(Sha256(csr->spki_der));
-  reservation.one_per_device = rules.one_per_device;
-  reservation.lot_required = rules.authorization == policy::Authorization::kLot;
-  reservation.code_required = rules.authorization == policy::Authorization::kRegistrationCode;
-  if (auto code = req.attributes.find(policy::kRegistrationCodeAttribute); code != req.attributes.end())
-    reservation.code_sha256 = policy::CodeHash(code->second);
-  if (auto pre = store_->CheckReservation(reservation, base::NowUnixMs()); !pre.ok()) {
-    // A concurrent retry of this very request may have been recorded since
-    // the lookup above: then its key and device are "taken" by itself.
-    auto raced = store_->FindByRequest(job.caller.identity, req.request_id);
-    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256)
-      return Finish(job.done, FromRecord(profile, **raced, true));
-    return Finish(job.done, pre.error());
+  if (auto pre = store_->CheckReservation(out.reservation, base::NowUnixMs()); !pre.ok()) {
+    // Not a second retry lookup on the way in: only a refusal looks again, as
+    // a copy of this very request may have been recorded since the one above
+    // (then its key and device are "taken" by itself).
+    auto raced = store_->FindByRequest(caller.identity, req.request_id);
+    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256) {
+      out.replay = FromRecord(*profile, **raced, true);
+      return out;
+    }
+    return pre.error();
   }
-
-  if (Status st = TokenReady(); !st.ok()) return Finish(job.done, st.error());
 
   std::string thing_name = policy::EffectiveThingName(facts);
   policy::TemplateInput input{req.device_id, thing_name, req.thing_type, req.attributes};
-  auto serial = pki::RandomSerial();
-  if (!serial.ok()) return Finish(job.done, serial.error());
+  ST_ASSIGN_OR_RETURN(auto serial, pki::RandomSerial());
   // The lease keeps the CA from being retired between building and signing.
-  auto lease = profile.issuer().Acquire();
-  if (!lease.ok()) return Finish(job.done, lease.error());
-  const CertificateAuthority& ca = lease->ca();
-  auto unsigned_cert = profile.Build(*csr, input, serial->get(), ca);
-  if (!unsigned_cert.ok()) return Finish(job.done, unsigned_cert.error());
+  auto lease = profile->issuer().Acquire();
+  if (!lease.ok()) return lease.error();
+  out.lease.emplace(std::move(*lease));
+  const CertificateAuthority& ca = out.lease->ca();
+  ST_ASSIGN_OR_RETURN(auto unsigned_cert, profile->Build(csr, input, serial.get(), ca));
+  out.tbs_der = std::move(unsigned_cert.tbs_der);
 
-  SignTask task{std::make_shared<Reply>(std::move(job.done)),
-                std::chrono::steady_clock::now() + options_.sign_timeout,
-                &profile,
-                std::move(*lease),
-                std::move(unsigned_cert->tbs_der),
-                {},
-                std::move(reservation)};
-  audit::AuditRecord& draft = task.draft;
+  audit::AuditRecord& draft = out.draft;
   draft.request_id = req.request_id;
-  draft.caller = job.caller.identity;
+  draft.caller = caller.identity;
   draft.device_id = req.device_id;
   draft.profile = rules.name;
-  draft.serial_hex = pki::SerialHex(serial->get());
-  draft.spki_sha256 = task.reservation.spki_sha256;
-  draft.subject = pki::NameText(unsigned_cert->subject.get());
+  draft.serial_hex = pki::SerialHex(serial.get());
+  draft.spki_sha256 = out.reservation.spki_sha256;
+  draft.subject = pki::NameText(unsigned_cert.subject.get());
   draft.issuer_key_id = ca.key_id_hex();
   draft.csr_sha256 = std::move(csr_sha256);
   draft.thing_name = std::move(thing_name);
   draft.thing_type = req.thing_type;
   draft.thing_attributes = JsonObject(req.thing_attributes);
+  return out;
+}
+
+void Pipeline::Process(Job& job) {
+  auto prepared = Prepare(job.caller, job.request);
+  if (!prepared.ok()) return Finish(job.done, prepared.error());
+  if (prepared->replay) return Finish(job.done, std::move(*prepared->replay));
+  if (Status st = TokenReady(); !st.ok()) return Finish(job.done, st.error());
+  SignTask task{std::make_shared<Reply>(std::move(job.done)),
+                std::chrono::steady_clock::now() + options_.sign_timeout,
+                prepared->profile,
+                std::move(prepared->lease),
+                std::move(prepared->tbs_der),
+                std::move(prepared->draft),
+                std::move(prepared->reservation)};
   {
     // Bounded: when the token falls behind, the workers wait here, not memory;
     // when it hangs, they give up with the task's deadline.

@@ -68,6 +68,16 @@ struct PipelineStats {
   uint64_t failed = 0;
 };
 
+// A request made ready for the token, or answered from the log.
+struct Prepared {
+  const CertificateProfile* profile = nullptr;
+  std::optional<Issued> replay;            // a retry: answered without parsing or signing
+  std::optional<Issuer::Lease> lease;      // keeps the signing CA from retiring until it signs
+  Bytes tbs_der;                           // the certificate to sign
+  audit::AuditRecord draft;                // its record, all but the certificate
+  policy::Reservation reservation;         // what the registry must grant with the record
+};
+
 class Pipeline {
  public:
   using Done = std::function<void(Result<Issued>)>;
@@ -89,6 +99,13 @@ class Pipeline {
   // Stops taking requests and finishes every queued one. The audit writer
   // must still be running; stop it after this.
   void Shutdown();
+
+  // One request, from bytes to a certificate to sign, without threads or a
+  // token call: request bounds, profile, the retry lookup (once, before
+  // parsing: a retry is answered from the log even if its CSR would no longer
+  // pass), the CSR, policy::Authorize, the registry's pre-check, the serial
+  // and the TBS. A refusal is the request's answer.
+  Result<Prepared> Prepare(const Caller& caller, const IssueRequest& request) const;
 
   PipelineStats stats() const;
   // The station's [ca] issuer; its active CA is what GetCaChain answers.

@@ -1,6 +1,7 @@
 #include "station/issuance/request.h"
 
 #include "station/base/text.h"
+#include "station/policy/profile.h"
 
 namespace station::issuance {
 
@@ -17,7 +18,7 @@ Status ValidateRequest(const Caller& caller, const IssueRequest& request) {
       !PrintableAscii(request.request_id))
     return MakeError(Code::kInvalidArgument, "REQUEST_ID_INVALID",
                      "request_id must be 1 to 128 printable ASCII characters");
-  if (request.device_id.size() > kMaxDeviceIdBytes || !PrintableAscii(request.device_id))
+  if (!request.device_id.empty() && !policy::ValidDeviceId(request.device_id))
     return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID",
                      "device_id must be at most 64 printable ASCII characters (it becomes the subject CN)");
   if (request.attributes.size() > kMaxAttributes)

@@ -34,7 +34,6 @@ struct IssueRequest {
 
 // Bounds on the request's own fields (the CSR is checked separately).
 constexpr size_t kMaxRequestIdBytes = 128;
-constexpr size_t kMaxDeviceIdBytes = 64;  // RFC 5280 ub-common-name
 constexpr size_t kMaxAttributes = 32;
 constexpr size_t kMaxAttributeKeyBytes = 64;
 constexpr size_t kMaxAttributeValueBytes = 1024;

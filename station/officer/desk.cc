@@ -11,6 +11,7 @@
 #include "station/officer/officer_log.h"
 #include "station/officer/profile_lines.h"
 #include "station/pki/cert_builder.h"
+#include "station/policy/profile.h"
 #include "station/policy/request_rules.h"
 #include "station/registry/registry_admin.h"
 
@@ -148,7 +149,7 @@ Result<StagedCa> OfficerDesk::StageCa(const std::string& officer, const std::str
 Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const ReissueDevice& action) const {
   if (auto found = FindProfile(action.profile); !found.ok()) return found.error();
   const std::string& id = action.device_id;
-  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !PrintableAscii(id))
+  if (!policy::ValidDeviceId(id))
     return MakeError(Code::kInvalidArgument, "DEVICE_ID_INVALID", "device ids have 1 to 64 printable characters");
   if (action.ttl_s < 60 || action.ttl_s > 30 * 86400)
     return MakeError(Code::kInvalidArgument, "USAGE", "a reissue approval lasts from 1 minute to 30 days");

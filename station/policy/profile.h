@@ -19,6 +19,16 @@
 
 namespace station::policy {
 
+// The device keys any profile may accept: RSA of 2048 to 4096 bits (a
+// profile narrows this with rsa_min_bits and rsa_max_bits).
+constexpr int kMinRsaBits = 2048;
+constexpr int kMaxRsaBits = 4096;
+
+// A device id: 1 to 64 printable ASCII characters (RFC 5280 ub-common-name:
+// it becomes the subject CN). One rule for requests, lots and reissues.
+constexpr size_t kMaxDeviceIdBytes = 64;
+bool ValidDeviceId(const std::string& id);
+
 // Who may use a profile: caller identities (client certificate CN), or "*"
 // for every line. The file sets it; officers may change it (officer/desk.h).
 using LineSet = std::set<std::string>;
@@ -92,8 +102,8 @@ struct Profile {
 
   // Device keys: "ec-p256", "ec-p384", "rsa" (any size within the RSA bounds).
   std::set<std::string> key_algorithms = {"ec-p256", "ec-p384", "rsa"};
-  int rsa_min_bits = 2048;
-  int rsa_max_bits = 4096;
+  int rsa_min_bits = kMinRsaBits;
+  int rsa_max_bits = kMaxRsaBits;
 
   std::vector<SubjectField> subject;  // ProfileDefaults(): CN = device_id when sent
   bool csr_subject_when_empty = true;  // use the CSR's subject when the template yields none

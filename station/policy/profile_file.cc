@@ -272,8 +272,8 @@ Status LoadKey(const toml::table& table, const std::string& file, Profile& p) {
   std::vector<std::string> algorithms;
   bool given = f.Present("algorithms");
   ST_RETURN_IF_ERROR(f.StringList("algorithms", algorithms));
-  ST_RETURN_IF_ERROR(f.Number("rsa_min_bits", p.rsa_min_bits, 2048, 4096));
-  ST_RETURN_IF_ERROR(f.Number("rsa_max_bits", p.rsa_max_bits, 2048, 4096));
+  ST_RETURN_IF_ERROR(f.Number("rsa_min_bits", p.rsa_min_bits, kMinRsaBits, kMaxRsaBits));
+  ST_RETURN_IF_ERROR(f.Number("rsa_max_bits", p.rsa_max_bits, kMinRsaBits, kMaxRsaBits));
   ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   if (given) {
     if (algorithms.empty()) return f.Wrong("algorithms", "allow at least one of ec-p256, ec-p384, rsa");

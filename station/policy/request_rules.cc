@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "station/base/text.h"
+
 namespace station::policy {
 namespace {
 
@@ -70,6 +72,10 @@ Status CheckThing(const Profile& profile, const RequestFacts& facts) {
 }
 
 }  // namespace
+
+bool ValidDeviceId(const std::string& id) {
+  return !id.empty() && id.size() <= kMaxDeviceIdBytes && PrintableAscii(id);
+}
 
 std::string EffectiveThingName(const RequestFacts& facts) {
   if (!facts.thing_name.empty()) return facts.thing_name;

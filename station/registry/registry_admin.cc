@@ -7,8 +7,9 @@
 #include <string_view>
 
 #include "station/base/files.h"
+#include "station/base/ossl.h"
 #include "station/base/text.h"
-#include "station/issuance/request.h"
+#include "station/policy/profile.h"
 #include "station/policy/reservation.h"
 
 namespace station::registry {
@@ -83,7 +84,7 @@ Status CheckLotName(const std::string& name) {
 }
 
 Status CheckLotId(const std::string& id) {
-  if (id.empty() || id.size() > issuance::kMaxDeviceIdBytes || !PrintableAscii(id))
+  if (!policy::ValidDeviceId(id))
     return MakeError(Code::kInvalidArgument, "LOT_INVALID", "device ids have 1 to 64 printable characters");
   return {};
 }

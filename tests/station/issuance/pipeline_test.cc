@@ -217,6 +217,46 @@ TEST_P(PipelineBehaviourTest, RefusesBadRequestsWithReasons) {
   EXPECT_EQ(pipeline().stats().failed, cases.size());
 }
 
+// Prepare is the whole decision without the engine: no thread, no token call,
+// nothing recorded; what it makes is a certificate to sign and its record.
+TEST_P(PipelineBehaviourTest, PrepareMakesTheCertificateToSignAndItsRecordWithoutSigning) {
+  auto csr = testing::MakeCsr("ec-p256");
+  auto prepared = pipeline().Prepare(kLine, Request("prep-1", csr.der, "thing-7"));
+  ASSERT_TRUE(prepared.ok()) << prepared.error().ToString();
+  EXPECT_FALSE(prepared->replay);
+  ASSERT_TRUE(prepared->lease);
+  EXPECT_FALSE(prepared->tbs_der.empty());
+  EXPECT_EQ(prepared->draft.request_id, "prep-1");
+  EXPECT_EQ(prepared->draft.caller, "line-1");
+  EXPECT_EQ(prepared->draft.subject, "CN=thing-7");
+  EXPECT_EQ(prepared->draft.issuer_key_id, station_->ca()->key_id_hex());
+  EXPECT_EQ(prepared->draft.spki_sha256, prepared->reservation.spki_sha256);
+  EXPECT_EQ(prepared->reservation.device_id, "thing-7");
+  EXPECT_TRUE(prepared->draft.certificate_der.empty());
+  EXPECT_EQ(station_->audit_last_seq(), 0u) << "nothing recorded";
+  EXPECT_EQ(pipeline().stats().issued, 0u);
+}
+
+// The retry lookup comes before the CSR is parsed: a recorded request is
+// answered from the log, and another CSR under its id is REQUEST_ID_REUSED
+// even when it is not a CSR at all.
+TEST_P(PipelineBehaviourTest, PrepareAnswersARetryBeforeParsing) {
+  auto csr = testing::MakeCsr("ec-p256");
+  auto first = IssueAndWait(pipeline(), kLine, Request("prep-r", csr.der));
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  auto again = pipeline().Prepare(kLine, Request("prep-r", csr.der));
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  ASSERT_TRUE(again->replay);
+  EXPECT_EQ(again->replay->certificate_der, first->certificate_der);
+  EXPECT_TRUE(again->tbs_der.empty());
+  auto garbage = pipeline().Prepare(kLine, Request("prep-r", Bytes{1, 2, 3}));
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().reason, "REQUEST_ID_REUSED");
+  auto fresh_garbage = pipeline().Prepare(kLine, Request("prep-g", Bytes{1, 2, 3}));
+  ASSERT_FALSE(fresh_garbage.ok());
+  EXPECT_EQ(fresh_garbage.error().reason, "CSR_MALFORMED");
+}
+
 // Submits n requests at once (their CSRs made first), and gives the answers.
 std::vector<Result<Issued>> SubmitBurst(Pipeline& pipeline, const std::string& prefix, size_t n) {
   std::vector<Bytes> csrs;
