@@ -6,19 +6,16 @@
 #include <thread>
 
 #include "hsm/keygen.h"
-#include "station/issuance/certificate_authority.h"
-#include "station/pki/pem.h"
-#include "station/runtime/station.h"
-#include "tests/support/dev_station.h"
+#include "tests/support/bare_token.h"
 
 namespace station::hsm {
 namespace {
 
-std::shared_ptr<TokenKey> OpenCaKey(const testing::DevStation& dev) {
-  auto key = runtime::OpenTokenKey(dev.config.token, dev.config.ca.key_uri, 4);
-  EXPECT_TRUE(key.ok()) << key.error().ToString();
-  return key.ok() ? *key : nullptr;
-}
+// A bare token with one P-256 key pair, "ca-key", made in it.
+struct TokenWithKey {
+  std::unique_ptr<testing::BareToken> bare = testing::MakeBareToken();
+  std::shared_ptr<TokenKey> key = bare ? testing::MakeTokenKey(*bare, KeyAlgorithm::kEcP256, "ca-key") : nullptr;
+};
 
 // Signs with the token key through OpenSSL and verifies with a plain copy of
 // the public key, so a wrong signature cannot pass.
@@ -50,11 +47,15 @@ void ExpectSignsVerifiably(TokenKey& key) {
                              reinterpret_cast<const unsigned char*>(message.data()), message.size()), 1);
 }
 
-TEST(TokenKeyTest, CaKeyIsSensitiveNonExtractableAndHasId) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto key = OpenCaKey(*dev);
-  ASSERT_TRUE(key);
+TEST(TokenKeyTest, AGeneratedKeyIsSensitiveNonExtractableAndHasId) {
+  TokenWithKey t;
+  ASSERT_TRUE(t.key);
+  // Found again by its URI, as the station finds its CA key.
+  auto uri = ParsePkcs11Uri("pkcs11:token=bare;object=ca-key");
+  ASSERT_TRUE(uri.ok());
+  auto found = TokenKey::Find(t.bare->token, *uri);
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  std::shared_ptr<TokenKey> key = *found;
   auto sensitive = key->PrivateBoolAttribute(CKA_SENSITIVE);
   auto extractable = key->PrivateBoolAttribute(CKA_EXTRACTABLE);
   auto never_extractable = key->PrivateBoolAttribute(CKA_NEVER_EXTRACTABLE);
@@ -73,11 +74,9 @@ TEST(TokenKeyTest, CaKeyIsSensitiveNonExtractableAndHasId) {
 }
 
 TEST(TokenKeyTest, GeneratesAndSignsWithEveryAlgorithm) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto ca = OpenCaKey(*dev);
-  ASSERT_TRUE(ca);
-  std::shared_ptr<Token> token(ca, &ca->token());
+  auto bare = testing::MakeBareToken();
+  ASSERT_TRUE(bare);
+  std::shared_ptr<Token> token = bare->token;
   for (auto alg : {KeyAlgorithm::kEcP256, KeyAlgorithm::kEcP384, KeyAlgorithm::kRsa2048}) {
     KeygenRequest request;
     request.algorithm = alg;
@@ -90,12 +89,10 @@ TEST(TokenKeyTest, GeneratesAndSignsWithEveryAlgorithm) {
   }
 }
 
-TEST(TokenKeyTest, Ed25519KeySignsWithEddsaAndIsRefusedAsCaKey) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto ca = OpenCaKey(*dev);
-  ASSERT_TRUE(ca);
-  std::shared_ptr<Token> token(ca, &ca->token());
+TEST(TokenKeyTest, Ed25519KeySignsWithEddsa) {
+  auto bare = testing::MakeBareToken();
+  ASSERT_TRUE(bare);
+  std::shared_ptr<Token> token = bare->token;
   KeygenRequest request;
   request.algorithm = KeyAlgorithm::kEd25519;
   request.label = "test-ed25519";
@@ -114,29 +111,22 @@ TEST(TokenKeyTest, Ed25519KeySignsWithEddsaAndIsRefusedAsCaKey) {
   EXPECT_EQ(EVP_DigestVerify(ctx.get(), sig->data(), sig->size(), reinterpret_cast<const uint8_t*>(message.data()),
                              message.size()),
             1);
-  auto ca_use = issuance::CertificateAuthority::Load(*key, dev->config.ca.certificate);
-  ASSERT_FALSE(ca_use.ok());
-  EXPECT_EQ(ca_use.error().reason, "UNSUPPORTED_CA_KEY");
 }
 
 TEST(TokenKeyTest, KeygenNeverOverwritesAnExistingLabel) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto ca = OpenCaKey(*dev);
-  ASSERT_TRUE(ca);
-  std::shared_ptr<Token> token(ca, &ca->token());
+  TokenWithKey t;
+  ASSERT_TRUE(t.key);
   KeygenRequest request;
-  request.label = "station-ca";
-  auto again = GenerateKeyPair(token, request);
+  request.label = "ca-key";
+  auto again = GenerateKeyPair(t.bare->token, request);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().reason, "KEY_EXISTS");
 }
 
 TEST(TokenKeyTest, RecoversFromLostLoginAndLostSessions) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto key = OpenCaKey(*dev);
-  ASSERT_TRUE(key);
+  TokenWithKey t;
+  ASSERT_TRUE(t.key);
+  std::shared_ptr<TokenKey> key = t.key;
   Token& token = key->token();
   // Someone (an HSM restart, another tool) logs the application out.
   ASSERT_TRUE(token.Run("C_Logout", [&](CK_SESSION_HANDLE s) { return token.fn()->C_Logout(s); }).ok());
@@ -147,27 +137,25 @@ TEST(TokenKeyTest, RecoversFromLostLoginAndLostSessions) {
 }
 
 TEST(TokenKeyTest, WrongPinIsRefusedWithItsCkrName) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  config::ApplyTokenEnvironment(dev->config.token);
-  auto module = Module::Load(dev->config.token.module);
-  ASSERT_TRUE(module.ok());
-  auto uri = ParsePkcs11Uri(dev->config.token.uri);
-  auto token = Token::Open(*module, *uri, Secret("not-the-pin"));
+  auto bare = testing::MakeBareToken();
+  ASSERT_TRUE(bare);
+  std::shared_ptr<Module> module = bare->module;
+  bare->token.reset();  // its sessions close, and with the last one the login ends
+  auto uri = ParsePkcs11Uri("pkcs11:token=bare");
+  auto token = Token::Open(module, *uri, Secret("not-the-pin"));
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(token.error().reason, "TOKEN_LOGIN_FAILED");
   EXPECT_NE(token.error().message.find("CKR_PIN_INCORRECT"), std::string::npos) << token.error().message;
   auto missing = ParsePkcs11Uri("pkcs11:token=no-such-token");
-  auto none = Token::Open(*module, *missing, Secret(dev->user_pin));
+  auto none = Token::Open(module, *missing, Secret(bare->user_pin));
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().reason, "TOKEN_NOT_FOUND");
 }
 
 TEST(TokenKeyTest, SignsConcurrentlyFromManyThreads) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto key = OpenCaKey(*dev);
-  ASSERT_TRUE(key);
+  TokenWithKey t;
+  ASSERT_TRUE(t.key);
+  std::shared_ptr<TokenKey> key = t.key;
   std::atomic<int> good{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
@@ -186,11 +174,9 @@ TEST(TokenKeyTest, SignsConcurrentlyFromManyThreads) {
 
 // libp11 (and so the OpenSSL pkcs11 engine) pairs the private key with its
 // public key by CKA_ID; for EC keys it cannot work without it.
-TEST(TokenKeyTest, Libp11FindsTheCaKeyPairByCkaId) {
-  auto dev = testing::MakeDevStation();
-  ASSERT_TRUE(dev);
-  auto certs = pki::ReadCertsPem(dev->setup.ca_cert);
-  ASSERT_TRUE(certs.ok());
+TEST(TokenKeyTest, Libp11FindsTheKeyPairByCkaId) {
+  TokenWithKey t;
+  ASSERT_TRUE(t.key);
   PKCS11_CTX* ctx = PKCS11_CTX_new();
   ASSERT_EQ(PKCS11_CTX_load(ctx, SOFTHSM_MODULE), 0);
   PKCS11_SLOT* slots = nullptr;
@@ -198,19 +184,19 @@ TEST(TokenKeyTest, Libp11FindsTheCaKeyPairByCkaId) {
   ASSERT_EQ(PKCS11_enumerate_slots(ctx, &slots, &nslots), 0);
   PKCS11_SLOT* slot = PKCS11_find_token(ctx, slots, nslots);
   ASSERT_NE(slot, nullptr);
-  ASSERT_EQ(std::string(slot->token->label), "station");
-  ASSERT_EQ(PKCS11_login(slot, 0, dev->user_pin.c_str()), 0);
+  ASSERT_EQ(std::string(slot->token->label), "bare");
+  ASSERT_EQ(PKCS11_login(slot, 0, t.bare->user_pin.c_str()), 0);
   PKCS11_KEY* keys = nullptr;
   unsigned int nkeys = 0;
   ASSERT_EQ(PKCS11_enumerate_keys(slot->token, &keys, &nkeys), 0);
   PKCS11_KEY* ca_key = nullptr;
   for (unsigned int i = 0; i < nkeys; ++i)
-    if (std::string(keys[i].label) == "station-ca") ca_key = &keys[i];
+    if (std::string(keys[i].label) == "ca-key") ca_key = &keys[i];
   ASSERT_NE(ca_key, nullptr) << "libp11 does not see the CA key";
   EXPECT_EQ(ca_key->id_len, 16u);
   EVP_PKEY* pub = PKCS11_get_public_key(ca_key);
   ASSERT_NE(pub, nullptr) << "libp11 could not pair the private key with its public key";
-  EXPECT_EQ(EVP_PKEY_eq(pub, X509_get0_pubkey(certs->front().get())), 1);
+  EXPECT_EQ(EVP_PKEY_eq(pub, t.key->evp()), 1);
   EVP_PKEY_free(pub);
   PKCS11_release_all_slots(ctx, slots, nslots);
   // No PKCS11_CTX_unload: it would C_Finalize the module under the station's own use.

@@ -291,5 +291,18 @@ TEST_F(CaCeremonyTest, VerificationCertificateCarriesTheCodeAndVerifiesAgainstTh
   }
 }
 
+// The CA loader takes only the key kinds X.509 issuance here supports: an
+// Ed25519 key in the token (the audit key's kind) is refused as a CA key.
+TEST_F(CaCeremonyTest, AnEd25519TokenKeyIsRefusedAsACaKey) {
+  hsm::KeygenRequest request;
+  request.algorithm = hsm::KeyAlgorithm::kEd25519;
+  request.label = "not-a-ca";
+  auto key = hsm::GenerateKeyPair(token_, request);
+  ASSERT_TRUE(key.ok()) << key.error().ToString();
+  auto ca_use = issuance::CertificateAuthority::Load(*key, dev_->config.ca.certificate);
+  ASSERT_FALSE(ca_use.ok());
+  EXPECT_EQ(ca_use.error().reason, "UNSUPPORTED_CA_KEY");
+}
+
 }  // namespace
 }  // namespace station::setup
