@@ -161,8 +161,8 @@ Result<OfficerDesk::Plan> OfficerDesk::PlanFor(const ReissueDevice& action) cons
              std::to_string(action.ttl_s);
   plan.details = "\"ttl_s\":" + std::to_string(action.ttl_s);
   plan.write = [action](store::Changes& changes, audit::AuditRecord& r, const std::string& approved_by) -> Status {
-    ST_RETURN_IF_ERROR(changes.AddReissueApproval(action.profile, action.device_id, approved_by,
-                                                       r.time_unix_ms, action.ttl_s, r.seq));
+    ST_RETURN_IF_ERROR(changes.AddReissueApproval(action.profile, action.device_id, approved_by, r.time_unix_ms,
+                                                  action.ttl_s, r.seq));
     return audit::CommitState(changes, audit::StateTable::kReissueApproval, std::to_string(r.seq), r);
   };
   plan.apply = [action](const audit::AuditRecord&) -> Result<std::string> {

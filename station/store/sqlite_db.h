@@ -72,7 +72,6 @@ class ReadPool {
   };
 
   Result<Lease> Take();
-  const std::string& path() const noexcept { return path_; }
 
  private:
   const std::string path_;
