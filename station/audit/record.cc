@@ -85,7 +85,9 @@ std::string RecordJson(const AuditRecord& r) {
       case store::FieldType::kSeq:
       case store::FieldType::kTime: out += store::FieldText(r, field); break;
       case store::FieldType::kJsonObject: out += (r.*field.text).empty() ? "{}" : r.*field.text; break;
-      case store::FieldType::kCertificate: out += "\"" + JsonEscape(PemEncode("CERTIFICATE", r.certificate_der)) + "\""; break;
+      case store::FieldType::kCertificate:
+        out += "\"" + JsonEscape(PemEncode("CERTIFICATE", r.certificate_der)) + "\"";
+        break;
       case store::FieldType::kText: out += "\"" + JsonEscape(r.*field.text) + "\""; break;
     }
     // An officer record says so right after its time.

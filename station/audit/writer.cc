@@ -140,7 +140,8 @@ Status AuditWriter::WriteCheckpoint() {
   if (!signer.key.Verify(body, signature))
     return MakeError(Code::kInternal, "AUDIT_SIGNATURE_INVALID", "the token's checkpoint signature does not verify");
   const std::string note = SignedCheckpoint(cp, signer.key, signature);
-  ST_RETURN_IF_ERROR(store_->AddCheckpoint(store::StoredCheckpoint{cp.size, base::NowUnixMs(), note, tree_.Serialize()}));
+  ST_RETURN_IF_ERROR(
+      store_->AddCheckpoint(store::StoredCheckpoint{cp.size, base::NowUnixMs(), note, tree_.Serialize()}));
   checkpoint_size_ = cp.size;
   published_checkpoint_ = cp.size;
   return {};

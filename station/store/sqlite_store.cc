@@ -213,7 +213,10 @@ class SqliteStore final : public Store {
     Bind(officer.get(), after_seq);
     int rc_issuance = sqlite3_step(issuance.get());
     int rc_officer = sqlite3_step(officer.get());
-    while (rc_issuance == SQLITE_ROW || rc_officer == SQLITE_ROW) {
+    auto readable = [](int rc) { return rc == SQLITE_ROW || rc == SQLITE_DONE; };
+    // An error on either side ends the walk: a verifier must see an I/O
+    // error, never records missing from one table.
+    while (readable(rc_issuance) && readable(rc_officer) && (rc_issuance == SQLITE_ROW || rc_officer == SQLITE_ROW)) {
       const bool take_officer = rc_officer == SQLITE_ROW &&
                                 (rc_issuance != SQLITE_ROW ||
                                  sqlite3_column_int64(officer.get(), 0) < sqlite3_column_int64(issuance.get(), 0));
