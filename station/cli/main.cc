@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "station/base/version.h"
 #include "station/cli/commands.h"
 
 namespace station::cli {
@@ -50,7 +51,12 @@ int main(int argc, char** argv) {
       "       stationctl lot list OFFICER\n"
       "       stationctl codes mint OFFICER --profile P --count N [--ttl 5m] --out CODES.csv\n"
       "       stationctl device approve-reissue OFFICER --profile P --device-id ID [--ttl 24h]\n"
-      "  (lot, codes and device approve-reissue also take --config station.conf on a station without [officers])\n";
+      "  (lot, codes and device approve-reissue also take --config station.conf on a station without [officers])\n"
+      "       stationctl --version\n";
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("%s\n", station::base::VersionLine("stationctl").c_str());
+    return 0;
+  }
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

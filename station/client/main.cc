@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "station/base/args.h"
+#include "station/base/version.h"
 #include "station/client/sign_files.h"
 #include "station/client/simulate.h"
 
@@ -25,7 +26,8 @@ int Usage() {
                "                    [--window W] [--rate PER_SECOND] [--timeout SECONDS] [--profile P] [--device-prefix P] [FIELDS]\n"
                "                    [--out DIR] [--json]\n"
                "       FIELDS: [--attributes K=V,...] [--thing-name NAME] [--thing-type TYPE] [--thing-attributes K=V,...]\n"
-               "       (--target HOST:PORT overrides the target in line.conf)\n");
+               "       (--target HOST:PORT overrides the target in line.conf)\n"
+               "       station-line --version\n");
   return 2;
 }
 
@@ -40,8 +42,12 @@ int main(int argc, char** argv) {
   auto args = base::Args::Parse(argc, argv, 1,
                                   {"config", "target", "out", "profile", "device-id", "devices", "streams", "key", "window",
                                    "rate", "timeout", "device-prefix", "attributes", "thing-name", "thing-type", "thing-attributes"},
-                                  {"json", "help"});
+                                  {"json", "help", "version"});
   if (!args.ok()) return Fail(args.error());
+  if (args->Has("version")) {
+    std::printf("%s\n", base::VersionLine("station-line").c_str());
+    return 0;
+  }
   if (args->Has("help") || args->positional().empty() || !args->Has("config")) return Usage();
   auto config = config::LoadLineConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());

@@ -14,6 +14,7 @@
 
 #include "station/base/args.h"
 #include "station/base/log.h"
+#include "station/base/version.h"
 #include "station/pki/cert_builder.h"
 #include "station/server/server.h"
 
@@ -41,10 +42,15 @@ int main(int argc, char** argv) {
   // No core dumps, and no debugger of the same user reads the PIN or the TLS key out of it.
   ::prctl(PR_SET_DUMPABLE, 0);
 
-  auto args = base::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help", "allow-root"});
+  auto args = base::Args::Parse(argc, argv, 1, {"config", "listen"}, {"help", "version", "allow-root"});
   if (!args.ok()) return Fail(args.error());
+  if (args->Has("version")) {
+    std::printf("%s\n", base::VersionLine("station-server").c_str());
+    return 0;
+  }
   if (args->Has("help") || !args->Has("config")) {
-    std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT] [--allow-root]\n");
+    std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT] [--allow-root]\n"
+                         "       station-server --version\n");
     return args->Has("help") ? 0 : 2;
   }
   if (::geteuid() == 0) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "station/base/files.h"
+#include "station/base/version.h"
 #include "station/pki/cert_builder.h"
 #include "station/pki/pem.h"
 #include "tests/support/dev_station.h"
@@ -37,6 +38,20 @@ class CliTest : public ::testing::Test {
   }
   testing::TempDir tmp_;
 };
+
+// Every program says which version it is (CMake's project VERSION), and
+// exits 0, needing nothing else: no config, no token.
+TEST_F(CliTest, EveryProgramPrintsItsVersion) {
+  for (const char* program : {"station-server", "stationctl", "station-line"}) {
+    auto r = RunCommand({ProgramPath(program), "--version"});
+    EXPECT_EQ(r.exit_code, 0) << program << ": " << r.output;
+    EXPECT_EQ(r.output, base::VersionLine(program) + "\n");
+  }
+  // The version is CMake's, written once in project().
+  auto cmake = base::ReadFile(std::string(STATION_SOURCE_DIR) + "/CMakeLists.txt");
+  ASSERT_TRUE(cmake.ok());
+  EXPECT_NE(cmake->find(std::string("project(signing_station VERSION ") + base::Version() + " "), std::string::npos);
+}
 
 TEST_F(CliTest, DevSetupMakesAStationThatSignsCsrsFromFiles) {
   DevSetup();
