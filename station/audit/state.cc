@@ -77,8 +77,7 @@ Status CommitState(store::Changes& changes, StateTable table, const std::string&
 
 Result<std::optional<StateProblem>> CheckState(store::Store& store) {
   ST_ASSIGN_OR_RETURN(Commitments committed, ReadAllCommitments(store));
-  for (StateTable table : {StateTable::kCaSet, StateTable::kProfileLines, StateTable::kApproval,
-                           StateTable::kReissueApproval, StateTable::kCodeBatch, StateTable::kLot}) {
+  for (StateTable table : store::kStateTables) {
     const std::string name = store::StateTableName(table);
     ST_ASSIGN_OR_RETURN(std::set<std::string> groups, store.Groups(table));
     for (const auto& [key, commitment] : committed)

@@ -128,7 +128,7 @@ void AuditWriter::MaybeCheckpoint(bool force) {
   last_checkpoint_failed_ = !st.ok();
   if (!st.ok())
     base::LogError("audit checkpoint at size " + std::to_string(head_seq_) + " not signed (retrying): " +
-                     st.error().ToString());
+                   st.error().ToString());
 }
 
 Status AuditWriter::WriteCheckpoint() {

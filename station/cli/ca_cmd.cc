@@ -141,7 +141,7 @@ int Report(const Status& status) { return status.ok() ? 0 : Fail(status.error())
 int CaCommand(int argc, char** argv) {
   if (argc < 3)
     return Fail(base::UsageError("ca needs a subcommand: keygen, csr, self-sign, init, import-cert, restrict, "
-                                   "list, stage, activate or retire"));
+                                 "list, stage, activate or retire"));
   std::string sub = argv[2];
   std::set<std::string> flags = TokenFlags();
   flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out",
@@ -157,7 +157,7 @@ int CaCommand(int argc, char** argv) {
   if (sub == "restrict") return Report(Restrict(*args));
   return Fail(
       base::UsageError("unknown ca subcommand '" + sub +
-                         "' (keygen, csr, self-sign, init, import-cert, restrict, list, stage, activate, retire)"));
+                       "' (keygen, csr, self-sign, init, import-cert, restrict, list, stage, activate, retire)"));
 }
 
 }  // namespace station::cli

@@ -66,7 +66,7 @@ int ProfileCommand(int argc, char** argv) {
   if (sub == "set-lines") {
     if (!officer)
       return Fail(base::UsageError("set-lines changes a running station under two-person control: "
-                                     "--config officer.conf"));
+                                   "--config officer.conf"));
     return OfficerProfileCommand(sub, *args);
   }
   return Fail(base::UsageError("unknown profile subcommand '" + sub + "' (check, list, set-lines)"));

@@ -196,7 +196,7 @@ int RegistryCommand(int argc, char** argv) {
   if (command == "codes" && sub == "mint") return CodesMint(*args, officer);
   if (command == "device" && sub == "approve-reissue") return ApproveReissue(*args, officer);
   return Fail(base::UsageError("unknown command '" + command + " " + sub +
-                                 "' (lot import|close|list, codes mint, device approve-reissue)"));
+                               "' (lot import|close|list, codes mint, device approve-reissue)"));
 }
 
 }  // namespace station::cli

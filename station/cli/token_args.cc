@@ -21,7 +21,7 @@ Result<std::shared_ptr<hsm::Token>> OpenTokenFromArgs(const base::Args& args) {
       token.pin = {hsm::PinSource::Kind::kEnv, *env};
     } else {
       return base::UsageError("name the token: --config station.conf, or --module PATH --token-uri URI with "
-                                "--pin-file FILE (mode 0600) or --pin-env VARIABLE");
+                              "--pin-file FILE (mode 0600) or --pin-env VARIABLE");
     }
   }
   return runtime::OpenToken(token, 2);

@@ -355,7 +355,7 @@ void Pipeline::Sign(SignTask& task) {
   auto cert_der = task.lease->ca().Sign(task.tbs_der);
   if (!cert_der.ok() && cert_der.error().fault == Fault::kSignatureInvalid && !halted_.exchange(true))
     base::LogError("ALARM: issuance halted: " + cert_der.error().message +
-                     ". Every request is refused ISSUANCE_HALTED until the station restarts; check the token.");
+                   ". Every request is refused ISSUANCE_HALTED until the station restarts; check the token.");
   // The watchdog may have answered already: then nothing of this call is released.
   if (!task.reply->Claim()) {
     if (cert_der.ok()) base::LogInfo("a signature came back after its request timed out; certificate dropped");

@@ -68,30 +68,30 @@ int main(int argc, char** argv) {
   if (const char* undurable = std::getenv("STATION_BENCH_UNDURABLE_AUDIT"); undurable && std::string(undurable) == "1") {
     config->audit.bench_undurable = true;
     base::LogInfo("WARNING: STATION_BENCH_UNDURABLE_AUDIT=1: audit records are not synced to disk; a crash loses "
-                    "certificates already answered. For station-bench only, never on a line.");
+                  "certificates already answered. For station-bench only, never on a line.");
   }
   unsetenv("STATION_BENCH_UNDURABLE_AUDIT");
   auto server = server::StationServer::Start(*config, args->Get("listen", ""));
   if (!server.ok()) return Fail(server.error());
   const auto& ca = *(*server)->station().ca();  // a station starts with an active CA
   base::LogInfo("issuing CA '" + pki::NameText(X509_get_subject_name(ca.cert())) + "' (" +
-                  hsm::KeyAlgorithmName(ca.token_key().algorithm()) + ", key '" + ca.token_key().label() +
-                  "' on token '" + ca.token_key().token().label() + "'); " + std::to_string(config->issuance.pipeline.worker_count()) +
-                  " workers; audit log " + config->audit_db_path() + " at seq " +
-                  std::to_string((*server)->station().audit_last_seq()));
+                hsm::KeyAlgorithmName(ca.token_key().algorithm()) + ", key '" + ca.token_key().label() +
+                "' on token '" + ca.token_key().token().label() + "'); " +
+                std::to_string(config->issuance.pipeline.worker_count()) + " workers; audit log " + config->audit_db_path() + " at seq " +
+                std::to_string((*server)->station().audit_last_seq()));
   std::fprintf(stderr, "listening on %s\n", (*server)->address().c_str());
   std::fflush(stderr);
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   base::LogInfo(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
-                  "; finishing in-flight requests");
+                "; finishing in-flight requests");
   (*server)->Shutdown(kShutdownGrace);
   auto stats = (*server)->station().pipeline().stats();
   base::LogInfo("stopped; issued " + std::to_string(stats.issued) + ", replayed " + std::to_string(stats.replayed) +
-                  ", refused " + std::to_string(stats.failed) + "; audit log durable at seq " +
-                  std::to_string((*server)->station().audit_last_seq()) + " (" +
-                  std::to_string((*server)->station().audit_commits()) + " commits since start)");
+                ", refused " + std::to_string(stats.failed) + "; audit log durable at seq " +
+                std::to_string((*server)->station().audit_last_seq()) + " (" +
+                std::to_string((*server)->station().audit_commits()) + " commits since start)");
   // Everything is durable and closed: the audit log committed, the token
   // finalized. Skip static teardown, where gRPC waits seconds for its own threads.
   server->reset();

@@ -53,6 +53,10 @@ struct CodeRow {
 
 // The tables that gate issuance, each held to the records (audit/state.h).
 enum class StateTable { kCaSet, kProfileLines, kApproval, kReissueApproval, kCodeBatch, kLot };
+// Each of them, in the order the state check looks at them.
+inline constexpr StateTable kStateTables[] = {StateTable::kCaSet,     StateTable::kProfileLines,
+                                              StateTable::kApproval,  StateTable::kReissueApproval,
+                                              StateTable::kCodeBatch, StateTable::kLot};
 const char* StateTableName(StateTable table) noexcept;  // "ca_state", ...
 
 struct StateProblem {

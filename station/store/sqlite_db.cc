@@ -178,27 +178,33 @@ Result<ReadPool::Lease> ReadPool::Take() {
   if (!conn) {
     conn = std::make_unique<Conn>();
     ST_ASSIGN_OR_RETURN(conn->db, OpenDb(path_, false));
+    conn->statements = StatementCache(conn->db.get());
   }
   return Lease(this, std::move(conn));
 }
 
 ReadPool::Lease::~Lease() {
   if (conn_ == nullptr) return;
-  // A statement left mid-step keeps a read transaction open and pins the WAL.
-  for (auto& [sql, stmt] : conn_->statements) sqlite3_reset(stmt.get());
+  conn_->statements.ResetAll();
   std::lock_guard<std::mutex> lock(pool_->mu_);
   pool_->idle_.push_back(std::move(conn_));
 }
 
-Result<sqlite3_stmt*> ReadPool::Lease::Statement(const char* sql) {
-  auto it = conn_->statements.find(sql);
-  if (it == conn_->statements.end()) {
-    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(conn_->db.get(), sql));
-    it = conn_->statements.emplace(sql, std::move(stmt)).first;
+Result<sqlite3_stmt*> ReadPool::Lease::Statement(const char* sql) { return conn_->statements.Get(sql); }
+
+Result<sqlite3_stmt*> StatementCache::Get(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db_, sql));
+    it = statements_.emplace(sql, std::move(stmt)).first;
   }
   sqlite3_reset(it->second.get());
   sqlite3_clear_bindings(it->second.get());
   return it->second.get();
+}
+
+void StatementCache::ResetAll() {
+  for (auto& [sql, stmt] : statements_) sqlite3_reset(stmt.get());
 }
 
 Error StorageError(sqlite3* db, const std::string& doing) {
@@ -314,6 +320,19 @@ int StepOnce(sqlite3_stmt* stmt) {
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
   return rc;
+}
+
+Result<std::optional<AuditRecord>> FindIssuanceByRequest(sqlite3* db, StatementCache& statements,
+                                                         const std::string& caller, const std::string& request_id) {
+  static const std::string sql = SelectRecordSql(RecordKind::kIssuance) + "WHERE caller = ?1 AND request_id = ?2";
+  ST_ASSIGN_OR_RETURN(sqlite3_stmt* find, statements.Get(sql.c_str()));
+  Bind(find, caller, request_id);
+  const int rc = sqlite3_step(find);
+  std::optional<AuditRecord> found;
+  if (rc == SQLITE_ROW) found = ReadRecord(find, RecordKind::kIssuance);
+  sqlite3_reset(find);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return StorageError(db, "looking up a request");
+  return found;
 }
 
 }  // namespace station::store

@@ -42,13 +42,26 @@ std::string ColumnText(sqlite3_stmt* stmt, int col);
 // Binds without copying: `s` must outlive the statement's next step.
 void BindText(sqlite3_stmt* stmt, int idx, const std::string& s);
 
+// One connection's statements, prepared once (keyed by the SQL text's
+// address, so pass string constants) and handed out reset and unbound.
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  Result<sqlite3_stmt*> Get(const char* sql);
+  // No statement may stay mid-step: an open read would pin the WAL.
+  void ResetAll();
+
+ private:
+  sqlite3* db_;
+  std::map<const char*, Stmt> statements_;
+};
+
 // Read-only connections shared by many threads: a thread leases one, with
-// its statements prepared once (keyed by the SQL text's address, so pass
-// string constants), and the lease hands it back.
+// its StatementCache, and the lease hands it back with every statement reset.
 class ReadPool {
   struct Conn {
     Db db;
-    std::map<const char*, Stmt> statements;
+    StatementCache statements{nullptr};
   };
 
  public:
@@ -63,6 +76,7 @@ class ReadPool {
     // The prepared statement for `sql`, reset and unbound.
     Result<sqlite3_stmt*> Statement(const char* sql);
     sqlite3* db() const noexcept { return conn_->db.get(); }
+    StatementCache& statements() noexcept { return conn_->statements; }
 
    private:
     friend class ReadPool;
@@ -92,6 +106,10 @@ void BindRecord(sqlite3_stmt* stmt, const AuditRecord& record);
 
 // Steps a statement that returns no rows, leaving it reset and unbound.
 int StepOnce(sqlite3_stmt* stmt);
+
+// The issuance a caller's request_id produced, if any, through `statements`.
+Result<std::optional<AuditRecord>> FindIssuanceByRequest(sqlite3* db, StatementCache& statements,
+                                                         const std::string& caller, const std::string& request_id);
 
 // Binds `values` to ?1, ?2, ... (strings copied, integers as INTEGER).
 inline void BindAt(sqlite3_stmt*, int) {}

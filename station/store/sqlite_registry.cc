@@ -6,8 +6,9 @@ namespace station::store::sqlite {
 
 Status ReplaceCaSet(sqlite3* db, const std::string& issuer, const std::vector<CaRow>& rows, uint64_t seq) {
   ST_RETURN_IF_ERROR(Run(db, "DELETE FROM ca_state WHERE issuer = ?1", "updating the CA set", issuer));
-  ST_ASSIGN_OR_RETURN(Stmt insert, Prepare(db, "INSERT INTO ca_state (issuer, key_id, key_uri, certificate_pem, state, "
-                                               "activate_at_unix_ms, changed_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  ST_ASSIGN_OR_RETURN(Stmt insert, Prepare(db, "INSERT INTO ca_state (issuer, key_id, key_uri, certificate_pem, "
+                                               "state, activate_at_unix_ms, changed_seq) "
+                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   for (const CaRow& row : rows) {
     Bind(insert.get(), issuer, row.key_id, row.key_uri, row.certificate_pem, row.state, row.activate_at_unix_ms, seq);
     if (StepOnce(insert.get()) != SQLITE_DONE) return StorageError(db, "updating the CA set");
@@ -48,7 +49,8 @@ Status ImportLot(sqlite3* db, const LotRow& lot, const std::string& upload_id, i
   ST_ASSIGN_OR_RETURN(Stmt exists, Prepare(db, "SELECT 1 FROM lot WHERE name = ?1"));
   Bind(exists.get(), lot.name);
   if (sqlite3_step(exists.get()) == SQLITE_ROW)
-    return MakeError(Code::kAlreadyExists, "LOT_EXISTS", "lot '" + lot.name + "' exists already; choose another --lot name");
+    return MakeError(Code::kAlreadyExists, "LOT_EXISTS",
+                     "lot '" + lot.name + "' exists already; choose another --lot name");
   ST_RETURN_IF_ERROR(Run(db,
                          "INSERT INTO lot (name, profile, state, devices, source, imported_by, imported_unix_ms) "
                          "VALUES (?1, ?2, 'open', (SELECT COUNT(*) FROM lot_upload WHERE upload_id = ?3), ?4, ?5, ?6)",
@@ -131,7 +133,8 @@ Result<std::map<std::string, std::string>> ProfileLines(sqlite3* db) {
   ST_ASSIGN_OR_RETURN(Stmt select, Prepare(db, "SELECT profile, lines FROM profile_lines"));
   std::map<std::string, std::string> out;
   int rc;
-  while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) out[ColumnText(select.get(), 0)] = ColumnText(select.get(), 1);
+  while ((rc = sqlite3_step(select.get())) == SQLITE_ROW)
+    out[ColumnText(select.get(), 0)] = ColumnText(select.get(), 1);
   if (rc != SQLITE_DONE) return StorageError(db, "reading profile lines");
   return out;
 }

@@ -34,9 +34,9 @@ Status StepDone(sqlite3* db, sqlite3_stmt* stmt, const char* doing) {
   return {};
 }
 
-Result<std::string> CheckCode(const StatementSource& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
+Result<std::string> CheckCode(StatementCache& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
                               uint64_t use_up_as) {
-  ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, statements(kCodeSql));
+  ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, statements.Get(kCodeSql));
   BindText(stmt, 1, c.code_sha256);
   ST_ASSIGN_OR_RETURN(bool found, StepRow(db, stmt, "looking up a registration code"));
   if (!found || ColumnText(stmt, 0) != c.profile)
@@ -46,7 +46,7 @@ Result<std::string> CheckCode(const StatementSource& statements, sqlite3* db, co
                          std::to_string(sqlite3_column_int64(stmt, 2)) + "); a code works once");
   if (sqlite3_column_int64(stmt, 1) <= now) return NotAuthorized("the registration code has expired");
   if (use_up_as > 0) {
-    ST_ASSIGN_OR_RETURN(sqlite3_stmt* use, statements(kUseCodeSql));
+    ST_ASSIGN_OR_RETURN(sqlite3_stmt* use, statements.Get(kUseCodeSql));
     BindText(use, 1, c.code_sha256);
     sqlite3_bind_int64(use, 2, static_cast<sqlite3_int64>(use_up_as));
     ST_RETURN_IF_ERROR(StepDone(db, use, "using up a registration code"));
@@ -54,15 +54,15 @@ Result<std::string> CheckCode(const StatementSource& statements, sqlite3* db, co
   return "code:" + c.code_sha256.substr(0, 16);
 }
 
-Result<std::string> CheckDevice(const StatementSource& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
+Result<std::string> CheckDevice(StatementCache& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
                                 uint64_t use_up_as) {
-  ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, statements(kDeviceSql));
+  ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, statements.Get(kDeviceSql));
   BindText(stmt, 1, c.profile);
   BindText(stmt, 2, c.device_id);
   ST_ASSIGN_OR_RETURN(bool issued, StepRow(db, stmt, "looking up a device"));
   if (!issued) return std::string();
   uint64_t earlier = static_cast<uint64_t>(sqlite3_column_int64(stmt, 0));
-  ST_ASSIGN_OR_RETURN(sqlite3_stmt* approval, statements(kApprovalSql));
+  ST_ASSIGN_OR_RETURN(sqlite3_stmt* approval, statements.Get(kApprovalSql));
   BindText(approval, 1, c.profile);
   BindText(approval, 2, c.device_id);
   sqlite3_bind_int64(approval, 3, now);
@@ -74,7 +74,7 @@ Result<std::string> CheckDevice(const StatementSource& statements, sqlite3* db, 
   int64_t rowid = sqlite3_column_int64(approval, 0);
   std::string note = "+reissue:" + ColumnText(approval, 1);
   if (use_up_as > 0) {
-    ST_ASSIGN_OR_RETURN(sqlite3_stmt* use, statements(kUseApprovalSql));
+    ST_ASSIGN_OR_RETURN(sqlite3_stmt* use, statements.Get(kUseApprovalSql));
     sqlite3_bind_int64(use, 1, rowid);
     sqlite3_bind_int64(use, 2, static_cast<sqlite3_int64>(use_up_as));
     ST_RETURN_IF_ERROR(StepDone(db, use, "using up a reissue approval"));
@@ -84,9 +84,9 @@ Result<std::string> CheckDevice(const StatementSource& statements, sqlite3* db, 
 
 }  // namespace
 
-Result<std::string> CheckReservation(const StatementSource& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
+Result<std::string> CheckReservation(StatementCache& statements, sqlite3* db, const policy::Reservation& c, int64_t now,
                                 uint64_t use_up_as) {
-  ST_ASSIGN_OR_RETURN(sqlite3_stmt* key, statements(kKeySql));
+  ST_ASSIGN_OR_RETURN(sqlite3_stmt* key, statements.Get(kKeySql));
   BindText(key, 1, c.spki_sha256);
   ST_ASSIGN_OR_RETURN(bool key_seen, StepRow(db, key, "looking up a public key"));
   if (key_seen)
@@ -95,7 +95,7 @@ Result<std::string> CheckReservation(const StatementSource& statements, sqlite3*
                          "); every device must generate its own key");
   std::string authorization;
   if (c.lot_required) {
-    ST_ASSIGN_OR_RETURN(sqlite3_stmt* lot, statements(kLotSql));
+    ST_ASSIGN_OR_RETURN(sqlite3_stmt* lot, statements.Get(kLotSql));
     BindText(lot, 1, c.profile);
     BindText(lot, 2, c.device_id);
     ST_ASSIGN_OR_RETURN(bool on_lot, StepRow(db, lot, "looking up a lot"));

@@ -12,22 +12,19 @@
 
 #include <sqlite3.h>
 
-#include <functional>
 #include <string>
 
 #include "station/base/error.h"
 #include "station/policy/reservation.h"
+#include "station/store/sqlite_db.h"
 
 namespace station::store::sqlite {
-
-// Gives the prepared statement for an SQL constant, reset and unbound.
-using StatementSource = std::function<Result<sqlite3_stmt*>(const char* sql)>;
 
 // FAILED_PRECONDITION DUPLICATE_KEY or DUPLICATE_DEVICE, PERMISSION_DENIED
 // DEVICE_NOT_AUTHORIZED, or a storage error. On success returns how the device
 // was authorized ("lot:L1", "code:HASH16", "+reissue:officer-1", or "").
 // With `use_up_as` > 0 it marks the code or approval used by that audit seq.
-Result<std::string> CheckReservation(const StatementSource& statements, sqlite3* db,
+Result<std::string> CheckReservation(StatementCache& statements, sqlite3* db,
                                      const policy::Reservation& reservation, int64_t now_unix_ms, uint64_t use_up_as);
 
 }  // namespace station::store::sqlite

@@ -14,35 +14,6 @@ Error ReadOnly(const char* doing) {
   return MakeError(Code::kFailedPrecondition, "STORE_READ_ONLY", std::string(doing) + ": the store is open read-only");
 }
 
-// Statements of one connection, prepared once and handed out reset and unbound.
-class StatementCache {
- public:
-  explicit StatementCache(sqlite3* db) : db_(db) {}
-  Result<sqlite3_stmt*> Get(const char* sql) {
-    auto it = statements_.find(sql);
-    if (it == statements_.end()) {
-      ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db_, sql));
-      it = statements_.emplace(sql, std::move(stmt)).first;
-    }
-    sqlite3_reset(it->second.get());
-    sqlite3_clear_bindings(it->second.get());
-    return it->second.get();
-  }
-  // No statement may stay mid-step: an open read would pin the WAL.
-  void ResetAll() {
-    for (auto& [sql, stmt] : statements_) sqlite3_reset(stmt.get());
-  }
-
- private:
-  sqlite3* db_;
-  std::map<const char*, Stmt> statements_;
-};
-
-const char* FindByRequestSql() {
-  static const std::string sql = SelectRecordSql(RecordKind::kIssuance) + "WHERE caller = ?1 AND request_id = ?2";
-  return sql.c_str();
-}
-
 const char* RecordsAfterSql(RecordKind kind) {
   static const std::string issuance = SelectRecordSql(RecordKind::kIssuance) + "WHERE seq > ?1 ORDER BY seq";
   static const std::string officer = SelectRecordSql(RecordKind::kOfficer) + "WHERE seq > ?1 ORDER BY seq";
@@ -58,19 +29,11 @@ class SqliteBatch final : public Batch {
   }
 
   Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller, const std::string& request_id) override {
-    ST_ASSIGN_OR_RETURN(sqlite3_stmt* find, statements_.Get(FindByRequestSql()));
-    Bind(find, caller, request_id);
-    const int rc = sqlite3_step(find);
-    std::optional<AuditRecord> found;
-    if (rc == SQLITE_ROW) found = ReadRecord(find, RecordKind::kIssuance);
-    sqlite3_reset(find);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return StorageError(db_, "looking up a request");
-    return found;
+    return FindIssuanceByRequest(db_, statements_, caller, request_id);
   }
 
   Result<std::string> Reserve(const policy::Reservation& reservation, int64_t now_unix_ms, uint64_t seq) override {
-    auto authorization = sqlite::CheckReservation([this](const char* sql) { return statements_.Get(sql); }, db_,
-                                                  reservation, now_unix_ms, seq);
+    auto authorization = sqlite::CheckReservation(statements_, db_, reservation, now_unix_ms, seq);
     statements_.ResetAll();
     return authorization;
   }
@@ -189,19 +152,12 @@ class SqliteStore final : public Store {
 
   Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller, const std::string& request_id) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    ST_ASSIGN_OR_RETURN(sqlite3_stmt* stmt, lease.Statement(FindByRequestSql()));
-    Bind(stmt, caller, request_id);
-    const int rc = sqlite3_step(stmt);
-    std::optional<AuditRecord> found;
-    if (rc == SQLITE_ROW) found = ReadRecord(stmt, RecordKind::kIssuance);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return StorageError(lease.db(), "looking up a request");
-    return found;
+    return FindIssuanceByRequest(lease.db(), lease.statements(), caller, request_id);
   }
 
   Result<std::string> CheckReservation(const policy::Reservation& reservation, int64_t now_unix_ms) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    return sqlite::CheckReservation([&lease](const char* sql) { return lease.Statement(sql); }, lease.db(),
-                                    reservation, now_unix_ms, 0);
+    return sqlite::CheckReservation(lease.statements(), lease.db(), reservation, now_unix_ms, 0);
   }
 
   // Both tables in seq order, merged.
