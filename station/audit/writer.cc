@@ -18,13 +18,8 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(std::shared_ptr<store::St
   w->options_ = std::move(options);
   if (w->options_.max_batch == 0) w->options_.max_batch = 1;
   if (w->options_.checkpoint_every == 0) w->options_.checkpoint_every = 1;
-  ST_ASSIGN_OR_RETURN(LogState state,
-                      RecoverLogState(*w->store_, w->options_.signer ? &w->options_.signer->key : nullptr));
-  w->head_seq_ = state.size;
-  w->head_hash_ = state.head_hash;
-  w->tree_ = std::move(state.tree);
-  w->checkpoint_size_ = state.checkpoint_size;
-  w->published_checkpoint_ = state.checkpoint_size;
+  ST_RETURN_IF_ERROR(w->Resync());
+  w->published_checkpoint_ = w->checkpoint_size_;
   w->last_checkpoint_attempt_ = std::chrono::steady_clock::now();
   w->committed_seq_ = w->head_seq_;
   w->thread_ = std::thread([p = w.get()] {
@@ -148,30 +143,23 @@ Status AuditWriter::WriteCheckpoint() {
 }
 
 void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
-  auto begun = store_->Begin();
-  if (!begun.ok()) {
-    for (auto& p : batch) p.done(begun.error());
-    return;
-  }
-  store::Batch& tx = **begun;
+  // Another station's batch that raced for the same device or code costs
+  // this one a run again, from the records as they came, not a refusal.
+  constexpr int kAttempts = 5;
+  std::vector<AuditRecord> drafts;
+  drafts.reserve(batch.size());
+  for (const Pending& p : batch) drafts.push_back(p.record);
   std::vector<Result<AppendOutcome>> outcomes;
-  outcomes.reserve(batch.size());
-  const uint64_t start_seq = head_seq_;
-  const std::string start_hash = head_hash_;
-  const CompactRange start_tree = tree_;
-  // When the store drops the whole transaction (a full disk, an I/O error),
-  // the rest of the batch must not run, and none of it stands.
-  std::optional<Error> lost;
-  for (size_t i = 0; i < batch.size() && !lost; ++i) {
-    outcomes.push_back(AppendOne(tx, batch[i]));
-    if (tx.lost()) lost = outcomes.back().ok() ? tx.Commit().error() : outcomes.back().error();
+  Status committed;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    if (attempt > 1)
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].record = drafts[i];
+    committed = resync_ ? Resync() : Status();
+    if (committed.ok()) committed = TryBatch(batch, outcomes);
+    if (committed.ok() || committed.error().fault != Fault::kStoreConflict) break;
   }
-  Status committed = lost ? Status(*lost) : tx.Commit();
   if (!committed.ok()) {
     const Error& e = committed.error();
-    head_seq_ = start_seq;
-    head_hash_ = start_hash;
-    tree_ = start_tree;
     // Nothing of the batch was kept: no certificate of it leaves the station,
     // not even a replay (its record may have been in this very batch).
     outcomes.resize(batch.size(), e);
@@ -184,6 +172,45 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
     ++commits_;
   }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+}
+
+Status AuditWriter::TryBatch(std::deque<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes) {
+  outcomes.clear();
+  auto begun = store_->Begin();
+  if (!begun.ok()) return begun.error();
+  store::Batch& tx = **begun;
+  outcomes.reserve(batch.size());
+  const uint64_t start_seq = head_seq_;
+  const std::string start_hash = head_hash_;
+  const CompactRange start_tree = tree_;
+  // When the store drops the whole transaction (a full disk, an I/O error,
+  // another station's batch), the rest of the batch must not run, and none
+  // of it stands.
+  std::optional<Error> lost;
+  for (size_t i = 0; i < batch.size() && !lost; ++i) {
+    outcomes.push_back(AppendOne(tx, batch[i]));
+    if (tx.lost()) lost = outcomes.back().ok() ? tx.Commit().error() : outcomes.back().error();
+  }
+  Status committed = lost ? Status(*lost) : tx.Commit();
+  if (!committed.ok()) {
+    head_seq_ = start_seq;
+    head_hash_ = start_hash;
+    tree_ = start_tree;
+    // A commit the store could not confirm may have landed after all.
+    if (committed.error().fault == Fault::kStoreUnreachable) resync_ = true;
+  }
+  return committed;
+}
+
+Status AuditWriter::Resync() {
+  ST_ASSIGN_OR_RETURN(LogState state,
+                      RecoverLogState(*store_, options_.signer ? &options_.signer->key : nullptr));
+  head_seq_ = state.size;
+  head_hash_ = state.head_hash;
+  tree_ = std::move(state.tree);
+  checkpoint_size_ = state.checkpoint_size;
+  resync_ = false;
+  return {};
 }
 
 Result<AppendOutcome> AuditWriter::AppendOne(store::Batch& tx, Pending& pending) {

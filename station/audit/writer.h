@@ -78,7 +78,9 @@ class AuditWriter {
   // `done` runs on the writer thread once the record is durable, or with the
   // error: REQUEST_ID_REUSED when the caller's request_id is recorded with
   // another CSR, a refusal of the reservation (store::Batch::Reserve),
-  // SERIAL_COLLISION, or AUDIT_UNAVAILABLE when the store refused the commit.
+  // SERIAL_COLLISION, or AUDIT_UNAVAILABLE (STORE_UNAVAILABLE) when the store
+  // refused the commit. A batch that a shared store lost to another station's
+  // (STORE_CONFLICT) is run again here, a few times, before anyone hears of it.
   void Append(AuditRecord draft, policy::Reservation reservation, Done done);
 
   // What an officer's action changes in the store (the CA set, the
@@ -120,6 +122,12 @@ class AuditWriter {
   Status WriteCheckpoint();
   std::chrono::steady_clock::time_point NextCheckpointDue() const;
   void CommitBatch(std::deque<Pending>& batch);
+  // One attempt at the batch: its outcomes, and whether it committed. On
+  // failure the writer's head is back where the batch began.
+  Status TryBatch(std::deque<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes);
+  // Takes up the log where the store has it: after a commit whose outcome is
+  // unknown (the shared store went away during it), or a failed attempt.
+  Status Resync();
   // Reserves and appends the record, all or nothing within the batch.
   Result<AppendOutcome> AppendOne(store::Batch& batch, Pending& pending);
 
@@ -131,6 +139,7 @@ class AuditWriter {
   uint64_t checkpoint_size_ = 0;  // writer thread only
   std::chrono::steady_clock::time_point last_checkpoint_attempt_;  // writer thread only
   bool last_checkpoint_failed_ = false;                            // writer thread only
+  bool resync_ = false;  // writer thread only: the store may hold more than head_seq_
   std::atomic<uint64_t> published_checkpoint_{0};
 
   mutable std::mutex mu_;  // guards queue_, stopping_, committed_seq_, commits_, saturated_

@@ -12,6 +12,7 @@ const char* CodeName(Code code) noexcept {
     case Code::kPermissionDenied: return "PERMISSION_DENIED";
     case Code::kResourceExhausted: return "RESOURCE_EXHAUSTED";
     case Code::kFailedPrecondition: return "FAILED_PRECONDITION";
+    case Code::kAborted: return "ABORTED";
     case Code::kInternal: return "INTERNAL";
     case Code::kUnavailable: return "UNAVAILABLE";
     case Code::kDataLoss: return "DATA_LOSS";

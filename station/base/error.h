@@ -25,6 +25,7 @@ enum class Code : int {
   kPermissionDenied = 7,
   kResourceExhausted = 8,
   kFailedPrecondition = 9,
+  kAborted = 10,
   kInternal = 13,
   kUnavailable = 14,
   kDataLoss = 15,
@@ -39,6 +40,8 @@ enum class Fault : int {
   kNone = 0,
   kSignatureInvalid,  // the token's signature did not verify: issuance halts
   kLoginFailed,       // the token refused the PIN: never offered again, keys not looked up again
+  kStoreConflict,     // a shared store lost a batch to another station's: the writer runs it again
+  kStoreUnreachable,  // a shared store could not be reached: a commit's outcome is unknown
 };
 
 struct Error {

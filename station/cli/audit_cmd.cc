@@ -10,9 +10,9 @@
 #include "station/config/config.h"
 #include "station/export/export.h"
 #include "station/runtime/audit_signer.h"
+#include "station/runtime/open_store.h"
 #include "station/runtime/station.h"
 #include "station/setup/audit_key.h"
-#include "station/store/sqlite_store.h"
 
 namespace station::cli {
 namespace {
@@ -63,7 +63,7 @@ int Verify(const base::Args& args) {
   if (!config.ok()) return Fail(config.error());
   auto key = VerifyKey(*config, args);
   if (!key.ok() && key.error().reason != "AUDIT_KEY_NOT_CONFIGURED") return Fail(key.error());
-  auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  auto store = runtime::OpenStore(*config, {.read_write = false});
   if (!store.ok()) return Fail(store.error());
   auto report = audit::VerifyLog(**store, key.ok() ? &*key : nullptr);
   if (!report.ok()) return Fail(report.error());
@@ -99,7 +99,7 @@ int Prove(const base::Args& args) {
   if (!serial.ok()) return Fail(serial.error());
   auto key = VerifyKey(*config, args);
   if (!key.ok()) return Fail(key.error());
-  auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  auto store = runtime::OpenStore(*config, {.read_write = false});
   if (!store.ok()) return Fail(store.error());
   auto proof = audit::ProveInclusion(**store, *key, *serial);
   if (!proof.ok()) return Fail(proof.error());
@@ -158,7 +158,7 @@ int Export(const base::Args& args) {
   request.since_seq = static_cast<uint64_t>(*since);
   request.checkpoint_size = static_cast<uint64_t>(*checkpoint);
   request.out = args.Get("out", "");
-  auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  auto store = runtime::OpenStore(*config, {.read_write = false});
   if (!store.ok()) return Fail(store.error());
   auto result = exports::Export(**store, *key, request, std::cout, std::cerr);
   if (!result.ok()) return Fail(result.error());

@@ -9,8 +9,8 @@
 #include "station/config/config.h"
 #include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
+#include "station/runtime/open_store.h"
 #include "station/runtime/station.h"
-#include "station/store/sqlite_store.h"
 
 namespace station::cli {
 namespace {
@@ -40,8 +40,8 @@ int List(const base::Args& args) {
   auto profiles = runtime::LoadProfiles(*config);
   if (!profiles.ok()) return Fail(profiles.error());
   // Officers' changes of who may use a profile, once the station has a store.
-  if (std::filesystem::exists(config->audit_db_path())) {
-    auto store = store::OpenSqliteStore(config->audit_db_path(), {.read_write = false});
+  if (config->store.shared() || std::filesystem::exists(config->audit_db_path())) {
+    auto store = runtime::OpenStore(*config, {.read_write = false});
     if (!store.ok()) return Fail(store.error());
     auto set_by_officers = officer::ReadProfileLines(**store);
     if (!set_by_officers.ok()) return Fail(set_by_officers.error());

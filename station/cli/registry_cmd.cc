@@ -20,7 +20,7 @@
 #include "station/cli/officer_client.h"
 #include "station/config/config.h"
 #include "station/registry/registry_admin.h"
-#include "station/store/sqlite_store.h"
+#include "station/runtime/open_store.h"
 
 namespace station::cli {
 namespace {
@@ -126,7 +126,7 @@ int LotList(const base::Args& args, bool officer) {
   } else {
     auto config = config::LoadStationConfig(*config_path);
     if (!config.ok()) return Fail(config.error());
-    auto store = store::OpenSqliteStore(config->audit_db_path());
+    auto store = runtime::OpenStore(*config);
     if (!store.ok()) return Fail(store.error());
     auto read = (*store)->Lots();
     if (!read.ok()) return Fail(read.error());

@@ -80,6 +80,29 @@ size_t StationConfig::session_count() const {
   return token.sessions > 0 ? token.sessions : issuance.pipeline.signer_count() + 2;
 }
 
+static Status LoadStore(const toml::table& table, const std::string& path, StoreConfig& out) {
+  Fields f(table, path, "store");
+  ST_RETURN_IF_ERROR(f.String("url", out.url));
+  ST_RETURN_IF_ERROR(f.Path("password_file", out.password_file));
+  ST_RETURN_IF_ERROR(f.String("station_id", out.station_id));
+  ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  if (out.url.rfind("sqlite", 0) == 0)
+    return f.Wrong("url", "leave url out for the embedded SQLite store; url names a PostgreSQL database");
+  if (out.shared() && out.station_id.empty())
+    return f.Wrong("station_id", "a station on a shared store needs its own station_id (stationctl dev-setup picks one)");
+  if (out.station_id.size() > 64 || out.station_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                                      "0123456789._-") != std::string::npos)
+    return f.Wrong("station_id", "1 to 64 of A-Z a-z 0-9 . _ -");
+  // postgresql://user:PASSWORD@host/... or password=...: a secret in a config file.
+  const size_t scheme = out.url.find("://");
+  const size_t at = scheme == std::string::npos ? std::string::npos : out.url.find('@', scheme);
+  const bool userinfo_password = at != std::string::npos && at < out.url.find('/', scheme + 3) &&
+                                 out.url.substr(scheme + 3, at - scheme - 3).find(':') != std::string::npos;
+  if (userinfo_password || out.url.find("password=") != std::string::npos)
+    return f.Wrong("url", "holds a password: put it in password_file (0600, PGPASSFILE format) instead");
+  return {};
+}
+
 static Result<StationConfig> StationConfigFrom(const toml::table& root, const std::string& path) {
   StationConfig c;
   c.path = path;
@@ -146,6 +169,7 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
       return f.Wrong("key_uri", "key_uri, public_key and origin go together (stationctl audit init-key prints them)");
   }
   if (const toml::table* officers = top.Table("officers")) ST_RETURN_IF_ERROR(LoadOfficers(*officers, path, c.officers));
+  if (const toml::table* store = top.Table("store")) ST_RETURN_IF_ERROR(LoadStore(*store, path, c.store));
   ST_RETURN_IF_ERROR(top.NoUnknownKeys());
   if (c.issuance.pipeline.max_csr_bytes + 1024 > c.limits.max_message_bytes)
     return top.Wrong("limits.max_message_bytes", "must exceed issuance.max_csr_bytes by at least 1024");

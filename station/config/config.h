@@ -90,6 +90,16 @@ struct OfficersConfig {
   int64_t approval_ttl_s = 3600;     // an approval not used by then no longer counts
 };
 
+// Where the audit log and registry live: the embedded SQLite file in
+// state_dir (no url), or a PostgreSQL database shared by a fleet of stations
+// (docs/scaling.md), in which this station keeps its own log under station_id.
+struct StoreConfig {
+  std::string url;            // libpq connection string or postgresql:// URI; "" for SQLite
+  std::string password_file;  // 0600, PGPASSFILE format; never the password itself
+  std::string station_id;     // required with url: 1 to 64 of [A-Za-z0-9._-]
+  bool shared() const { return !url.empty(); }
+};
+
 struct StationConfig {
   std::string path;       // the file this was read from
   std::string listen = "127.0.0.1:7443";
@@ -101,6 +111,7 @@ struct StationConfig {
   LimitsConfig limits;
   AuditConfig audit;
   OfficersConfig officers;
+  StoreConfig store;
 
   std::string audit_db_path() const { return state_dir + "/audit.db"; }
   size_t session_count() const;  // token.sessions, or the pipeline's signers + 2

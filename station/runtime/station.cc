@@ -12,7 +12,7 @@
 #include "station/officer/profile_lines.h"
 #include "station/policy/profile_file.h"
 #include "station/runtime/audit_signer.h"
-#include "station/store/sqlite_store.h"
+#include "station/runtime/open_store.h"
 
 namespace station::runtime {
 
@@ -105,9 +105,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   }
   audit::WriterOptions audit_options = config.audit.writer;
   ST_ASSIGN_OR_RETURN(audit_options.signer, OpenAuditSigner(token, config.audit));
-  store::SqliteOptions store_options;
-  store_options.durable = !config.audit.bench_undurable;
-  ST_ASSIGN_OR_RETURN(s->store_, store::OpenSqliteStore(config.audit_db_path(), store_options));
+  ST_ASSIGN_OR_RETURN(s->store_, OpenStore(config, {.durable = !config.audit.bench_undurable}));
   // Lot imports cut off by a stop left their staged ids behind.
   ST_RETURN_IF_ERROR(s->store_->DropLotUpload(""));
   ST_ASSIGN_OR_RETURN(s->writer_, audit::AuditWriter::Open(s->store_, std::move(audit_options)));

@@ -1,5 +1,6 @@
 #include "station/store/sqlite_db.h"
 
+#include "station/store/record_sql.h"
 
 namespace station::store {
 namespace {
@@ -127,33 +128,6 @@ Error SchemaMismatch(const std::string& path, const std::string& found) {
                        "start this station with a new state_dir");
 }
 
-// CREATE TABLE of both kinds of record, one column per field. Officers'
-// actions are records of the same log as issuance (one seq, one hash chain,
-// one Merkle tree); record.h says which fields each kind has.
-std::string LogTablesSql() {
-  std::string sql;
-  for (RecordKind kind : {RecordKind::kIssuance, RecordKind::kOfficer}) {
-    sql += std::string("CREATE TABLE IF NOT EXISTS ") + RecordTable(kind) + " (";
-    const char* sep = "\n  ";
-    for (const RecordField& f : RecordFields(kind)) {
-      sql += sep + std::string(f.column);
-      sep = ",\n  ";
-      switch (f.type) {
-        case FieldType::kSeq: sql += " INTEGER PRIMARY KEY"; break;
-        case FieldType::kTime: sql += " INTEGER NOT NULL"; break;
-        case FieldType::kCertificate: sql += " BLOB NOT NULL"; break;
-        case FieldType::kText:
-        case FieldType::kJsonObject: sql += " TEXT NOT NULL"; break;
-      }
-      if (f.unique) sql += " UNIQUE";
-    }
-    // A line's request ids are its own: a retry finds its first answer.
-    if (kind == RecordKind::kIssuance) sql += ",\n  UNIQUE (caller, request_id)";
-    sql += "\n);\n";
-  }
-  return sql;
-}
-
 }  // namespace
 
 std::string ColumnText(sqlite3_stmt* stmt, int col) {
@@ -225,7 +199,7 @@ Result<Db> OpenDb(const std::string& path, bool read_write) {
     // Checked before the schema runs: its indexes name columns an older file lacks.
     if (std::string found = StoredVersion(db.get()); !found.empty() && found != kSchemaVersion)
       return SchemaMismatch(path, found);
-    ST_RETURN_IF_ERROR(Exec(db.get(), LogTablesSql().c_str()));
+    ST_RETURN_IF_ERROR(Exec(db.get(), LogTablesSql(kSqliteDialect).c_str()));
     ST_RETURN_IF_ERROR(Exec(db.get(), kSchema));
   }
   std::string found = StoredVersion(db.get());
@@ -250,30 +224,9 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql) {
   return Stmt(stmt);
 }
 
-const char* RecordTable(RecordKind kind) { return kind == RecordKind::kOfficer ? "officer_action" : "issuance"; }
-
-const std::string& SelectRecordSql(RecordKind kind) {
-  static const auto make = [](RecordKind k) {
-    std::string sql = "SELECT ";
-    for (const RecordField& f : RecordFields(k)) sql += std::string(sql.size() > 7 ? ", " : "") + f.column;
-    return sql + " FROM " + RecordTable(k) + " ";
-  };
-  static const std::string issuance = make(RecordKind::kIssuance), officer = make(RecordKind::kOfficer);
-  return kind == RecordKind::kOfficer ? officer : issuance;
-}
-
 const std::string& InsertRecordSql(RecordKind kind) {
-  static const auto make = [](RecordKind k) {
-    std::string columns, values;
-    int n = 0;
-    for (const RecordField& f : RecordFields(k)) {
-      columns += std::string(n > 0 ? ", " : "") + f.column;
-      values += (n > 0 ? ",?" : "?") + std::to_string(n + 1);
-      ++n;
-    }
-    return std::string("INSERT INTO ") + RecordTable(k) + " (" + columns + ") VALUES (" + values + ")";
-  };
-  static const std::string issuance = make(RecordKind::kIssuance), officer = make(RecordKind::kOfficer);
+  static const std::string issuance = store::InsertRecordSql(RecordKind::kIssuance, kSqliteDialect),
+                           officer = store::InsertRecordSql(RecordKind::kOfficer, kSqliteDialect);
   return kind == RecordKind::kOfficer ? officer : issuance;
 }
 

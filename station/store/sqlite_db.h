@@ -16,6 +16,7 @@
 
 #include "station/base/error.h"
 #include "station/store/record.h"
+#include "station/store/record_sql.h"
 
 namespace station::store {
 
@@ -93,14 +94,10 @@ class ReadPool {
   std::vector<std::unique_ptr<Conn>> idle_;
 };
 
-// The table of a kind of record: "issuance" or "officer_action".
-const char* RecordTable(RecordKind kind);
-// "SELECT <every column of the kind's table> FROM <its table> " (add the WHERE).
-const std::string& SelectRecordSql(RecordKind kind);
 // A record of `kind` from a row of SelectRecordSql.
 AuditRecord ReadRecord(sqlite3_stmt* stmt, RecordKind kind);
-// Binds every column of `record` (?1, ?2, ... in field order) to an insert
-// of InsertRecordSql(kind); the record must outlive the statement's step.
+// record_sql.h's insert in SQLite's dialect, made once. BindRecord binds
+// every column of `record` to it; the record must outlive the statement's step.
 const std::string& InsertRecordSql(RecordKind kind);
 void BindRecord(sqlite3_stmt* stmt, const AuditRecord& record);
 

@@ -1,65 +1,15 @@
 #include "station/store/sqlite_state.h"
 
-#include <openssl/evp.h>
-
 #include <map>
 #include <vector>
 
-#include "station/base/ossl.h"
 #include "station/store/sqlite_db.h"
+#include "station/store/state_digest.h"
 
 namespace station::store::sqlite {
 namespace {
 
-// What one table's groups are and which rows make one group, in a fixed
-// order. Every column but the use marks.
-struct TableSpec {
-  const char* name;
-  const char* groups_sql;
-  std::vector<const char*> rows_sql;  // ?1 = the group
-};
-
-// Every gating table, in the order CheckState looks at them.
-const std::map<StateTable, TableSpec>& Specs() {
-  static const std::map<StateTable, TableSpec> specs = {
-      {StateTable::kCaSet,
-       {"ca_state", "SELECT DISTINCT issuer FROM ca_state",
-        {"SELECT key_id, key_uri, certificate_pem, state, activate_at_unix_ms, changed_seq FROM ca_state "
-         "WHERE issuer = ?1 ORDER BY key_id"}}},
-      {StateTable::kProfileLines,
-       {"profile_lines", "SELECT profile FROM profile_lines",
-        {"SELECT lines, changed_seq FROM profile_lines WHERE profile = ?1"}}},
-      {StateTable::kApproval,
-       {"approval", "SELECT DISTINCT seq FROM approval",
-        {"SELECT action_key, officer, created_unix_ms, expires_unix_ms FROM approval WHERE seq = ?1 "
-         "ORDER BY action_key, officer, created_unix_ms"}}},
-      {StateTable::kReissueApproval,
-       {"reissue_approval", "SELECT DISTINCT seq FROM reissue_approval",
-        {"SELECT profile, device_id, approved_by, created_unix_ms, expires_unix_ms FROM reissue_approval "
-         "WHERE seq = ?1 ORDER BY profile, device_id, created_unix_ms"}}},
-      {StateTable::kCodeBatch,
-       {"registration_code", "SELECT DISTINCT batch FROM registration_code",
-        {"SELECT code_sha256, profile, expires_unix_ms FROM registration_code WHERE batch = ?1 ORDER BY code_sha256"}}},
-      {StateTable::kLot,
-       {"lot", "SELECT name FROM lot UNION SELECT lot FROM lot_device",
-        {"SELECT profile, state, devices, source, imported_by, imported_unix_ms FROM lot WHERE name = ?1",
-         "SELECT profile, device_id FROM lot_device WHERE lot = ?1 ORDER BY profile, device_id"}}},
-  };
-  return specs;
-}
-
-const TableSpec& Spec(StateTable table) { return Specs().at(table); }
-
-// Each field as a type octet and an 8-byte big-endian length before its bytes,
-// so no two different groups hash alike.
-void HashField(EVP_MD_CTX* ctx, uint8_t type, const void* data, size_t size) {
-  uint8_t header[9] = {type};
-  for (int i = 0; i < 8; ++i) header[1 + i] = static_cast<uint8_t>(static_cast<uint64_t>(size) >> (56 - 8 * i));
-  EVP_DigestUpdate(ctx, header, sizeof header);
-  if (size > 0) EVP_DigestUpdate(ctx, data, size);
-}
-
-Result<std::set<std::string>> GroupsOf(sqlite3* db, const TableSpec& spec) {
+Result<std::set<std::string>> GroupsOf(sqlite3* db, const StateSpec& spec) {
   ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, spec.groups_sql));
   std::set<std::string> out;
   int rc;
@@ -68,7 +18,7 @@ Result<std::set<std::string>> GroupsOf(sqlite3* db, const TableSpec& spec) {
   return out;
 }
 
-// How an issuance record's authorization names what it used up (sqlite_reservation.h):
+// How an issuance record's authorization names what it used up (reservation_check.h):
 // "code:HASH16", "lot:NAME", and "+reissue:OFFICERS" after either or alone.
 // Each check yields the first row that breaks it: (group, seq).
 struct UseCheck {
@@ -123,48 +73,30 @@ Result<std::optional<StateProblem>> CheckUses(sqlite3* db) {
   return std::optional<StateProblem>();
 }
 
-Result<std::set<std::string>> Groups(sqlite3* db, StateTable table) { return GroupsOf(db, Spec(table)); }
-
-}  // namespace station::store::sqlite
-
-namespace station::store {
-
-const char* StateTableName(StateTable table) noexcept { return sqlite::Spec(table).name; }
-
-}  // namespace station::store
-
-namespace station::store::sqlite {
+Result<std::set<std::string>> Groups(sqlite3* db, StateTable table) { return GroupsOf(db, StateSpecOf(table)); }
 
 Result<std::string> GroupDigest(sqlite3* db, StateTable table, const std::string& group) {
-  const TableSpec& spec = Spec(table);
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-    return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 is unavailable: " + OpenSslErrors());
-  HashField(ctx.get(), 't', spec.name, std::char_traits<char>::length(spec.name));
-  HashField(ctx.get(), 'g', group.data(), group.size());
+  const StateSpec& spec = StateSpecOf(table);
+  ST_ASSIGN_OR_RETURN(GroupDigester digester, GroupDigester::Start(spec, group));
   for (const char* sql : spec.rows_sql) {
     ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, sql));
     BindText(stmt.get(), 1, group);
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      HashField(ctx.get(), 'r', nullptr, 0);
+      digester.BeginRow();
       for (int col = 0; col < sqlite3_column_count(stmt.get()); ++col) {
         if (sqlite3_column_type(stmt.get(), col) == SQLITE_NULL) {
-          HashField(ctx.get(), 'n', nullptr, 0);
+          digester.Null();
           continue;
         }
         const unsigned char* text = sqlite3_column_text(stmt.get(), col);
-        HashField(ctx.get(), 'v', text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), col)));
+        digester.Value(text, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), col)));
       }
     }
     if (rc != SQLITE_DONE) return StorageError(db, std::string("reading ") + spec.name);
-    HashField(ctx.get(), 'e', nullptr, 0);
+    digester.EndQuery();
   }
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1)
-    return MakeError(Code::kInternal, "DIGEST_FAILED", "SHA-256 failed: " + OpenSslErrors());
-  return Hex(digest, size);
+  return digester.Finish();
 }
 
 }  // namespace station::store::sqlite

@@ -10,10 +10,6 @@
 namespace station::store {
 namespace {
 
-Error ReadOnly(const char* doing) {
-  return MakeError(Code::kFailedPrecondition, "STORE_READ_ONLY", std::string(doing) + ": the store is open read-only");
-}
-
 const char* RecordsAfterSql(RecordKind kind) {
   static const std::string issuance = SelectRecordSql(RecordKind::kIssuance) + "WHERE seq > ?1 ORDER BY seq";
   static const std::string officer = SelectRecordSql(RecordKind::kOfficer) + "WHERE seq > ?1 ORDER BY seq";
@@ -33,9 +29,8 @@ class SqliteBatch final : public Batch {
   }
 
   Result<std::string> Reserve(const policy::Reservation& reservation, int64_t now_unix_ms, uint64_t seq) override {
-    auto authorization = sqlite::CheckReservation(statements_, db_, reservation, now_unix_ms, seq);
-    statements_.ResetAll();
-    return authorization;
+    sqlite::SqliteReservationRows rows(db_, statements_);
+    return store::CheckReservation(rows, reservation, now_unix_ms, seq);
   }
 
   Status Append(const AuditRecord& record) override {
@@ -122,14 +117,14 @@ class SqliteStore final : public Store {
                                              writer_statements_(writer_.get()) {}
 
   Result<std::unique_ptr<Batch>> Begin() override {
-    if (!writer_) return ReadOnly("appending to the audit log");
+    if (!writer_) return ReadOnlyStore("appending to the audit log");
     ST_ASSIGN_OR_RETURN(sqlite3_stmt* begin, writer_statements_.Get("BEGIN IMMEDIATE"));
     if (StepOnce(begin) != SQLITE_DONE) return StorageError(writer_.get(), "BEGIN");
     return std::unique_ptr<Batch>(new SqliteBatch(writer_.get(), writer_statements_));
   }
 
   Status AddCheckpoint(const StoredCheckpoint& c) override {
-    if (!writer_) return ReadOnly("storing a checkpoint");
+    if (!writer_) return ReadOnlyStore("storing a checkpoint");
     ST_ASSIGN_OR_RETURN(sqlite3_stmt* insert, writer_statements_.Get(
         "INSERT INTO checkpoint (size, time_unix_ms, note, tree_edge) VALUES (?1, ?2, ?3, ?4)"));
     Bind(insert, c.size, c.time_unix_ms, c.note);
@@ -157,7 +152,8 @@ class SqliteStore final : public Store {
 
   Result<std::string> CheckReservation(const policy::Reservation& reservation, int64_t now_unix_ms) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    return sqlite::CheckReservation(lease.statements(), lease.db(), reservation, now_unix_ms, 0);
+    sqlite::SqliteReservationRows rows(lease.db(), lease.statements());
+    return store::CheckReservation(rows, reservation, now_unix_ms, 0);
   }
 
   // Both tables in seq order, merged.
@@ -275,7 +271,7 @@ class SqliteStore final : public Store {
 
   // Staging has a connection of its own: it does not wait for the audit writer's queue.
   Result<sqlite3*> StagingDb() {
-    if (!writer_) return ReadOnly("staging a lot");
+    if (!writer_) return ReadOnlyStore("staging a lot");
     if (!staging_) {
       ST_ASSIGN_OR_RETURN(staging_, OpenDb(path_, true));
     }

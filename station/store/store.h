@@ -17,7 +17,10 @@
 // - Officers' changes (Changes) are made only inside the batch of the record
 //   that makes them, and commit to their rows (audit/state.h).
 // - Every failure to read or write is UNAVAILABLE AUDIT_UNAVAILABLE, naming
-//   what failed; refusals carry their own reasons (below).
+//   what failed (UNAVAILABLE STORE_UNAVAILABLE when a shared store cannot be
+//   reached); refusals carry their own reasons (below). A shared store that
+//   lost a batch to another station's (ABORTED STORE_CONFLICT) lost all of it:
+//   the writer runs the batch again.
 #pragma once
 
 #include <functional>
@@ -94,6 +97,9 @@ class Batch : public Changes {
   // Makes the batch durable; on failure none of it stands.
   virtual Status Commit() = 0;
 };
+
+// FAILED_PRECONDITION STORE_READ_ONLY: `doing` needs a store opened read-write.
+Error ReadOnlyStore(const char* doing);
 
 class Store {
  public:

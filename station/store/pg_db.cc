@@ -1,0 +1,300 @@
+#include "station/store/pg_db.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "station/store/record_sql.h"
+
+namespace station::store::pg {
+namespace {
+
+// The log's two tables come from the field table (LogTablesSql); the rest is
+// here. Rows that an officer or an issuance record wrote name the station of
+// that record beside its seq: each station keeps its own log.
+constexpr const char* kSchema = R"sql(
+-- A key is certified once, whichever station asks: the reservation check
+-- refuses it first, and this index holds even against a check that raced.
+CREATE UNIQUE INDEX IF NOT EXISTS issuance_key_once ON issuance (spki_sha256);
+CREATE INDEX IF NOT EXISTS issuance_by_device ON issuance (profile, device_id);
+CREATE INDEX IF NOT EXISTS issuance_by_authorization ON issuance ("authorization") WHERE "authorization" <> '';
+
+CREATE TABLE IF NOT EXISTS lot (
+  name             TEXT PRIMARY KEY,
+  profile          TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+  devices          BIGINT NOT NULL,
+  source           TEXT NOT NULL,
+  imported_by      TEXT NOT NULL,
+  imported_unix_ms BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lot_device (
+  profile   TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  lot       TEXT NOT NULL REFERENCES lot (name),
+  PRIMARY KEY (profile, device_id, lot)
+);
+CREATE INDEX IF NOT EXISTS lot_device_by_lot ON lot_device (lot, profile, device_id);
+CREATE TABLE IF NOT EXISTS lot_upload (
+  station_id TEXT NOT NULL,  -- the station receiving the upload
+  upload_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  PRIMARY KEY (upload_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS registration_code (
+  code_sha256      TEXT PRIMARY KEY,
+  profile          TEXT NOT NULL,
+  batch            TEXT NOT NULL,
+  expires_unix_ms  BIGINT NOT NULL,
+  used_station     TEXT,
+  used_seq         BIGINT
+);
+CREATE INDEX IF NOT EXISTS code_by_batch ON registration_code (batch);
+CREATE INDEX IF NOT EXISTS code_by_use ON registration_code (used_station, used_seq) WHERE used_seq IS NOT NULL;
+CREATE TABLE IF NOT EXISTS reissue_approval (
+  id               BIGSERIAL PRIMARY KEY,
+  profile          TEXT NOT NULL,
+  device_id        TEXT NOT NULL,
+  approved_by      TEXT NOT NULL,
+  created_unix_ms  BIGINT NOT NULL,
+  expires_unix_ms  BIGINT NOT NULL,
+  station_id       TEXT NOT NULL,
+  seq              BIGINT NOT NULL,
+  used_station     TEXT,
+  used_seq         BIGINT
+);
+CREATE INDEX IF NOT EXISTS reissue_by_device ON reissue_approval (profile, device_id);
+CREATE INDEX IF NOT EXISTS reissue_by_seq ON reissue_approval (seq);
+CREATE INDEX IF NOT EXISTS reissue_by_use ON reissue_approval (used_station, used_seq) WHERE used_seq IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS checkpoint (
+  station_id    TEXT NOT NULL,
+  size          BIGINT NOT NULL,
+  time_unix_ms  BIGINT NOT NULL,
+  note          TEXT NOT NULL,
+  tree_edge     BYTEA NOT NULL,
+  PRIMARY KEY (station_id, size)
+);
+
+CREATE TABLE IF NOT EXISTS ca_state (
+  issuer               TEXT NOT NULL,
+  key_id               TEXT NOT NULL,
+  key_uri              TEXT NOT NULL,
+  certificate_pem      TEXT NOT NULL,
+  state                TEXT NOT NULL CHECK (state IN ('staged', 'active', 'previous', 'retired')),
+  activate_at_unix_ms  BIGINT NOT NULL,
+  changed_station      TEXT NOT NULL,
+  changed_seq          BIGINT NOT NULL,
+  PRIMARY KEY (issuer, key_id)
+);
+
+CREATE TABLE IF NOT EXISTS approval (
+  id               BIGSERIAL PRIMARY KEY,
+  action_key       TEXT NOT NULL,
+  officer          TEXT NOT NULL,
+  created_unix_ms  BIGINT NOT NULL,
+  expires_unix_ms  BIGINT NOT NULL,
+  station_id       TEXT NOT NULL,
+  seq              BIGINT NOT NULL,
+  used_station     TEXT,
+  used_seq         BIGINT
+);
+CREATE INDEX IF NOT EXISTS approval_by_action ON approval (action_key);
+CREATE INDEX IF NOT EXISTS approval_by_seq ON approval (seq);
+CREATE INDEX IF NOT EXISTS approval_by_use ON approval (used_station, used_seq) WHERE used_seq IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS profile_lines (
+  profile          TEXT PRIMARY KEY,
+  lines            TEXT NOT NULL,
+  changed_station  TEXT NOT NULL,
+  changed_seq      BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('schema_version', 'pg-1') ON CONFLICT (key) DO NOTHING;
+)sql";
+
+constexpr const char* kSchemaVersion = "pg-1";
+
+// Stations starting together must not race to create the schema.
+constexpr const char* kSchemaLock = "SELECT pg_advisory_xact_lock(7365636865)";
+
+bool ConnectionLost(PGconn* conn, const std::string& state) {
+  return PQstatus(conn) != CONNECTION_OK || state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" ||
+         state == "57P03";
+}
+
+// A whole script, outside any parameters.
+Status Script(PGconn* conn, const std::string& sql, const char* doing) {
+  Rows rows(PQexec(conn, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(rows.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
+  return {};
+}
+
+// The password file, if named, must be the station's alone.
+Status CheckPasswordFile(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0)
+    return MakeError(Code::kFailedPrecondition, "STORE_PASSWORD_FILE",
+                     "the store's password_file " + path + " cannot be read");
+  if ((st.st_mode & 077) != 0)
+    return MakeError(Code::kFailedPrecondition, "STORE_PASSWORD_FILE",
+                     "the store's password_file " + path + " is open to others; chmod 0600 it");
+  return {};
+}
+
+Status CheckSchema(PGconn* conn) {
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn, "SELECT value FROM meta WHERE key = 'schema_version'", Params(),
+                                     "reading the store's schema version"));
+  const std::string found = PQntuples(rows.get()) == 1 ? Text(rows.get(), 0, 0) : "none";
+  if (found != kSchemaVersion)
+    return MakeError(Code::kFailedPrecondition, "AUDIT_SCHEMA_MISMATCH",
+                     "the shared store has schema " + found + "; this station reads schema " + kSchemaVersion);
+  return {};
+}
+
+}  // namespace
+
+Result<Conn> Connect(const Target& target, bool create) {
+  if (!target.password_file.empty()) ST_RETURN_IF_ERROR(CheckPasswordFile(target.password_file));
+  // Later keywords override earlier ones: our defaults come before the URL,
+  // the password file after it.
+  std::vector<const char*> keys = {"connect_timeout", "application_name", "dbname"};
+  const std::string application = "station-" + target.station_id;
+  std::vector<const char*> values = {"5", application.c_str(), target.url.c_str()};
+  if (!target.password_file.empty()) {
+    keys.push_back("passfile");
+    values.push_back(target.password_file.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  Conn conn(PQconnectdbParams(keys.data(), values.data(), 1));
+  if (!conn || PQstatus(conn.get()) != CONNECTION_OK)
+    return MakeFault(Fault::kStoreUnreachable, Code::kUnavailable, "STORE_UNAVAILABLE",
+                     std::string("cannot reach the shared store: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
+  // "already exists, skipping" and the like are not for the station's log.
+  ST_RETURN_IF_ERROR(Script(conn.get(),
+                            std::string("SET client_min_messages = warning; SET synchronous_commit = ") +
+                                (target.durable ? "on" : "off"),
+                            "setting up the connection"));
+  if (create) {
+    ST_RETURN_IF_ERROR(Script(conn.get(), std::string("BEGIN; ") + kSchemaLock + ";\n" +
+                                              LogTablesSql(kPostgresDialect) + kSchema + "COMMIT;",
+                              "creating the store's schema"));
+  }
+  ST_RETURN_IF_ERROR(CheckSchema(conn.get()));
+  return conn;
+}
+
+void Params::Push(std::string value, int format) {
+  lengths_.push_back(static_cast<int>(value.size()));
+  values_.push_back(std::move(value));
+  null_.push_back(false);
+  formats_.push_back(format);
+}
+
+void Params::AddNull() {
+  Push("", 0);
+  null_.back() = true;
+}
+
+std::vector<const char*> Params::values() const {
+  std::vector<const char*> out;
+  for (size_t i = 0; i < values_.size(); ++i) out.push_back(null_[i] ? nullptr : values_[i].c_str());
+  return out;
+}
+
+Result<Rows> Run(PGconn* conn, const std::string& sql, const Params& params, const char* doing) {
+  const std::vector<const char*> values = params.values();
+  Rows rows(PQexecParams(conn, sql.c_str(), params.size(), nullptr, values.data(), params.lengths(), params.formats(),
+                         0));
+  const ExecStatusType status = PQresultStatus(rows.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
+  return rows;
+}
+
+Status Execute(PGconn* conn, const std::string& sql, const Params& params, const char* doing) {
+  ST_RETURN_IF_ERROR(Run(conn, sql, params, doing));
+  return {};
+}
+
+std::string SqlState(const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state ? state : "";
+}
+
+std::string Constraint(const PGresult* result) {
+  const char* name = result ? PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME) : nullptr;
+  return name ? name : "";
+}
+
+Error Failure(PGconn* conn, const PGresult* result, const std::string& doing) {
+  const std::string state = SqlState(result);
+  std::string message = result ? PQresultErrorMessage(result) : "";
+  if (message.empty()) message = PQerrorMessage(conn);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (ConnectionLost(conn, state))
+    return MakeFault(Fault::kStoreUnreachable, Code::kUnavailable, "STORE_UNAVAILABLE",
+                     doing + " failed: the shared store is unreachable (" + message + "); retry shortly");
+  if (state == "40001" || state == "40P01")
+    return MakeFault(Fault::kStoreConflict, Code::kAborted, "STORE_CONFLICT",
+                     doing + " collided with another station's: " + message);
+  return MakeError(Code::kUnavailable, "AUDIT_UNAVAILABLE", doing + " failed: " + message);
+}
+
+std::string Text(const PGresult* rows, int row, int col) {
+  return std::string(PQgetvalue(rows, row, col), static_cast<size_t>(PQgetlength(rows, row, col)));
+}
+
+int64_t Int(const PGresult* rows, int row, int col) { return std::strtoll(PQgetvalue(rows, row, col), nullptr, 10); }
+
+bool IsNull(const PGresult* rows, int row, int col) { return PQgetisnull(rows, row, col) != 0; }
+
+Bytes ByteaBytes(const PGresult* rows, int row, int col) {
+  size_t size = 0;
+  unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(rows, row, col)), &size);
+  if (raw == nullptr) return {};
+  Bytes out(raw, raw + size);
+  PQfreemem(raw);
+  return out;
+}
+
+const std::string& InsertRecordSql(RecordKind kind) {
+  static const std::string issuance = store::InsertRecordSql(RecordKind::kIssuance, kPostgresDialect),
+                           officer = store::InsertRecordSql(RecordKind::kOfficer, kPostgresDialect);
+  return kind == RecordKind::kOfficer ? officer : issuance;
+}
+
+Params RecordParams(const std::string& station_id, const AuditRecord& r) {
+  Params params(station_id);
+  for (const RecordField& f : RecordFields(r.kind)) {
+    switch (f.type) {
+      case FieldType::kSeq: params.Add(r.seq); break;
+      case FieldType::kTime: params.Add(r.time_unix_ms); break;
+      case FieldType::kCertificate: params.Add(r.certificate_der); break;
+      case FieldType::kText:
+      case FieldType::kJsonObject: params.Add(r.*f.text); break;
+    }
+  }
+  return params;
+}
+
+AuditRecord ReadRecord(const PGresult* rows, int row, RecordKind kind) {
+  AuditRecord r;
+  r.kind = kind;
+  int col = 0;
+  for (const RecordField& f : RecordFields(kind)) {
+    switch (f.type) {
+      case FieldType::kSeq: r.seq = static_cast<uint64_t>(Int(rows, row, col)); break;
+      case FieldType::kTime: r.time_unix_ms = Int(rows, row, col); break;
+      case FieldType::kCertificate: r.certificate_der = ByteaBytes(rows, row, col); break;
+      case FieldType::kText:
+      case FieldType::kJsonObject: r.*f.text = Text(rows, row, col); break;
+    }
+    ++col;
+  }
+  return r;
+}
+
+}  // namespace station::store::pg

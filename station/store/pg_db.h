@@ -1,0 +1,104 @@
+// PostgreSQL underneath the shared store (store/ only): connections, one
+// statement run with its parameters, errors by SQLSTATE, the schema, and a
+// record's row read and written by the field table (record.h).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "station/base/bytes.h"
+#include "station/base/error.h"
+#include "station/store/record.h"
+
+namespace station::store::pg {
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+using Conn = std::unique_ptr<PGconn, ConnDeleter>;
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using Rows = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Where the store is and who the station is.
+struct Target {
+  std::string url;            // a libpq connection string or URI
+  std::string password_file;  // PGPASSFILE format, 0600; "" for libpq's own lookup
+  std::string station_id;
+  bool durable = true;        // false: synchronous_commit=off (benchmarks only)
+};
+
+// Connects and, with `create`, makes the schema. UNAVAILABLE STORE_UNAVAILABLE
+// when the database cannot be reached; FAILED_PRECONDITION
+// AUDIT_SCHEMA_MISMATCH for a database of another schema.
+Result<Conn> Connect(const Target& target, bool create);
+
+// A statement's parameters, as text (or binary bytes).
+class Params {
+ public:
+  template <typename... Values>
+  explicit Params(const Values&... values) {
+    (Add(values), ...);
+  }
+  void Add(const std::string& text) { Push(text, 0); }
+  void Add(const char* text) { Push(text, 0); }
+  void Add(const Bytes& bytes) { Push(std::string(bytes.begin(), bytes.end()), 1); }
+  template <typename T>
+    requires std::is_integral_v<T>
+  void Add(T value) {
+    Push(std::to_string(value), 0);
+  }
+  void AddNull();
+
+  int size() const { return static_cast<int>(values_.size()); }
+  std::vector<const char*> values() const;
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
+
+ private:
+  void Push(std::string value, int format);
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+  std::vector<int> lengths_, formats_;
+};
+
+// Runs one statement; its rows (text format). A failure is the error its
+// SQLSTATE calls for (Failure below); `doing` names what failed.
+Result<Rows> Run(PGconn* conn, const std::string& sql, const Params& params, const char* doing);
+
+// Runs a statement whose rows, if any, do not matter.
+Status Execute(PGconn* conn, const std::string& sql, const Params& params, const char* doing);
+
+// The error for a failed statement or connection:
+// - connection gone or database shutting down: UNAVAILABLE STORE_UNAVAILABLE;
+// - a serialization failure or deadlock: ABORTED STORE_CONFLICT (the whole
+//   transaction is lost; the station retries it);
+// - any other: UNAVAILABLE AUDIT_UNAVAILABLE.
+Error Failure(PGconn* conn, const PGresult* result, const std::string& doing);
+// The SQLSTATE of a failed result ("" when none).
+std::string SqlState(const PGresult* result);
+// The constraint a unique violation broke ("" when none).
+std::string Constraint(const PGresult* result);
+
+// A column's text; an integer column's value; whether it is NULL.
+std::string Text(const PGresult* rows, int row, int col);
+int64_t Int(const PGresult* rows, int row, int col);
+bool IsNull(const PGresult* rows, int row, int col);
+// A bytea column in text format (\x...) as bytes.
+Bytes ByteaBytes(const PGresult* rows, int row, int col);
+
+// The insert of a record of `kind` for this station ($1 is the station id).
+const std::string& InsertRecordSql(RecordKind kind);
+Params RecordParams(const std::string& station_id, const AuditRecord& record);
+// A record of `kind` from row `row` of a SelectRecordSql (record_sql.h).
+AuditRecord ReadRecord(const PGresult* rows, int row, RecordKind kind);
+
+}  // namespace station::store::pg

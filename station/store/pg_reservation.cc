@@ -1,0 +1,90 @@
+#include "station/store/pg_reservation.h"
+
+namespace station::store::pg {
+
+Status PgReservationRows::Lock(const std::string& what) {
+  if (!lock_) return {};
+  return Execute(conn_, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", Params(what),
+                 "waiting for another station's use of the same key or device");
+}
+
+Result<std::optional<ReservationRows::Issued>> PgReservationRows::FirstIssued(const std::string& sql,
+                                                                              const Params& params,
+                                                                              const char* doing) {
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_, sql, params, doing));
+  if (PQntuples(rows.get()) == 0) return std::optional<Issued>();
+  std::string station = Text(rows.get(), 0, 0);
+  if (station == station_id_) station.clear();  // only another station is worth naming
+  return std::optional<Issued>(Issued{static_cast<uint64_t>(Int(rows.get(), 0, 1)), std::move(station)});
+}
+
+Result<std::optional<ReservationRows::Issued>> PgReservationRows::KeyIssued(const std::string& spki_sha256) {
+  ST_RETURN_IF_ERROR(Lock("key:" + spki_sha256));
+  return FirstIssued("SELECT station_id, seq FROM issuance WHERE spki_sha256 = $1 LIMIT 1", Params(spki_sha256),
+                     "looking up a public key");
+}
+
+Result<std::optional<ReservationRows::Issued>> PgReservationRows::DeviceIssued(const std::string& profile,
+                                                                               const std::string& device_id) {
+  // profile and device id joined by a byte neither may hold
+  ST_RETURN_IF_ERROR(Lock("device:" + profile + '\x01' + device_id));
+  return FirstIssued("SELECT station_id, seq FROM issuance WHERE profile = $1 AND device_id = $2 LIMIT 1",
+                     Params(profile, device_id), "looking up a device");
+}
+
+Result<std::optional<std::string>> PgReservationRows::OpenLot(const std::string& profile,
+                                                              const std::string& device_id) {
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
+                                     "SELECT d.lot FROM lot_device d JOIN lot l ON l.name = d.lot "
+                                     "WHERE d.profile = $1 AND d.device_id = $2 AND l.state = 'open' LIMIT 1",
+                                     Params(profile, device_id), "looking up a lot"));
+  if (PQntuples(rows.get()) == 0) return std::optional<std::string>();
+  return std::optional<std::string>(Text(rows.get(), 0, 0));
+}
+
+Result<std::optional<ReservationRows::MintedCode>> PgReservationRows::FindCode(const std::string& code_sha256) {
+  // FOR UPDATE waits for a batch that is using the code, then reads its use.
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
+                                     std::string("SELECT profile, expires_unix_ms, used_station, used_seq "
+                                                 "FROM registration_code WHERE code_sha256 = $1") +
+                                         (lock_ ? " FOR UPDATE" : ""),
+                                     Params(code_sha256), "looking up a registration code"));
+  if (PQntuples(rows.get()) == 0) return std::optional<MintedCode>();
+  MintedCode code{Text(rows.get(), 0, 0), Int(rows.get(), 0, 1), std::nullopt};
+  if (!IsNull(rows.get(), 0, 3)) {
+    std::string station = Text(rows.get(), 0, 2);
+    if (station == station_id_) station.clear();
+    code.used_by = Issued{static_cast<uint64_t>(Int(rows.get(), 0, 3)), std::move(station)};
+  }
+  return std::optional<MintedCode>(std::move(code));
+}
+
+Status PgReservationRows::UseCode(const std::string& code_sha256, uint64_t seq) {
+  ST_ASSIGN_OR_RETURN(Rows used, Run(conn_,
+                                     "UPDATE registration_code SET used_station = $2, used_seq = $3 "
+                                     "WHERE code_sha256 = $1 AND used_seq IS NULL",
+                                     Params(code_sha256, station_id_, seq), "using up a registration code"));
+  // The row lock of FindCode makes this certain; the count makes it checked.
+  if (std::string(PQcmdTuples(used.get())) != "1")
+    return MakeError(Code::kPermissionDenied, "DEVICE_NOT_AUTHORIZED",
+                     "the registration code was used already (by another station at the same moment); a code works once");
+  return {};
+}
+
+Result<std::optional<ReservationRows::ReissueApproval>> PgReservationRows::LiveReissueApproval(
+    const std::string& profile, const std::string& device_id, int64_t now_unix_ms) {
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
+                                     "SELECT id, approved_by FROM reissue_approval WHERE profile = $1 AND "
+                                     "device_id = $2 AND used_seq IS NULL AND expires_unix_ms > $3 "
+                                     "ORDER BY id LIMIT 1",
+                                     Params(profile, device_id, now_unix_ms), "looking up a reissue approval"));
+  if (PQntuples(rows.get()) == 0) return std::optional<ReissueApproval>();
+  return std::optional<ReissueApproval>(ReissueApproval{Int(rows.get(), 0, 0), Text(rows.get(), 0, 1)});
+}
+
+Status PgReservationRows::UseReissueApproval(int64_t id, uint64_t seq) {
+  return Execute(conn_, "UPDATE reissue_approval SET used_station = $2, used_seq = $3 WHERE id = $1",
+                 Params(id, station_id_, seq), "using up a reissue approval");
+}
+
+}  // namespace station::store::pg
