@@ -228,6 +228,14 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
       "members = [\"officer-1\", \"officer-2\"]\n"
       "approvals_required = 2\n"
       "approval_ttl = \"1h\"\n";
+  if (!options.store_url.empty()) {
+    result.station_id = options.station_id.empty() ? "station-" + RandomHex(4) : options.station_id;
+    station_conf += "\n[store]   # docs/scaling.md: a PostgreSQL database shared by the fleet's stations\n"
+                    "url = " + Quote(options.store_url) + "\n";
+    if (!options.store_password_file.empty())
+      station_conf += "password_file = " + Quote(fs::absolute(options.store_password_file).string()) + "\n";
+    station_conf += "station_id = " + Quote(result.station_id) + "\n";
+  }
   ST_RETURN_IF_ERROR(base::WriteFile(result.station_conf, station_conf, 0644));
   std::string target = options.listen;
   if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));

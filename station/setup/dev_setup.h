@@ -17,6 +17,11 @@ struct DevSetupOptions {
   std::string listen = "127.0.0.1:7443";                // the server's listen address
   std::string ca_key = "ec-p256";                       // ec-p256 | ec-p384 | rsa-2048 | rsa-3072
   std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  // A shared PostgreSQL store instead of the embedded SQLite file (docs/scaling.md):
+  // its URL, the 0600 file with its password, and this station's id ("": one is picked).
+  std::string store_url;
+  std::string store_password_file;
+  std::string station_id;
 };
 
 struct DevSetupResult {
@@ -28,6 +33,7 @@ struct DevSetupResult {
   std::string matter_paa_cert;  // DIR/ca/matter-paa.pem: the lab PAA the matter-dac chain ends in
   std::string audit_public_key;  // DIR/audit-key.pem: verifies the audit log's checkpoints
   std::string audit_origin;      // the log's origin (checkpoint key name)
+  std::string station_id;        // with a shared store: the id its log is kept under
 };
 
 // Must run before this process has loaded the SoftHSM module (it points

@@ -1,0 +1,142 @@
+// Stations on a shared PostgreSQL store, end to end: real station-server
+// processes, real lines over gRPC and TLS, a real database started by
+// ops/dev-postgres. A device passing two stations gets one certificate; a
+// station's log verifies and survives its restart; the database stopped under
+// load costs requests, never a record, and issuance resumes by itself.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/support/dev_postgres.h"
+#include "tests/support/subprocess.h"
+
+namespace station {
+namespace {
+
+using testing::ProgramPath;
+using testing::RunCommand;
+using testing::ServerCommand;
+
+// "issued       12" -> 12 (from station-line simulate's summary).
+long Figure(const std::string& output, const std::string& name) {
+  const size_t at = output.find("\n" + name + " ");
+  const size_t from = at == std::string::npos ? output.rfind(name + " ", 0) : at + 1;
+  if (from == std::string::npos) return -1;
+  return std::strtol(output.c_str() + from + name.size(), nullptr, 10);
+}
+
+class SharedStoreE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(pg_.ok()) << pg_.error(); }
+
+  std::string Dir(const std::string& station) const { return tmp_.path() + "/" + station; }
+  std::string Conf(const std::string& station) const { return Dir(station) + "/station.conf"; }
+
+  void Setup(const std::string& station) {
+    auto r = RunCommand({ProgramPath("stationctl"), "dev-setup", "--dir", Dir(station), "--listen", "127.0.0.1:0",
+                         "--store", pg_.url(), "--store-password-file", pg_.password_file(), "--station-id", station});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("as station " + station), std::string::npos) << r.output;
+  }
+
+  testing::CommandResult Simulate(const std::string& station, const std::string& address, int devices,
+                                  const std::string& prefix) {
+    return RunCommand({ProgramPath("station-line"), "--config", Dir(station) + "/line.conf", "--target", address,
+                       "simulate", "--devices", std::to_string(devices), "--streams", "2", "--profile",
+                       "aws-iot-device", "--device-prefix", prefix, "--timeout", "60"});
+  }
+
+  testing::CommandResult Verify(const std::string& station) {
+    return RunCommand({ProgramPath("stationctl"), "audit", "verify", "--config", Conf(station)});
+  }
+
+  testing::DevPostgres pg_;
+  testing::TempDir tmp_;
+};
+
+TEST_F(SharedStoreE2eTest, AStationsLogVerifiesAndSurvivesItsRestart) {
+  Setup("line-a");
+  for (int run = 0; run < 2; ++run) {
+    testing::Background server(ServerCommand({"--config", Conf("line-a")}));
+    const std::string address = server.WaitForListening();
+    ASSERT_FALSE(address.empty()) << server.log();
+    auto sim = Simulate("line-a", address, 20, "run" + std::to_string(run) + "-");
+    ASSERT_EQ(sim.exit_code, 0) << sim.output;
+    EXPECT_EQ(Figure(sim.output, "issued"), 20) << sim.output;
+    ASSERT_EQ(server.Stop(SIGTERM), 0) << server.log();
+  }
+  auto verify = Verify("line-a");
+  ASSERT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("40 records"), std::string::npos) << verify.output;
+}
+
+TEST_F(SharedStoreE2eTest, ADevicePassingTwoStationsGetsOneCertificate) {
+  Setup("line-a");
+  Setup("line-b");
+  testing::Background a(ServerCommand({"--config", Conf("line-a")}));
+  testing::Background b(ServerCommand({"--config", Conf("line-b")}));
+  const std::string at_a = a.WaitForListening(), at_b = b.WaitForListening();
+  ASSERT_FALSE(at_a.empty()) << a.log();
+  ASSERT_FALSE(at_b.empty()) << b.log();
+
+  auto first = Simulate("line-a", at_a, 10, "board-");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  auto again = Simulate("line-b", at_b, 10, "board-");
+  EXPECT_EQ(Figure(again.output, "issued"), 0) << again.output;
+  EXPECT_NE(again.output.find("failed DUPLICATE_DEVICE: 10"), std::string::npos) << again.output;
+  auto own = Simulate("line-b", at_b, 5, "other-");
+  ASSERT_EQ(own.exit_code, 0) << own.output;
+
+  // Station a stops dead; station b keeps serving its own line.
+  ASSERT_EQ(a.Stop(SIGKILL), 128 + SIGKILL);
+  auto after = Simulate("line-b", at_b, 5, "later-");
+  ASSERT_EQ(after.exit_code, 0) << after.output;
+  ASSERT_EQ(b.Stop(SIGTERM), 0) << b.log();
+
+  auto verify_a = Verify("line-a");
+  ASSERT_EQ(verify_a.exit_code, 0) << verify_a.output;
+  EXPECT_NE(verify_a.output.find("10 records"), std::string::npos) << verify_a.output;
+  auto verify_b = Verify("line-b");
+  ASSERT_EQ(verify_b.exit_code, 0) << verify_b.output;
+  EXPECT_NE(verify_b.output.find("10 records"), std::string::npos) << verify_b.output;
+}
+
+TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
+  Setup("line-a");
+  testing::Background server(ServerCommand({"--config", Conf("line-a")}));
+  const std::string address = server.WaitForListening();
+  ASSERT_FALSE(address.empty()) << server.log();
+
+  testing::CommandResult during;
+  std::thread load([&] {
+    during = RunCommand({ProgramPath("station-line"), "--config", Dir("line-a") + "/line.conf", "--target", address,
+                         "simulate", "--devices", "3000", "--streams", "2", "--rate", "300", "--profile",
+                         "aws-iot-device", "--device-prefix", "load-", "--timeout", "60"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(pg_.Stop());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(pg_.Start()) << pg_.error();
+  load.join();
+  const long issued_during = Figure(during.output, "issued");
+  EXPECT_GT(issued_during, 0) << during.output;
+  EXPECT_NE(during.output.find("failed STORE_UNAVAILABLE"), std::string::npos) << during.output;
+
+  // Issuance resumes by itself, with no restart.
+  auto after = Simulate("line-a", address, 20, "after-");
+  ASSERT_EQ(after.exit_code, 0) << after.output << server.log();
+  ASSERT_EQ(server.Stop(SIGTERM), 0) << server.log();
+
+  // Every certificate a line holds has its record; the log verifies.
+  auto verify = Verify("line-a");
+  ASSERT_EQ(verify.exit_code, 0) << verify.output;
+  auto count = RunCommand({"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() +
+                                                  "' -c \"SELECT COUNT(*) FROM issuance WHERE station_id = 'line-a'\""});
+  ASSERT_EQ(count.exit_code, 0) << count.output;
+  EXPECT_GE(std::stol(count.output), issued_during + 20) << count.output;
+}
+
+}  // namespace
+}  // namespace station
