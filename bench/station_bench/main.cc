@@ -3,6 +3,7 @@
 //
 //   build/bin/station-bench [--seconds 5] [--ca-keys ec-p256,rsa-2048] [--naive 20]
 //                           [--memory-factor 10] [--no-scaling] [--netsim LATENCY_US:SESSIONS[:SIGNERS],...]
+//                           [--store URL --store-password-file FILE]
 //
 // Each CA key gets a fresh development station (its own SoftHSM token). It
 // measures raw (C_Sign rate of the CA key with the station's sessions), e2e
@@ -11,7 +12,9 @@
 // memory before and after ten times as many certificates, what syncing the
 // audit log costs, the naive baseline (openssl x509 -req per CSR), a scaling
 // curve over workers, and the station in front of the simulated network HSM
-// (bench/netsim). JSON lines on stdout, a table on stderr; bench/README.md.
+// (bench/netsim). With --store (a PostgreSQL database, ops/dev-postgres): e2e
+// on that shared store beside SQLite's, and two stations on it at once.
+// JSON lines on stdout, a table on stderr; bench/README.md.
 //
 //   build/bin/station-bench raw --config station.conf --threads N --sessions N --seconds S
 // is the raw measurement alone, in a process of its own (run by the above).
@@ -50,6 +53,7 @@ struct Options {
   size_t memory_factor = 10;  // the memory run issues this many times the certificates before it
   bool scaling = true;
   std::vector<NetsimCase> netsim = {{2000, 32}};
+  std::string store_url, store_password_file;  // --store: a PostgreSQL database
   std::string bin_dir, lib_dir;
 };
 
@@ -141,12 +145,58 @@ Status DurabilityCost(const Options& o, const DevStation& st, const std::string&
   return {};
 }
 
+// A [store] section for station `id` of the benchmark's database.
+std::string StoreSection(const Options& o, const std::string& id) {
+  return "\n[store]\nurl = \"" + o.store_url + "\"\npassword_file = \"" + o.store_password_file +
+         "\"\nstation_id = \"" + id + "\"\n";
+}
+
+// The same station on the shared store, at its highest rate, beside what it
+// did on SQLite; then a second station on the same database, both at once.
+Status BenchSharedStore(const Options& o, const std::string& root, const DevStation& st, double sqlite_rate,
+                        const Fields& who, Report& report) {
+  const std::string run = std::to_string(::getpid());  // station ids new to the database
+  Variant on_store;
+  on_store.name = "store";
+  on_store.store = StoreSection(o, "bench-" + run + "-a");
+  ST_ASSIGN_OR_RETURN(std::string conf, st.WriteVariant(on_store));
+  {
+    ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, conf));
+    ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 4));
+    report.Add("e2e_store", With(who, With({{"store", Report::Str("postgresql")},
+                                            {"sqlite_certs_per_second", Report::Num(sqlite_rate)},
+                                            {"store_over_sqlite", Report::Num(max.certs_per_second / sqlite_rate, 3)}},
+                                           Latency(max))));
+  }
+  ST_ASSIGN_OR_RETURN(DevStation second, DevStation::Make(o.bin_dir, root + "/second-station", st.ca_key()));
+  Variant other = on_store;
+  other.store = StoreSection(o, "bench-" + run + "-b");
+  ST_ASSIGN_OR_RETURN(std::string second_conf, second.WriteVariant(other));
+  ST_ASSIGN_OR_RETURN(auto a, ServerProcess::Start(o.bin_dir, conf));
+  ST_ASSIGN_OR_RETURN(auto b, ServerProcess::Start(o.bin_dir, second_conf));
+  Result<client::SimulateSummary> at_b = MakeError(Code::kInternal, "BENCH_LINE_FAILED", "not run");
+  std::thread line_b([&] { at_b = MaxRate(o, second, b->address(), 4); });
+  auto at_a = MaxRate(o, st, a->address(), 4);
+  line_b.join();
+  if (!at_a.ok()) return at_a.error();
+  if (!at_b.ok()) return at_b.error();
+  report.Add("two_stations", With(who, {{"store", Report::Str("postgresql")},
+                                        {"station_a_certs_per_second", Report::Num(at_a->certs_per_second)},
+                                        {"station_b_certs_per_second", Report::Num(at_b->certs_per_second)},
+                                        {"total_certs_per_second",
+                                         Report::Num(at_a->certs_per_second + at_b->certs_per_second)},
+                                        {"p99_ms_a", Report::Num(at_a->p99_ms, 2)},
+                                        {"p99_ms_b", Report::Num(at_b->p99_ms, 2)}}));
+  return {};
+}
+
 Status BenchCaKey(const Options& o, const std::string& root, const std::string& ca_key, bool first, Report& report) {
   ST_ASSIGN_OR_RETURN(DevStation st, DevStation::Make(o.bin_dir, root + "/" + ca_key, ca_key));
   const size_t workers = Cores(), sessions = workers + 2;
   ST_ASSIGN_OR_RETURN(std::string conf, st.WriteVariant({}));
   ST_ASSIGN_OR_RETURN(RawResult raw, RawInChild(o, conf, workers, sessions));
   const Fields who = {{"ca_key", Report::Str(ca_key)}, {"cores", std::to_string(Cores())}};
+  double sqlite_rate = 0;
   report.Add("raw", With(who, {{"threads", std::to_string(raw.threads)},
                                {"sessions", std::to_string(raw.sessions)},
                                {"signs_per_second", Report::Num(raw.per_second)},
@@ -156,6 +206,7 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
     ST_ASSIGN_OR_RETURN(auto server, ServerProcess::Start(o.bin_dir, conf));
     const double cpu_before = server->cpu_seconds();
     ST_ASSIGN_OR_RETURN(auto max, MaxRate(o, st, server->address(), 4));
+    sqlite_rate = max.certs_per_second;
     // The server's own CPU per certificate, whatever the line beside it takes:
     // against cpu_us_per_signature, the share of the work that is the token's.
     const double server_cpu_us =
@@ -187,6 +238,7 @@ Status BenchCaKey(const Options& o, const std::string& root, const std::string& 
                                     {"peak_rss_mib", Report::Num(server->peak_rss_kib() / 1024.0)}}));
   }
   if (!first) return {};
+  if (!o.store_url.empty()) ST_RETURN_IF_ERROR(BenchSharedStore(o, root, st, sqlite_rate, who, report));
   ST_RETURN_IF_ERROR(DurabilityCost(o, st, conf, who, report));
   if (o.naive > 0) {
     ST_ASSIGN_OR_RETURN(NaiveResult naive, MeasureNaive(st, o.naive));
@@ -274,8 +326,9 @@ Result<NetsimCase> ParseNetsim(const std::string& text) {
 
 int Main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "raw") return Raw(argc, argv);
-  auto args =
-      base::Args::Parse(argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim", "memory-factor"}, {"no-scaling"});
+  auto args = base::Args::Parse(
+      argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim", "memory-factor", "store", "store-password-file"},
+      {"no-scaling"});
   if (!args.ok()) return Fail(args.error());
   Options o;
   auto seconds = args->Number("seconds", 5, 1, 600);
@@ -289,6 +342,8 @@ int Main(int argc, char** argv) {
   o.naive = static_cast<size_t>(*naive);
   if (auto keys = args->Get("ca-keys")) o.ca_keys = SplitComma(*keys);
   if (args->Has("no-scaling")) o.scaling = false;
+  o.store_url = args->Get("store", "");
+  o.store_password_file = args->Get("store-password-file", "");
   if (auto netsim = args->Get("netsim")) {
     o.netsim.clear();
     for (const std::string& item : SplitComma(*netsim)) {

@@ -63,6 +63,7 @@ Result<std::string> DevStation::WriteVariant(const Variant& variant) const {
   if (variant.sessions > 0) AddToSection(text, "token", "sessions = " + std::to_string(variant.sessions) + "\n");
   if (variant.workers > 0) AddToSection(text, "issuance", "workers = " + std::to_string(variant.workers) + "\n");
   if (variant.signers > 0) AddToSection(text, "issuance", "signers = " + std::to_string(variant.signers) + "\n");
+  text += variant.store;
   const std::string path = dir_ + "/bench-" + (variant.name.empty() ? "default" : variant.name) + ".conf";
   ST_RETURN_IF_ERROR(base::WriteFile(path, text));
   if (auto checked = config::LoadStationConfig(path); !checked.ok()) return checked.error();

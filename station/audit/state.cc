@@ -21,12 +21,13 @@ std::string MemberKey(StateTable table, const std::string& group) {
 struct Commitment {
   uint64_t seq = 0;
   std::string digest;
+  bool own = true;  // made by this station's log
 };
 using Commitments = std::map<std::pair<std::string, std::string>, Commitment>;  // (table, group)
 
 // Reads the "state:TABLE:GROUP":"HEX" members of one detail. A member starts
 // after '{' or ',' outside any string: inside a string a quote is escaped.
-void ReadCommitments(uint64_t seq, const std::string& detail, Commitments& out) {
+void ReadCommitments(uint64_t seq, bool own, const std::string& detail, Commitments& out) {
   const std::string opener = std::string("\"") + kMemberPrefix;
   for (size_t at = detail.find(opener); at != std::string::npos; at = detail.find(opener, at + 1)) {
     if (at == 0 || (detail[at - 1] != '{' && detail[at - 1] != ',')) continue;
@@ -54,13 +55,25 @@ void ReadCommitments(uint64_t seq, const std::string& detail, Commitments& out) 
     const std::string rest = key.substr(std::char_traits<char>::length(kMemberPrefix));
     const size_t colon = rest.find(':');
     if (colon == std::string::npos) continue;
-    out[{rest.substr(0, colon), rest.substr(colon + 1)}] = Commitment{seq, detail.substr(i + 3, 64)};
+    out[{rest.substr(0, colon), rest.substr(colon + 1)}] = Commitment{seq, detail.substr(i + 3, 64), own};
   }
+}
+
+bool GroupedByRecord(const std::string& table_name) {
+  for (StateTable table : store::kStateTables)
+    if (table_name == store::StateTableName(table)) return store::GroupedByRecord(table);
+  return false;
 }
 
 Result<Commitments> ReadAllCommitments(store::Store& store) {
   Commitments out;
-  ST_RETURN_IF_ERROR(store.ForEachOfficerRecord([&out](const AuditRecord& r) { ReadCommitments(r.seq, r.detail, out); }));
+  ST_RETURN_IF_ERROR(store.ForEachOfficerRecord([&out](const AuditRecord& r, bool own) {
+    // Another station's approvals are its log's to vouch for, not ours.
+    Commitments made;
+    ReadCommitments(r.seq, own, r.detail, made);
+    for (auto& [key, commitment] : made)
+      if (own || !GroupedByRecord(key.first)) out[key] = std::move(commitment);
+  }));
   return out;
 }
 
@@ -91,6 +104,7 @@ Result<std::optional<StateProblem>> CheckState(store::Store& store) {
       if (found->second.digest != digest)
         return std::optional<StateProblem>(StateProblem{
             name, group, "rows that differ from what audit record " + std::to_string(found->second.seq) +
+                             (found->second.own ? "" : " of another station's log") +
                              " made them"});
     }
   }

@@ -19,6 +19,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS issuance_key_once ON issuance (spki_sha256);
 CREATE INDEX IF NOT EXISTS issuance_by_device ON issuance (profile, device_id);
 CREATE INDEX IF NOT EXISTS issuance_by_authorization ON issuance ("authorization") WHERE "authorization" <> '';
 
+-- Officer records of every station in the order they committed: an officer
+-- record's batch holds the fleet's officer lock from its append to its commit.
+-- The state check reads the fleet's commitments in this order.
+CREATE SEQUENCE IF NOT EXISTS officer_fleet_order;
+ALTER TABLE officer_action ADD COLUMN IF NOT EXISTS fleet_order BIGINT NOT NULL DEFAULT nextval('officer_fleet_order');
+CREATE INDEX IF NOT EXISTS officer_by_fleet_order ON officer_action (fleet_order);
+
 CREATE TABLE IF NOT EXISTS lot (
   name             TEXT PRIMARY KEY,
   profile          TEXT NOT NULL,

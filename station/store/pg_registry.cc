@@ -162,19 +162,23 @@ Result<std::vector<LotSummary>> Lots(PGconn* c) {
   return out;
 }
 
-Result<std::set<std::string>> Groups(PGconn* c, StateTable table) {
+Result<std::set<std::string>> Groups(PGconn* c, const std::string& station, StateTable table) {
   const StateSpec& spec = StateSpecOf(table);
-  ST_ASSIGN_OR_RETURN(Rows rows, Run(c, spec.groups_sql, Params(), "reading the registry"));
+  const bool by_record = spec.station_groups_sql != nullptr;
+  ST_ASSIGN_OR_RETURN(Rows rows, by_record ? Run(c, spec.station_groups_sql, Params(station), "reading the registry")
+                                           : Run(c, spec.groups_sql, Params(), "reading the registry"));
   std::set<std::string> out;
   for (int i = 0; i < PQntuples(rows.get()); ++i) out.insert(Text(rows.get(), i, 0));
   return out;
 }
 
-Result<std::string> GroupDigest(PGconn* c, StateTable table, const std::string& group) {
+Result<std::string> GroupDigest(PGconn* c, const std::string& station, StateTable table, const std::string& group) {
   const StateSpec& spec = StateSpecOf(table);
+  const bool by_record = spec.station_groups_sql != nullptr;
   ST_ASSIGN_OR_RETURN(GroupDigester digester, GroupDigester::Start(spec, group));
-  for (const char* sql : spec.rows_sql) {
-    ST_ASSIGN_OR_RETURN(Rows rows, Run(c, sql, Params(group), "reading the registry"));
+  for (const char* sql : by_record ? spec.station_rows_sql : spec.rows_sql) {
+    ST_ASSIGN_OR_RETURN(Rows rows, by_record ? Run(c, sql, Params(group, station), "reading the registry")
+                                             : Run(c, sql, Params(group), "reading the registry"));
     for (int i = 0; i < PQntuples(rows.get()); ++i) {
       digester.BeginRow();
       for (int col = 0; col < PQnfields(rows.get()); ++col) {

@@ -44,8 +44,9 @@ Result<std::vector<LotSummary>> Lots(PGconn* c);
 
 // The state check (audit/state.h): the spec's groups and digests
 // (state_digest.h), and the first use mark the records do not explain.
-Result<std::set<std::string>> Groups(PGconn* c, StateTable table);
-Result<std::string> GroupDigest(PGconn* c, StateTable table, const std::string& group);
+// Of a table grouped by record (rows.h), only `station`'s groups.
+Result<std::set<std::string>> Groups(PGconn* c, const std::string& station, StateTable table);
+Result<std::string> GroupDigest(PGconn* c, const std::string& station, StateTable table, const std::string& group);
 Result<std::optional<StateProblem>> CheckUses(PGconn* c);
 
 }  // namespace station::store::pg

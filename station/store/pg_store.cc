@@ -119,6 +119,10 @@ class PgBatch final : public Batch {
   }
 
   Status Append(const AuditRecord& record) override {
+    // Officer records of the fleet commit one at a time, in fleet_order.
+    if (record.kind == RecordKind::kOfficer)
+      ST_RETURN_IF_ERROR(Watch(pg::Execute(c_, "SELECT pg_advisory_xact_lock(hashtextextended('officer-order', 0))",
+                                           Params(), "waiting for another station's officer record")));
     const Params params = pg::RecordParams(station_, record);
     const std::vector<const char*> values = params.values();
     Rows rows(PQexecParams(c_, pg::InsertRecordSql(record.kind).c_str(), params.size(), nullptr, values.data(),
@@ -199,7 +203,7 @@ class PgBatch final : public Batch {
     return Watch(pg::AddReissueApproval(c_, station_, profile, device_id, approved_by, now_unix_ms, ttl_s, seq));
   }
   Result<std::string> GroupDigest(StateTable table, const std::string& group) override {
-    return Watch(pg::GroupDigest(c_, table, group));
+    return Watch(pg::GroupDigest(c_, station_, table, group));
   }
 
  private:
@@ -337,13 +341,23 @@ class PgStore final : public Store {
     return {};
   }
 
-  Status ForEachOfficerRecord(const std::function<void(const AuditRecord&)>& fn) override {
+  // Every station's, in the order they committed.
+  Status ForEachOfficerRecord(const std::function<void(const AuditRecord&, bool own)>& fn) override {
+    static const std::string sql = [] {
+      std::string select = SelectRecordSql(RecordKind::kOfficer);
+      select.replace(select.find(" FROM "), 6, ", station_id, fleet_order FROM ");
+      return select + "WHERE fleet_order > $1 ORDER BY fleet_order LIMIT 1000";
+    }();
+    const int fields = static_cast<int>(RecordFields(RecordKind::kOfficer).size());
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    RecordPages officer(lease.get(), options_.station_id, RecordKind::kOfficer, 0);
+    int64_t after = 0;
     for (;;) {
-      ST_ASSIGN_OR_RETURN(std::optional<AuditRecord> next, officer.Next());
-      if (!next) return {};
-      fn(*next);
+      ST_ASSIGN_OR_RETURN(Rows page, pg::Run(lease.get(), sql, Params(after), "reading the fleet's officer records"));
+      for (int i = 0; i < PQntuples(page.get()); ++i) {
+        fn(pg::ReadRecord(page.get(), i, RecordKind::kOfficer), pg::Text(page.get(), i, fields) == options_.station_id);
+        after = pg::Int(page.get(), i, fields + 1);
+      }
+      if (PQntuples(page.get()) < 1000) return {};
     }
   }
 
@@ -393,11 +407,11 @@ class PgStore final : public Store {
 
   Result<std::set<std::string>> Groups(StateTable table) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    return pg::Groups(lease.get(), table);
+    return pg::Groups(lease.get(), options_.station_id, table);
   }
   Result<std::string> GroupDigest(StateTable table, const std::string& group) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    return pg::GroupDigest(lease.get(), table, group);
+    return pg::GroupDigest(lease.get(), options_.station_id, table, group);
   }
 
  private:

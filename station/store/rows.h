@@ -58,6 +58,11 @@ inline constexpr StateTable kStateTables[] = {StateTable::kCaSet,     StateTable
                                               StateTable::kApproval,  StateTable::kReissueApproval,
                                               StateTable::kCodeBatch, StateTable::kLot};
 const char* StateTableName(StateTable table) noexcept;  // "ca_state", ...
+// Whether a table's groups are the records that made them (an approval, a
+// reissue approval: the group is the record's seq), so that on a shared store
+// each station's log vouches for its own groups of it; the other tables' groups
+// (an issuer, a profile, a code batch, a lot) are the fleet's.
+bool GroupedByRecord(StateTable table) noexcept;
 
 struct StateProblem {
   std::string table;  // "ca_state", "approval", ...

@@ -180,8 +180,8 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  Status ForEachOfficerRecord(const std::function<void(const AuditRecord&)>& fn) override {
-    return ForEachRecordOf(RecordKind::kOfficer, fn);
+  Status ForEachOfficerRecord(const std::function<void(const AuditRecord&, bool own)>& fn) override {
+    return ForEachRecordOf(RecordKind::kOfficer, [&fn](const AuditRecord& r) { fn(r, true); });
   }
 
   Result<RecordCount> CountRecords() override {

@@ -16,11 +16,17 @@ const StateSpec& StateSpecOf(StateTable table) {
       {StateTable::kApproval,
        {"approval", "SELECT DISTINCT seq FROM approval",
         {"SELECT action_key, officer, created_unix_ms, expires_unix_ms FROM approval WHERE seq = $1 "
-         "ORDER BY action_key, officer, created_unix_ms"}}},
+         "ORDER BY action_key, officer, created_unix_ms"},
+        "SELECT DISTINCT seq FROM approval WHERE station_id = $1",
+        {"SELECT action_key, officer, created_unix_ms, expires_unix_ms FROM approval WHERE seq = $1 "
+         "AND station_id = $2 ORDER BY action_key, officer, created_unix_ms"}}},
       {StateTable::kReissueApproval,
        {"reissue_approval", "SELECT DISTINCT seq FROM reissue_approval",
         {"SELECT profile, device_id, approved_by, created_unix_ms, expires_unix_ms FROM reissue_approval "
-         "WHERE seq = $1 ORDER BY profile, device_id, created_unix_ms"}}},
+         "WHERE seq = $1 ORDER BY profile, device_id, created_unix_ms"},
+        "SELECT DISTINCT seq FROM reissue_approval WHERE station_id = $1",
+        {"SELECT profile, device_id, approved_by, created_unix_ms, expires_unix_ms FROM reissue_approval "
+         "WHERE seq = $1 AND station_id = $2 ORDER BY profile, device_id, created_unix_ms"}}},
       {StateTable::kCodeBatch,
        {"registration_code", "SELECT DISTINCT batch FROM registration_code",
         {"SELECT code_sha256, profile, expires_unix_ms FROM registration_code WHERE batch = $1 ORDER BY code_sha256"}}},
@@ -33,6 +39,8 @@ const StateSpec& StateSpecOf(StateTable table) {
 }
 
 const char* StateTableName(StateTable table) noexcept { return StateSpecOf(table).name; }
+
+bool GroupedByRecord(StateTable table) noexcept { return StateSpecOf(table).station_groups_sql != nullptr; }
 
 Result<GroupDigester> GroupDigester::Start(const StateSpec& spec, const std::string& group) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());

@@ -20,6 +20,10 @@ struct StateSpec {
   const char* name;
   const char* groups_sql;
   std::vector<const char*> rows_sql;  // $1 = the group
+  // Tables grouped by record, on a shared store: one station's groups and
+  // rows ($2 = the station). nullptr for the fleet's tables.
+  const char* station_groups_sql = nullptr;
+  std::vector<const char*> station_rows_sql = {};
 };
 const StateSpec& StateSpecOf(StateTable table);
 

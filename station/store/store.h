@@ -127,8 +127,10 @@ class Store {
   // Each record (both kinds) with seq > after_seq, in seq order, until `fn`
   // returns false.
   virtual Status ForEachRecord(uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) = 0;
-  // Each officer record, in seq order (what the state check reads).
-  virtual Status ForEachOfficerRecord(const std::function<void(const AuditRecord&)>& fn) = 0;
+  // Each officer record in the order they committed (what the state check
+  // reads): this station's, and on a shared store every station's, `own`
+  // telling them apart (rows.h: tables grouped by record are each station's).
+  virtual Status ForEachOfficerRecord(const std::function<void(const AuditRecord&, bool own)>& fn) = 0;
   virtual Result<RecordCount> CountRecords() = 0;
   // The seq of the record whose record_hash is `hash`, if one is stored (a
   // full scan: for naming what went wrong in a broken log).

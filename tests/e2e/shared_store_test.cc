@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "tests/support/dev_postgres.h"
@@ -136,6 +137,64 @@ TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
                                                   "' -c \"SELECT COUNT(*) FROM issuance WHERE station_id = 'line-a'\""});
   ASSERT_EQ(count.exit_code, 0) << count.output;
   EXPECT_GE(std::stol(count.output), issued_during + 20) << count.output;
+}
+
+TEST_F(SharedStoreE2eTest, OfficersActAtEitherStationAndBothStationsStillStart) {
+  Setup("line-a");
+  Setup("line-b");
+  auto start = [&](const std::string& station) {
+    auto server = std::make_unique<testing::Background>(ServerCommand({"--config", Conf(station)}));
+    const std::string address = server->WaitForListening();
+    EXPECT_FALSE(address.empty()) << server->log();
+    return std::make_pair(std::move(server), address);
+  };
+  auto officer = [&](const std::string& station, const std::string& address, int n, std::vector<std::string> args) {
+    args.insert(args.begin(), ProgramPath("stationctl"));
+    args.insert(args.begin() + 3, {"--config", Dir(station) + (n == 1 ? "/officer.conf" : "/officer-2.conf"),
+                                   "--target", address});
+    return RunCommand(args);
+  };
+  auto [a, at_a] = start("line-a");
+  auto [b, at_b] = start("line-b");
+  ASSERT_FALSE(at_a.empty() || at_b.empty());
+
+  // Codes minted at a are good once, at either station.
+  const std::string codes = tmp_.path() + "/codes.csv";
+  auto mint = officer("line-a", at_a, 1,
+                      {"codes", "mint", "--profile", "fleet-claim", "--count", "2", "--ttl", "5m", "--out", codes});
+  ASSERT_EQ(mint.exit_code, 0) << mint.output;
+  auto csv = RunCommand({"/bin/bash", "-c", "sed -n 2p " + codes + " | cut -d, -f1"});
+  const std::string code = csv.output.substr(0, csv.output.find('\n'));
+  ASSERT_FALSE(code.empty()) << csv.output;
+  auto claim = [&](const std::string& station, const std::string& address) {
+    return RunCommand({ProgramPath("station-line"), "--config", Dir(station) + "/line.conf", "--target", address,
+                       "simulate", "--devices", "1", "--profile", "fleet-claim", "--device-prefix", station + "-claim-",
+                       "--attributes", "registration_code=" + code});
+  };
+  auto used_at_b = claim("line-b", at_b);
+  EXPECT_EQ(Figure(used_at_b.output, "issued"), 1) << used_at_b.output;
+  auto again_at_a = claim("line-a", at_a);
+  EXPECT_NE(again_at_a.output.find("failed DEVICE_NOT_AUTHORIZED: 1"), std::string::npos) << again_at_a.output;
+
+  // Two of two officers, one at each station, let a device have a second certificate.
+  auto first = officer("line-a", at_a, 1,
+                       {"device", "approve-reissue", "--profile", "aws-iot-device", "--device-id", "board-0"});
+  EXPECT_NE(first.output.find("1 of 2 approvals"), std::string::npos) << first.output;
+  auto second = officer("line-b", at_b, 2,
+                        {"device", "approve-reissue", "--profile", "aws-iot-device", "--device-id", "board-0"});
+  EXPECT_NE(second.output.find("2 of 2 approvals"), std::string::npos) << second.output;
+
+  // Each station restarts over rows the other's officers made: the fleet's
+  // records vouch for them.
+  ASSERT_EQ(a->Stop(SIGTERM), 0) << a->log();
+  ASSERT_EQ(b->Stop(SIGTERM), 0) << b->log();
+  for (const std::string station : {"line-a", "line-b"}) {
+    auto [again, address] = start(station);
+    ASSERT_FALSE(address.empty()) << station;
+    ASSERT_EQ(again->Stop(SIGTERM), 0) << again->log();
+    auto verify = Verify(station);
+    EXPECT_EQ(verify.exit_code, 0) << station << ": " << verify.output;
+  }
 }
 
 }  // namespace
