@@ -48,6 +48,13 @@ std::string PrivateKeyPem(EVP_PKEY* key) {
   return BioText(bio.get());
 }
 
+Result<EvpPkeyPtr> ParsePrivateKeyPem(const std::string& pem, const std::string& what) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return MakeError(Code::kInvalidArgument, "KEY_INVALID", what + " holds no PEM private key: " + OpenSslErrors());
+  return key;
+}
+
 std::string PublicKeyPem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PUBKEY(bio.get(), key);

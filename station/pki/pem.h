@@ -19,6 +19,8 @@ std::string CertPem(X509* cert);
 std::string CsrPem(X509_REQ* csr);
 std::string PrivateKeyPem(EVP_PKEY* key);  // unencrypted PKCS#8; write it with mode 0600
 std::string PublicKeyPem(EVP_PKEY* key);   // SubjectPublicKeyInfo
+// An unencrypted PEM private key (a software TLS key; never a CA key).
+Result<EvpPkeyPtr> ParsePrivateKeyPem(const std::string& pem, const std::string& what);
 
 // A DER certificate as an X509 (INVALID_ARGUMENT when it is not one, or has
 // trailing bytes). The string form takes protobuf `bytes` fields as they are.

@@ -14,6 +14,7 @@
 #include "station/pki/pem.h"
 #include "station/setup/audit_key.h"
 #include "station/setup/ca_init.h"
+#include "station/setup/dev_files.h"
 #include "station/setup/shipped_profiles.h"
 
 namespace station::setup {
@@ -22,46 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kTokenLabel = "station";
-
-Status MakeDir(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-    return MakeError(Code::kFailedPrecondition, "DEV_SETUP_FAILED", "cannot create " + path + ": " + std::strerror(errno));
-  ::chmod(path.c_str(), mode);
-  return {};
-}
-
-std::string RandomHex(size_t bytes) {
-  Bytes raw(bytes);
-  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
-  return Hex(raw);
-}
-
-// "127.0.0.1:7443" -> host "127.0.0.1"; "[::1]:7443" -> "::1".
-std::string HostOf(const std::string& listen) {
-  if (!listen.empty() && listen[0] == '[') return listen.substr(1, listen.find(']') - 1);
-  return listen.substr(0, listen.rfind(':'));
-}
-
-bool IsIpAddress(const std::string& host) {
-  return host.find_first_not_of("0123456789.") == std::string::npos || host.find(':') != std::string::npos;
-}
-
-struct TlsPair {
-  std::string cert_path, key_path;
-};
-
-// A TLS certificate and its key file (mode 0600), issued by the TLS CA.
-Result<TlsPair> WriteTlsPair(const std::string& dir, const std::string& name, const pki::CertSpec& spec,
-                             EVP_PKEY* ca_key, X509* ca_cert) {
-  ST_ASSIGN_OR_RETURN(auto key, pki::GenerateSoftwareKey("ec-p256"));
-  ST_ASSIGN_OR_RETURN(auto cert, pki::MakeCert(spec, key.get(), ca_key, ca_cert));
-  TlsPair out{dir + "/" + name + ".pem", dir + "/" + name + ".key"};
-  ST_RETURN_IF_ERROR(base::WriteFile(out.key_path, pki::PrivateKeyPem(key.get()), 0600));
-  ST_RETURN_IF_ERROR(base::WriteFile(out.cert_path, pki::CertPem(cert.get()), 0644));
-  return out;
-}
-
-std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
 // The Matter test Vendor ID (Matter Core Specification 2.5.2: 0xFFF1-0xFFF4 are for testing).
 constexpr const char* kMatterTestVendorId = "FFF1";
@@ -173,27 +134,12 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   ST_RETURN_IF_ERROR(base::WriteFile(tls_dir + "/tls-ca.pem", pki::CertPem(tls_ca.get()), 0644));
   ST_RETURN_IF_ERROR(base::WriteFile(tls_dir + "/tls-ca.key", pki::PrivateKeyPem(tls_ca_key.get()), 0600));
 
-  std::string host = HostOf(options.listen);
-  pki::CertSpec server;
-  server.subject = "CN=station-server,O=Signing Station (development)";
-  server.validity_days = 825;
-  server.extended_key_usage = "serverAuth";
-  server.san = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
-  if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1" && host != "0.0.0.0" && host != "::")
-    server.san.push_back((IsIpAddress(host) ? "IP:" : "DNS:") + host);
-  ST_RETURN_IF_ERROR(WriteTlsPair(tls_dir, "server", server, tls_ca_key.get(), tls_ca.get()));
-  // Roles travel in the client certificate's OU: "line" or "officer".
-  pki::CertSpec line;
-  line.subject = "CN=line-1,OU=line,O=Signing Station (development)";
-  line.validity_days = 825;
-  line.extended_key_usage = "clientAuth";
-  ST_ASSIGN_OR_RETURN(auto line_pair, WriteTlsPair(tls_dir, "line-1", line, tls_ca_key.get(), tls_ca.get()));
+  ST_RETURN_IF_ERROR(WriteServerPair(tls_dir, options.listen, tls_ca_key.get(), tls_ca.get()));
+  ST_ASSIGN_OR_RETURN(TlsPair line_pair, WriteClientPair(tls_dir, "line-1", "line", tls_ca_key.get(), tls_ca.get()));
   // Two officers: activating or retiring a CA takes both (two-person control).
   std::vector<TlsPair> officer_pairs;
   for (const char* name : {"officer-1", "officer-2"}) {
-    pki::CertSpec officer = line;
-    officer.subject = std::string("CN=") + name + ",OU=officer,O=Signing Station (development)";
-    ST_ASSIGN_OR_RETURN(auto pair, WriteTlsPair(tls_dir, name, officer, tls_ca_key.get(), tls_ca.get()));
+    ST_ASSIGN_OR_RETURN(TlsPair pair, WriteClientPair(tls_dir, name, "officer", tls_ca_key.get(), tls_ca.get()));
     officer_pairs.push_back(std::move(pair));
   }
 
@@ -237,16 +183,10 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
     station_conf += "station_id = " + Quote(result.station_id) + "\n";
   }
   ST_RETURN_IF_ERROR(base::WriteFile(result.station_conf, station_conf, 0644));
-  std::string target = options.listen;
-  if (host == "0.0.0.0") target = "127.0.0.1" + options.listen.substr(options.listen.rfind(':'));
-  if (host == "::") target = "[::1]" + options.listen.substr(options.listen.rfind(':'));
+  // Client configs name their files relative to themselves.
   auto client_conf = [&](const TlsPair& pair) {
-    return "# Client settings made by `stationctl dev-setup`. Reference: docs/configuration.md\n"
-           "target = " + Quote(target) + "\n\n"
-           "[tls]\n"
-           "ca = \"tls/tls-ca.pem\"\n"
-           "cert = " + Quote("tls/" + fs::path(pair.cert_path).filename().string()) + "\n"
-           "key = " + Quote("tls/" + fs::path(pair.key_path).filename().string()) + "\n";
+    const auto relative = [](const std::string& path) { return "tls/" + fs::path(path).filename().string(); };
+    return ClientConf(options.listen, "tls/tls-ca.pem", {relative(pair.cert_path), relative(pair.key_path)});
   };
   ST_RETURN_IF_ERROR(base::WriteFile(result.line_conf, client_conf(line_pair), 0644));
   ST_RETURN_IF_ERROR(base::WriteFile(dir + "/officer.conf", client_conf(officer_pairs[0]), 0644));

@@ -2,34 +2,44 @@
 
 namespace station::store::pg {
 
-Status PgReservationRows::Lock(const std::string& what) {
-  if (!lock_) return {};
-  return Execute(conn_, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", Params(what),
-                 "waiting for another station's use of the same key or device");
+std::optional<ReservationRows::Issued> PgReservationRows::IssuedFrom(const PGresult* rows, int col) const {
+  if (IsNull(rows, 0, col)) return std::nullopt;
+  const std::string text = Text(rows, 0, col);  // "station seq"
+  const size_t space = text.rfind(' ');
+  std::string station = text.substr(0, space);
+  if (station == station_id_) station.clear();  // only another station is worth naming
+  return Issued{std::strtoull(text.c_str() + space + 1, nullptr, 10), std::move(station)};
 }
 
-Result<std::optional<ReservationRows::Issued>> PgReservationRows::FirstIssued(const std::string& sql,
-                                                                              const Params& params,
-                                                                              const char* doing) {
-  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_, sql, params, doing));
-  if (PQntuples(rows.get()) == 0) return std::optional<Issued>();
-  std::string station = Text(rows.get(), 0, 0);
-  if (station == station_id_) station.clear();  // only another station is worth naming
-  return std::optional<Issued>(Issued{static_cast<uint64_t>(Int(rows.get(), 0, 1)), std::move(station)});
+Status PgReservationRows::Prefetch(const policy::Reservation& r) {
+  // The device key joins profile and device id by a byte neither may hold.
+  const std::string device_lock = "device:" + r.profile + '\x01' + r.device_id;
+  if (lock_)
+    ST_RETURN_IF_ERROR(Execute(conn_,
+                               "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), "
+                               "pg_advisory_xact_lock(hashtextextended($2, 0))",
+                               Params("key:" + r.spki_sha256, device_lock),
+                               "waiting for another station's use of the same key or device"));
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
+                                     "SELECT (SELECT station_id || ' ' || seq FROM issuance WHERE spki_sha256 = $1 "
+                                     "LIMIT 1), (SELECT station_id || ' ' || seq FROM issuance WHERE profile = $2 "
+                                     "AND device_id = $3 LIMIT 1)",
+                                     Params(r.spki_sha256, r.profile, r.device_id), "looking up a key and a device"));
+  prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, IssuedFrom(rows.get(), 0), IssuedFrom(rows.get(), 1)};
+  return {};
 }
 
 Result<std::optional<ReservationRows::Issued>> PgReservationRows::KeyIssued(const std::string& spki_sha256) {
-  ST_RETURN_IF_ERROR(Lock("key:" + spki_sha256));
-  return FirstIssued("SELECT station_id, seq FROM issuance WHERE spki_sha256 = $1 LIMIT 1", Params(spki_sha256),
-                     "looking up a public key");
+  if (!prefetched_ || prefetched_->spki_sha256 != spki_sha256)
+    return MakeError(Code::kInternal, "STORE_MISUSED", "a key looked up without Prefetch");
+  return prefetched_->key;
 }
 
 Result<std::optional<ReservationRows::Issued>> PgReservationRows::DeviceIssued(const std::string& profile,
                                                                                const std::string& device_id) {
-  // profile and device id joined by a byte neither may hold
-  ST_RETURN_IF_ERROR(Lock("device:" + profile + '\x01' + device_id));
-  return FirstIssued("SELECT station_id, seq FROM issuance WHERE profile = $1 AND device_id = $2 LIMIT 1",
-                     Params(profile, device_id), "looking up a device");
+  if (!prefetched_ || prefetched_->profile != profile || prefetched_->device_id != device_id)
+    return MakeError(Code::kInternal, "STORE_MISUSED", "a device looked up without Prefetch");
+  return prefetched_->device;
 }
 
 Result<std::optional<std::string>> PgReservationRows::OpenLot(const std::string& profile,

@@ -1,10 +1,12 @@
 // The reservation check's lookups (reservation_check.h) in PostgreSQL
-// (store/ only). In a batch (`lock`), each lookup first takes a transaction
-// lock on what it looks at (the key, the device, the code's row), so a station
-// that races for the same device or key waits for this batch's commit and
-// then sees its record: with READ COMMITTED each statement reads what was
+// (store/ only). In a batch (`lock`), Prefetch first takes transaction locks on
+// the key and the device, and FindCode a row lock on the code, so a station
+// that races for the same device, key or code waits for this batch's commit
+// and then sees its record: with READ COMMITTED each statement reads what was
 // committed before it began. Uses name the station of the record beside its seq.
 #pragma once
+
+#include <optional>
 
 #include "station/store/pg_db.h"
 #include "station/store/reservation_check.h"
@@ -16,6 +18,8 @@ class PgReservationRows final : public ReservationRows {
   PgReservationRows(PGconn* conn, const std::string& station_id, bool lock)
       : conn_(conn), station_id_(station_id), lock_(lock) {}
 
+  // Locks the key and the device at once (in a batch), then looks up both in one statement.
+  Status Prefetch(const policy::Reservation& reservation) override;
   Result<std::optional<Issued>> KeyIssued(const std::string& spki_sha256) override;
   Result<std::optional<Issued>> DeviceIssued(const std::string& profile, const std::string& device_id) override;
   Result<std::optional<std::string>> OpenLot(const std::string& profile, const std::string& device_id) override;
@@ -26,14 +30,18 @@ class PgReservationRows final : public ReservationRows {
   Status UseReissueApproval(int64_t id, uint64_t seq) override;
 
  private:
-  // In a batch: waits for, then holds until commit, the lock named `what`.
-  Status Lock(const std::string& what);
-  // The first row's (station_id, seq) as an Issued, if there is a row.
-  Result<std::optional<Issued>> FirstIssued(const std::string& sql, const Params& params, const char* doing);
+  // "station seq" of a lookup's answer, as an Issued.
+  std::optional<Issued> IssuedFrom(const PGresult* rows, int col) const;
+
+  struct Prefetched {
+    std::string spki_sha256, profile, device_id;
+    std::optional<Issued> key, device;
+  };
 
   PGconn* conn_;
   const std::string& station_id_;
   const bool lock_;
+  std::optional<Prefetched> prefetched_;
 };
 
 }  // namespace station::store::pg

@@ -144,14 +144,13 @@ class PgBatch final : public Batch {
     return Watch(pg::Failure(c_, rows.get(), "appending audit record"));
   }
 
+  // One savepoint rolls along the batch: each step releases the one before
+  // it and sets its own in one round trip, and COMMIT releases the last.
   Status Atomically(const std::function<Status()>& step) override {
-    ST_RETURN_IF_ERROR(Watch(pg::Execute(c_, "SAVEPOINT record", Params(), "SAVEPOINT")));
+    ST_RETURN_IF_ERROR(Watch(Script(savepoint_ ? "RELEASE SAVEPOINT record; SAVEPOINT record" : "SAVEPOINT record")));
+    savepoint_ = true;
     Status status = step();
-    if (status.ok()) status = Watch(pg::Execute(c_, "RELEASE SAVEPOINT record", Params(), "RELEASE"));
-    if (!status.ok() && !lost()) {
-      (void)Watch(pg::Execute(c_, "ROLLBACK TO SAVEPOINT record", Params(), "ROLLBACK TO"));
-      (void)Watch(pg::Execute(c_, "RELEASE SAVEPOINT record", Params(), "RELEASE"));
-    }
+    if (!status.ok() && !lost()) (void)Watch(Script("ROLLBACK TO SAVEPOINT record"));
     return status;
   }
 
@@ -219,8 +218,15 @@ class PgBatch final : public Batch {
   }
   Status Watch(Error e) { return Watch(Status(std::move(e))); }
 
+  Status Script(const char* sql) {
+    Rows rows(PQexec(c_, sql));
+    if (PQresultStatus(rows.get()) != PGRES_COMMAND_OK) return pg::Failure(c_, rows.get(), sql);
+    return {};
+  }
+
   PGconn* c_;
   const std::string& station_;
+  bool savepoint_ = false;  // one is set
   bool done_ = false;
   bool lost_ = false;
   std::optional<Error> lost_error_;

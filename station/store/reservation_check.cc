@@ -42,6 +42,7 @@ Result<std::string> CheckDevice(ReservationRows& rows, const policy::Reservation
 
 Result<std::string> CheckReservation(ReservationRows& rows, const policy::Reservation& r, int64_t now,
                                      uint64_t use_up_as) {
+  ST_RETURN_IF_ERROR(rows.Prefetch(r));
   ST_ASSIGN_OR_RETURN(std::optional<ReservationRows::Issued> key, rows.KeyIssued(r.spki_sha256));
   if (key)
     return MakeError(Code::kFailedPrecondition, "DUPLICATE_KEY",

@@ -30,6 +30,9 @@ class ReservationRows {
     uint64_t seq = 0;
     std::string station;  // "" for the embedded store
   };
+  // Called first, with the whole reservation: a store may look up (and lock)
+  // what the check will ask for in fewer round trips.
+  virtual Status Prefetch(const policy::Reservation&) { return {}; }
   virtual Result<std::optional<Issued>> KeyIssued(const std::string& spki_sha256) = 0;
   virtual Result<std::optional<Issued>> DeviceIssued(const std::string& profile, const std::string& device_id) = 0;
   // The open lot of `profile` the device is on.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "station/base/files.h"
 #include "tests/support/dev_postgres.h"
 #include "tests/support/subprocess.h"
 
@@ -38,6 +39,14 @@ class SharedStoreE2eTest : public ::testing::Test {
   void Setup(const std::string& station) {
     auto r = RunCommand({ProgramPath("stationctl"), "dev-setup", "--dir", Dir(station), "--listen", "127.0.0.1:0",
                          "--store", pg_.url(), "--store-password-file", pg_.password_file(), "--station-id", station});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("as station " + station), std::string::npos) << r.output;
+  }
+
+  // A second station of `first`'s fleet: the same token, CAs, TLS CA, profiles and officers.
+  void Join(const std::string& station, const std::string& first) {
+    auto r = RunCommand({ProgramPath("stationctl"), "dev-setup", "--dir", Dir(station), "--join", Dir(first),
+                         "--listen", "127.0.0.1:0", "--station-id", station});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("as station " + station), std::string::npos) << r.output;
   }
@@ -75,7 +84,7 @@ TEST_F(SharedStoreE2eTest, AStationsLogVerifiesAndSurvivesItsRestart) {
 
 TEST_F(SharedStoreE2eTest, ADevicePassingTwoStationsGetsOneCertificate) {
   Setup("line-a");
-  Setup("line-b");
+  Join("line-b", "line-a");
   testing::Background a(ServerCommand({"--config", Conf("line-a")}));
   testing::Background b(ServerCommand({"--config", Conf("line-b")}));
   const std::string at_a = a.WaitForListening(), at_b = b.WaitForListening();
@@ -141,7 +150,7 @@ TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
 
 TEST_F(SharedStoreE2eTest, OfficersActAtEitherStationAndBothStationsStillStart) {
   Setup("line-a");
-  Setup("line-b");
+  Join("line-b", "line-a");
   auto start = [&](const std::string& station) {
     auto server = std::make_unique<testing::Background>(ServerCommand({"--config", Conf(station)}));
     const std::string address = server->WaitForListening();
@@ -175,6 +184,19 @@ TEST_F(SharedStoreE2eTest, OfficersActAtEitherStationAndBothStationsStillStart) 
   EXPECT_EQ(Figure(used_at_b.output, "issued"), 1) << used_at_b.output;
   auto again_at_a = claim("line-a", at_a);
   EXPECT_NE(again_at_a.output.find("failed DEVICE_NOT_AUTHORIZED: 1"), std::string::npos) << again_at_a.output;
+
+  // A lot imported at a serves the line of b.
+  std::string lot = "device_id\n";
+  for (int i = 0; i < 5; ++i) lot += "lot1-00000" + std::to_string(i) + "\n";
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/lot1.csv", lot).ok());
+  auto import = officer("line-a", at_a, 1, {"lot", "import", "--profile", "matter-dac", "--lot", "lot1",
+                                             tmp_.path() + "/lot1.csv"});
+  ASSERT_EQ(import.exit_code, 0) << import.output;
+  auto on_lot = RunCommand({ProgramPath("station-line"), "--config", Dir("line-b") + "/line.conf", "--target", at_b,
+                            "simulate", "--devices", "6", "--profile", "matter-dac", "--device-prefix", "lot1",
+                            "--attributes", "vendor_id=FFF1,product_id=8000"});
+  EXPECT_EQ(Figure(on_lot.output, "issued"), 5) << on_lot.output;
+  EXPECT_NE(on_lot.output.find("failed DEVICE_NOT_AUTHORIZED: 1"), std::string::npos) << on_lot.output;
 
   // Two of two officers, one at each station, let a device have a second certificate.
   auto first = officer("line-a", at_a, 1,
