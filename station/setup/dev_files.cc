@@ -26,7 +26,8 @@ bool IsIpAddress(const std::string& host) {
 
 Status MakeDir(const std::string& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
-    return MakeError(Code::kFailedPrecondition, "DEV_SETUP_FAILED", "cannot create " + path + ": " + std::strerror(errno));
+    return MakeError(Code::kFailedPrecondition, "DEV_SETUP_FAILED",
+                     "cannot create " + path + ": " + std::strerror(errno));
   ::chmod(path.c_str(), mode);
   return {};
 }

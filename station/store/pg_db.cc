@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <unordered_map>
 
 #include "station/store/record_sql.h"
 
@@ -117,6 +119,24 @@ CREATE TABLE IF NOT EXISTS profile_lines (
   changed_seq      BIGINT NOT NULL
 );
 
+-- The reservation's first look, in one round trip (pg_reservation.h): in a
+-- batch, wait for and hold the key's and the device's locks; then, with a
+-- fresh snapshot (a VOLATILE function takes one per query, so it sees the
+-- commit of a station it waited for), which records hold the key and the device.
+CREATE OR REPLACE FUNCTION station_reservation_lookup(p_key TEXT, p_profile TEXT, p_device TEXT, p_lock BOOLEAN)
+RETURNS TABLE (key_record TEXT, device_record TEXT) LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  IF p_lock THEN
+    PERFORM pg_advisory_xact_lock(hashtextextended('key:' || p_key, 0)),
+            pg_advisory_xact_lock(hashtextextended('device:' || p_profile || chr(1) || p_device, 0));
+  END IF;
+  RETURN QUERY SELECT
+    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.spki_sha256 = p_key LIMIT 1),
+    (SELECT i.station_id || ' ' || i.seq FROM issuance i
+     WHERE i.profile = p_profile AND i.device_id = p_device LIMIT 1);
+END
+$fn$;
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', 'pg-1') ON CONFLICT (key) DO NOTHING;
 )sql";
@@ -179,7 +199,8 @@ Result<Conn> Connect(const Target& target, bool create) {
   Conn conn(PQconnectdbParams(keys.data(), values.data(), 1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK)
     return MakeFault(Fault::kStoreUnreachable, Code::kUnavailable, "STORE_UNAVAILABLE",
-                     std::string("cannot reach the shared store: ") + (conn ? PQerrorMessage(conn.get()) : "out of memory"));
+                     std::string("cannot reach the shared store: ") +
+                         (conn ? PQerrorMessage(conn.get()) : "out of memory"));
   // "already exists, skipping" and the like are not for the station's log.
   ST_RETURN_IF_ERROR(Script(conn.get(),
                             std::string("SET client_min_messages = warning; SET synchronous_commit = ") +
@@ -212,10 +233,68 @@ std::vector<const char*> Params::values() const {
   return out;
 }
 
-Result<Rows> Run(PGconn* conn, const std::string& sql, const Params& params, const char* doing) {
+namespace {
+
+// Each connection's prepared statements: SQL text -> statement name.
+struct PreparedStatements {
+  std::mutex mu;
+  std::unordered_map<const PGconn*, std::unordered_map<std::string, std::string>> by_conn;
+};
+
+PreparedStatements& Prepared() {
+  static PreparedStatements* prepared = new PreparedStatements();  // outlives every connection
+  return *prepared;
+}
+
+bool Preparable(const std::string& sql) {
+  for (const char* verb : {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"})
+    if (sql.rfind(verb, 0) == 0) return true;
+  return false;
+}
+
+// The name `sql` is prepared under on `conn`, preparing it now if it is new
+// there; "" when it cannot be (the statement then runs unprepared).
+std::string PreparedName(PGconn* conn, const std::string& sql, const Params& params) {
+  if (!Preparable(sql)) return "";
+  PreparedStatements& prepared = Prepared();
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(prepared.mu);
+    auto& statements = prepared.by_conn[conn];
+    auto found = statements.find(sql);
+    if (found != statements.end()) return found->second;
+    name = "s" + std::to_string(statements.size());
+  }
+  Rows made(PQprepare(conn, name.c_str(), sql.c_str(), params.size(), nullptr));
+  if (PQresultStatus(made.get()) != PGRES_COMMAND_OK) return "";
+  std::lock_guard<std::mutex> lock(prepared.mu);
+  prepared.by_conn[conn].emplace(sql, name);
+  return name;
+}
+
+}  // namespace
+
+void CloseConn(PGconn* c) noexcept {
+  {
+    PreparedStatements& prepared = Prepared();
+    std::lock_guard<std::mutex> lock(prepared.mu);
+    prepared.by_conn.erase(c);
+  }
+  PQfinish(c);
+}
+
+Rows Send(PGconn* conn, const std::string& sql, const Params& params) {
   const std::vector<const char*> values = params.values();
-  Rows rows(PQexecParams(conn, sql.c_str(), params.size(), nullptr, values.data(), params.lengths(), params.formats(),
-                         0));
+  const std::string name = PreparedName(conn, sql, params);
+  if (!name.empty())
+    return Rows(
+        PQexecPrepared(conn, name.c_str(), params.size(), values.data(), params.lengths(), params.formats(), 0));
+  return Rows(PQexecParams(conn, sql.c_str(), params.size(), nullptr, values.data(), params.lengths(), params.formats(),
+                           0));
+}
+
+Result<Rows> Run(PGconn* conn, const std::string& sql, const Params& params, const char* doing) {
+  Rows rows = Send(conn, sql, params);
   const ExecStatusType status = PQresultStatus(rows.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
   return rows;

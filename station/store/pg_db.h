@@ -18,8 +18,10 @@
 
 namespace station::store::pg {
 
+// Forgets the connection's prepared statements (Send), then closes it.
+void CloseConn(PGconn* c) noexcept;
 struct ConnDeleter {
-  void operator()(PGconn* c) const noexcept { PQfinish(c); }
+  void operator()(PGconn* c) const noexcept { CloseConn(c); }
 };
 using Conn = std::unique_ptr<PGconn, ConnDeleter>;
 
@@ -69,6 +71,11 @@ class Params {
   std::vector<bool> null_;
   std::vector<int> lengths_, formats_;
 };
+
+// Runs one statement and answers its result, failed or not. A query or DML
+// statement is prepared once per connection (parsed and planned once), then
+// executed by name.
+Rows Send(PGconn* conn, const std::string& sql, const Params& params);
 
 // Runs one statement; its rows (text format). A failure is the error its
 // SQLSTATE calls for (Failure below); `doing` names what failed.

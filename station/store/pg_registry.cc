@@ -54,7 +54,8 @@ Status UseApprovals(PGconn* c, const std::string& station, const std::string& ac
                  Params(action_key, now_unix_ms, station, seq), "using approvals");
 }
 
-Status ImportLot(PGconn* c, const std::string& station, const LotRow& lot, const std::string& upload_id, int64_t now_unix_ms) {
+Status ImportLot(PGconn* c, const std::string& station, const LotRow& lot, const std::string& upload_id,
+                 int64_t now_unix_ms) {
   ST_ASSIGN_OR_RETURN(Rows exists, Run(c, "SELECT 1 FROM lot WHERE name = $1", Params(lot.name), "looking up a lot"));
   if (PQntuples(exists.get()) > 0)
     return MakeError(Code::kAlreadyExists, "LOT_EXISTS",
@@ -105,10 +106,8 @@ Status StageLotIds(PGconn* c, const std::string& station, const std::string& upl
   ST_RETURN_IF_ERROR(Execute(c, "BEGIN", Params(), "staging a lot"));
   auto staged = [&]() -> Status {
     for (const std::string& id : ids) {
-      const Params params(station, upload_id, id);
-      const std::vector<const char*> values = params.values();
-      Rows rows(PQexecParams(c, "INSERT INTO lot_upload (station_id, upload_id, device_id) VALUES ($1, $2, $3)", params.size(),
-                             nullptr, values.data(), params.lengths(), params.formats(), 0));
+      Rows rows = Send(c, "INSERT INTO lot_upload (station_id, upload_id, device_id) VALUES ($1, $2, $3)",
+                       Params(station, upload_id, id));
       if (PQresultStatus(rows.get()) == PGRES_COMMAND_OK) continue;
       if (SqlState(rows.get()) == "23505")
         return MakeError(Code::kInvalidArgument, "LOT_INVALID", "device id '" + id + "' appears twice");

@@ -25,7 +25,8 @@ Result<std::vector<std::string>> AddApproval(PGconn* c, const std::string& stati
                                              uint64_t seq);
 Status UseApprovals(PGconn* c, const std::string& station, const std::string& action_key, int64_t now_unix_ms,
                     uint64_t seq);
-Status ImportLot(PGconn* c, const std::string& station, const LotRow& lot, const std::string& upload_id, int64_t now_unix_ms);
+Status ImportLot(PGconn* c, const std::string& station, const LotRow& lot, const std::string& upload_id,
+                 int64_t now_unix_ms);
 Result<std::string> CloseLot(PGconn* c, const std::string& name);
 Status AddCodes(PGconn* c, const std::string& profile, const std::string& batch, const std::vector<CodeRow>& codes);
 Status AddReissueApproval(PGconn* c, const std::string& station, const std::string& profile,

@@ -12,19 +12,10 @@ std::optional<ReservationRows::Issued> PgReservationRows::IssuedFrom(const PGres
 }
 
 Status PgReservationRows::Prefetch(const policy::Reservation& r) {
-  // The device key joins profile and device id by a byte neither may hold.
-  const std::string device_lock = "device:" + r.profile + '\x01' + r.device_id;
-  if (lock_)
-    ST_RETURN_IF_ERROR(Execute(conn_,
-                               "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), "
-                               "pg_advisory_xact_lock(hashtextextended($2, 0))",
-                               Params("key:" + r.spki_sha256, device_lock),
-                               "waiting for another station's use of the same key or device"));
-  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
-                                     "SELECT (SELECT station_id || ' ' || seq FROM issuance WHERE spki_sha256 = $1 "
-                                     "LIMIT 1), (SELECT station_id || ' ' || seq FROM issuance WHERE profile = $2 "
-                                     "AND device_id = $3 LIMIT 1)",
-                                     Params(r.spki_sha256, r.profile, r.device_id), "looking up a key and a device"));
+  ST_ASSIGN_OR_RETURN(Rows rows,
+                      Run(conn_, "SELECT key_record, device_record FROM station_reservation_lookup($1, $2, $3, $4)",
+                          Params(r.spki_sha256, r.profile, r.device_id, lock_ ? "true" : "false"),
+                          "looking up a key and a device"));
   prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, IssuedFrom(rows.get(), 0), IssuedFrom(rows.get(), 1)};
   return {};
 }
@@ -77,7 +68,8 @@ Status PgReservationRows::UseCode(const std::string& code_sha256, uint64_t seq) 
   // The row lock of FindCode makes this certain; the count makes it checked.
   if (std::string(PQcmdTuples(used.get())) != "1")
     return MakeError(Code::kPermissionDenied, "DEVICE_NOT_AUTHORIZED",
-                     "the registration code was used already (by another station at the same moment); a code works once");
+                     "the registration code was used already (by another station at the same moment); "
+                     "a code works once");
   return {};
 }
 

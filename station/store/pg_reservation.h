@@ -18,7 +18,8 @@ class PgReservationRows final : public ReservationRows {
   PgReservationRows(PGconn* conn, const std::string& station_id, bool lock)
       : conn_(conn), station_id_(station_id), lock_(lock) {}
 
-  // Locks the key and the device at once (in a batch), then looks up both in one statement.
+  // Locks the key and the device (in a batch) and looks up both, in one round
+  // trip (station_reservation_lookup, pg_db.cc).
   Status Prefetch(const policy::Reservation& reservation) override;
   Result<std::optional<Issued>> KeyIssued(const std::string& spki_sha256) override;
   Result<std::optional<Issued>> DeviceIssued(const std::string& profile, const std::string& device_id) override;

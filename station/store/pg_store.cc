@@ -98,7 +98,9 @@ Result<std::optional<AuditRecord>> FindIssuanceByRequest(PGconn* c, const std::s
   return std::optional<AuditRecord>(pg::ReadRecord(rows.get(), 0, RecordKind::kIssuance));
 }
 
-bool LosesTransaction(const Error& e) { return e.fault == Fault::kStoreConflict || e.fault == Fault::kStoreUnreachable; }
+bool LosesTransaction(const Error& e) {
+  return e.fault == Fault::kStoreConflict || e.fault == Fault::kStoreUnreachable;
+}
 
 // One group commit: BEGIN ... COMMIT on the writer connection (READ
 // COMMITTED; the reservation's locks order stations racing for one device).
@@ -123,10 +125,7 @@ class PgBatch final : public Batch {
     if (record.kind == RecordKind::kOfficer)
       ST_RETURN_IF_ERROR(Watch(pg::Execute(c_, "SELECT pg_advisory_xact_lock(hashtextextended('officer-order', 0))",
                                            Params(), "waiting for another station's officer record")));
-    const Params params = pg::RecordParams(station_, record);
-    const std::vector<const char*> values = params.values();
-    Rows rows(PQexecParams(c_, pg::InsertRecordSql(record.kind).c_str(), params.size(), nullptr, values.data(),
-                           params.lengths(), params.formats(), 0));
+    Rows rows = pg::Send(c_, pg::InsertRecordSql(record.kind), pg::RecordParams(station_, record));
     if (PQresultStatus(rows.get()) == PGRES_COMMAND_OK) return {};
     if (pg::SqlState(rows.get()) == "23505") {
       const std::string constraint = pg::Constraint(rows.get());

@@ -25,7 +25,9 @@ std::string LogTablesSql(const SqlDialect& d) {
       sql += sep + Quoted(f.column);
       sep = ",\n  ";
       switch (f.type) {
-        case FieldType::kSeq: sql += std::string(" ") + d.integer + (d.per_station ? " NOT NULL" : " PRIMARY KEY"); break;
+        case FieldType::kSeq:
+          sql += std::string(" ") + d.integer + (d.per_station ? " NOT NULL" : " PRIMARY KEY");
+          break;
         case FieldType::kTime: sql += std::string(" ") + d.integer + " NOT NULL"; break;
         case FieldType::kCertificate: sql += std::string(" ") + d.blob + " NOT NULL"; break;
         case FieldType::kText:

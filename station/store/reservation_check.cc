@@ -56,7 +56,8 @@ Result<std::string> CheckReservation(ReservationRows& rows, const policy::Reserv
   }
   if (r.code_required) {
     if (r.code_sha256.empty())
-      return NotAuthorized("profile '" + r.profile + "' needs a registration code in attributes[\"registration_code\"]");
+      return NotAuthorized("profile '" + r.profile +
+                           "' needs a registration code in attributes[\"registration_code\"]");
     ST_ASSIGN_OR_RETURN(authorization, CheckCode(rows, r, now, use_up_as));
   }
   if (r.one_per_device) {

@@ -142,8 +142,9 @@ TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
   // Every certificate a line holds has its record; the log verifies.
   auto verify = Verify("line-a");
   ASSERT_EQ(verify.exit_code, 0) << verify.output;
-  auto count = RunCommand({"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() +
-                                                  "' -c \"SELECT COUNT(*) FROM issuance WHERE station_id = 'line-a'\""});
+  const std::string sql = "SELECT COUNT(*) FROM issuance WHERE station_id = 'line-a'";
+  auto count = RunCommand(
+      {"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() + "' -c \"" + sql + "\""});
   ASSERT_EQ(count.exit_code, 0) << count.output;
   EXPECT_GE(std::stol(count.output), issued_during + 20) << count.output;
 }
