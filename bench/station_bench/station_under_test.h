@@ -20,8 +20,8 @@ struct Variant {
   size_t sessions = 0;  // [token] sessions; 0: signers + 2
   std::string module;   // [token] module; "": SoftHSM
   std::map<std::string, std::string> env;  // more [token.env]
-  std::string store;    // a [store] section to add: a shared PostgreSQL store
   std::string name;     // the config file's name: DIR/bench-NAME.conf
+  std::string store;    // a [store] section to add: a shared PostgreSQL store
 };
 
 class DevStation {

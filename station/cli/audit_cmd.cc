@@ -87,7 +87,7 @@ int Verify(const base::Args& args) {
     std::printf(" (latest: %llu records, root %s)", static_cast<ull>(report->latest->size),
                 audit::HashHex(report->latest->root).c_str());
   std::printf("; every CA set, profile line set, approval, lot and registration code is vouched for by its record");
-  std::printf("\n%s\n", config->audit_db_path().c_str());
+  std::printf("\n%s\n", config->store_name().c_str());
   if (!key.ok()) std::printf("warning: no audit public key configured; checkpoints were not checked\n");
   return 0;
 }

@@ -114,6 +114,10 @@ struct StationConfig {
   StoreConfig store;
 
   std::string audit_db_path() const { return state_dir + "/audit.db"; }
+  // Where the log is, for people: the SQLite file, or "station ID of URL".
+  std::string store_name() const {
+    return store.shared() ? "station " + store.station_id + " of " + store.url : audit_db_path();
+  }
   size_t session_count() const;  // token.sessions, or the pipeline's signers + 2
 };
 

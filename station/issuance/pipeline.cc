@@ -205,33 +205,42 @@ Result<Prepared> Pipeline::Prepare(const Caller& caller, const IssueRequest& req
   Prepared out;
   out.profile = profile;
 
-  // A retry is answered from the log without parsing or signing anything.
-  std::string csr_sha256 = Hex(Sha256(req.csr_der));
-  ST_ASSIGN_OR_RETURN(std::optional<audit::AuditRecord> earlier, store_->FindByRequest(caller.identity, req.request_id));
-  if (earlier) {
+  // A retry is answered from the log, whatever this request would meet now.
+  const std::string csr_sha256 = Hex(Sha256(req.csr_der));
+  auto replay_or = [&](std::optional<audit::AuditRecord> earlier, Error refusal) -> Result<Prepared> {
+    if (!earlier) return refusal;
     if (earlier->csr_sha256 != csr_sha256) return audit::RequestIdReused(req.request_id);
     out.replay = FromRecord(*profile, *earlier, true);
-    return out;
-  }
-
-  ST_ASSIGN_OR_RETURN(CheckedCsr csr, CheckCsr(req.csr_der, options_.max_csr_bytes));
+    return std::move(out);
+  };
+  // A request refused before the store was asked may still be a retry.
+  auto refused = [&](Error refusal) -> Result<Prepared> {
+    ST_ASSIGN_OR_RETURN(std::optional<audit::AuditRecord> earlier,
+                        store_->FindByRequest(caller.identity, req.request_id));
+    return replay_or(std::move(earlier), std::move(refusal));
+  };
+  auto checked = CheckCsr(req.csr_der, options_.max_csr_bytes);
+  if (!checked.ok()) return refused(checked.error());
+  const CheckedCsr& csr = *checked;
   policy::RequestFacts facts{caller.identity, req.device_id,  req.attributes,
                              req.thing_name,  req.thing_type, req.thing_attributes};
-  ST_ASSIGN_OR_RETURN(out.reservation,
-                      policy::Authorize(rules, *profile->lines(), facts, {csr.key_type, Hex(Sha256(csr.spki_der))}));
+  auto reservation = policy::Authorize(rules, *profile->lines(), facts, {csr.key_type, Hex(Sha256(csr.spki_der))});
+  if (!reservation.ok()) return refused(reservation.error());
+  out.reservation = std::move(*reservation);
 
-  // Refuse duplicates and unauthorized devices before the token does any work;
-  // the audit writer checks again, atomically, when it appends the record.
-  if (auto pre = store_->CheckReservation(out.reservation, base::NowUnixMs()); !pre.ok()) {
-    // Not a second retry lookup on the way in: only a refusal looks again, as
-    // a copy of this very request may have been recorded since the one above
-    // (then its key and device are "taken" by itself).
+  // One look at the store: a retry, or else duplicates and unauthorized
+  // devices refused before the token does any work. The audit writer checks
+  // again, atomically, when it appends the record.
+  ST_ASSIGN_OR_RETURN(store::Store::Look look, store_->LookBeforeSigning(caller.identity, req.request_id,
+                                                                         out.reservation, base::NowUnixMs()));
+  if (look.earlier) return replay_or(std::move(look.earlier), Error{});
+  if (!look.authorization.ok()) {
+    // A copy of this very request may have been recorded since (then its key
+    // and device are "taken" by itself): only a refusal looks again.
     auto raced = store_->FindByRequest(caller.identity, req.request_id);
-    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256) {
-      out.replay = FromRecord(*profile, **raced, true);
-      return out;
-    }
-    return pre.error();
+    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256)
+      return replay_or(std::move(*raced), Error{});
+    return look.authorization.error();
   }
 
   std::string thing_name = policy::EffectiveThingName(facts);

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   base::LogInfo("issuing CA '" + pki::NameText(X509_get_subject_name(ca.cert())) + "' (" +
                 hsm::KeyAlgorithmName(ca.token_key().algorithm()) + ", key '" + ca.token_key().label() +
                 "' on token '" + ca.token_key().token().label() + "'); " +
-                std::to_string(config->issuance.pipeline.worker_count()) + " workers; audit log " + config->audit_db_path() + " at seq " +
+                std::to_string(config->issuance.pipeline.worker_count()) + " workers; audit log " + config->store_name() + " at seq " +
                 std::to_string((*server)->station().audit_last_seq()));
   std::fprintf(stderr, "listening on %s\n", (*server)->address().c_str());
   std::fflush(stderr);

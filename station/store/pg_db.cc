@@ -122,9 +122,11 @@ CREATE TABLE IF NOT EXISTS profile_lines (
 -- The reservation's first look, in one round trip (pg_reservation.h): in a
 -- batch, wait for and hold the key's and the device's locks; then, with a
 -- fresh snapshot (a VOLATILE function takes one per query, so it sees the
--- commit of a station it waited for), which records hold the key and the device.
-CREATE OR REPLACE FUNCTION station_reservation_lookup(p_key TEXT, p_profile TEXT, p_device TEXT, p_lock BOOLEAN)
-RETURNS TABLE (key_record TEXT, device_record TEXT) LANGUAGE plpgsql VOLATILE AS $fn$
+-- commit of a station it waited for), which records hold the key and the
+-- device, and (before signing) which answered the caller's request id.
+CREATE OR REPLACE FUNCTION station_reservation_lookup(p_key TEXT, p_profile TEXT, p_device TEXT, p_lock BOOLEAN,
+                                                      p_caller TEXT, p_request_id TEXT)
+RETURNS TABLE (key_record TEXT, device_record TEXT, request_record TEXT) LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
   IF p_lock THEN
     PERFORM pg_advisory_xact_lock(hashtextextended('key:' || p_key, 0)),
@@ -133,7 +135,8 @@ BEGIN
   RETURN QUERY SELECT
     (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.spki_sha256 = p_key LIMIT 1),
     (SELECT i.station_id || ' ' || i.seq FROM issuance i
-     WHERE i.profile = p_profile AND i.device_id = p_device LIMIT 1);
+     WHERE i.profile = p_profile AND i.device_id = p_device LIMIT 1),
+    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.caller = p_caller AND i.request_id = p_request_id);
 END
 $fn$;
 

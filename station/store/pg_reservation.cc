@@ -13,9 +13,12 @@ std::optional<ReservationRows::Issued> PgReservationRows::IssuedFrom(const PGres
 
 Status PgReservationRows::Prefetch(const policy::Reservation& r) {
   ST_ASSIGN_OR_RETURN(Rows rows,
-                      Run(conn_, "SELECT key_record, device_record FROM station_reservation_lookup($1, $2, $3, $4)",
-                          Params(r.spki_sha256, r.profile, r.device_id, lock_ ? "true" : "false"),
+                      Run(conn_,
+                          "SELECT key_record, device_record, request_record "
+                          "FROM station_reservation_lookup($1, $2, $3, $4, $5, $6)",
+                          Params(r.spki_sha256, r.profile, r.device_id, lock_ ? "true" : "false", caller_, request_id_),
                           "looking up a key and a device"));
+  request_found_ = !IsNull(rows.get(), 0, 2);
   prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, IssuedFrom(rows.get(), 0), IssuedFrom(rows.get(), 1)};
   return {};
 }

@@ -17,6 +17,13 @@ class PgReservationRows final : public ReservationRows {
  public:
   PgReservationRows(PGconn* conn, const std::string& station_id, bool lock)
       : conn_(conn), station_id_(station_id), lock_(lock) {}
+  // Before signing: Prefetch also looks for the issuance of this caller's request id.
+  void AlsoFindRequest(const std::string& caller, const std::string& request_id) {
+    caller_ = caller;
+    request_id_ = request_id;
+  }
+  // Whether it found one (its seq in this store's log or another's).
+  bool request_found() const { return request_found_; }
 
   // Locks the key and the device (in a batch) and looks up both, in one round
   // trip (station_reservation_lookup, pg_db.cc).
@@ -43,6 +50,8 @@ class PgReservationRows final : public ReservationRows {
   const std::string& station_id_;
   const bool lock_;
   std::optional<Prefetched> prefetched_;
+  std::string caller_, request_id_;
+  bool request_found_ = false;
 };
 
 }  // namespace station::store::pg

@@ -327,6 +327,20 @@ class PgStore final : public Store {
     return store::CheckReservation(rows, reservation, now_unix_ms, 0);
   }
 
+  // One round trip, unless it finds a retry (then a second fetches its record).
+  Result<Look> LookBeforeSigning(const std::string& caller, const std::string& request_id,
+                                 const policy::Reservation& reservation, int64_t now_unix_ms) override {
+    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+    pg::PgReservationRows rows(lease.get(), options_.station_id, false);
+    rows.AlsoFindRequest(caller, request_id);
+    Look look;
+    look.authorization = store::CheckReservation(rows, reservation, now_unix_ms, 0);
+    if (rows.request_found()) {
+      ST_ASSIGN_OR_RETURN(look.earlier, FindIssuanceByRequest(lease.get(), caller, request_id));
+    }
+    return look;
+  }
+
   // Both tables of this station's log in seq order, merged.
   Status ForEachRecord(uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());

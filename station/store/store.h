@@ -124,6 +124,16 @@ class Store {
   // Batch::Reserve without using anything up: the pipeline's check before
   // signing, so doomed requests never reach the token.
   virtual Result<std::string> CheckReservation(const policy::Reservation& reservation, int64_t now_unix_ms) = 0;
+  // The pipeline's look before signing, both in one: the issuance this
+  // caller's request_id produced, if any (`earlier`); else `authorization`, the
+  // reservation checked as CheckReservation does. A shared store answers in
+  // one round trip; this default asks the two questions in turn.
+  struct Look {
+    std::optional<AuditRecord> earlier;
+    Result<std::string> authorization = std::string();
+  };
+  virtual Result<Look> LookBeforeSigning(const std::string& caller, const std::string& request_id,
+                                         const policy::Reservation& reservation, int64_t now_unix_ms);
   // Each record (both kinds) with seq > after_seq, in seq order, until `fn`
   // returns false.
   virtual Status ForEachRecord(uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) = 0;

@@ -3,6 +3,7 @@
 // for each. No figure is asserted (bench/README.md keeps them).
 #include <gtest/gtest.h>
 
+#include "tests/support/dev_postgres.h"
 #include "tests/support/dev_station.h"
 #include "tests/support/subprocess.h"
 
@@ -22,6 +23,19 @@ TEST(StationBenchTest, RunsEveryMeasurementBriefly) {
                             "\"server_cpu_us_per_certificate\":", "\"signature_share_of_server_cpu\":",
                             // written by the simulated HSM when the server stops (bench/netsim/timing.h)
                             "\"sign_call_us\":", "\"session_gap_us\":"})
+    EXPECT_NE(run.output.find(field), std::string::npos) << field << " missing from:\n" << run.output;
+}
+
+TEST(StationBenchTest, MeasuresASharedStoreBesideSqlite) {
+  testing::DevPostgres pg;
+  ASSERT_TRUE(pg.ok()) << pg.error();
+  auto run = testing::RunCommand({testing::ProgramPath("station-bench"), "--seconds", "1", "--naive", "0", "--ca-keys",
+                                  "ec-p256", "--memory-factor", "1", "--no-scaling", "--netsim", "2000:4", "--store",
+                                  pg.url(), "--store-password-file", pg.password_file()},
+                                 600);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* field : {"{\"measure\":\"e2e_store\"", "\"store_over_sqlite\":", "{\"measure\":\"two_stations\"",
+                            "\"total_certs_per_second\":"})
     EXPECT_NE(run.output.find(field), std::string::npos) << field << " missing from:\n" << run.output;
 }
 
