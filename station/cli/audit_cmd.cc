@@ -26,7 +26,8 @@ Result<config::StationConfig> LoadConfig(const base::Args& args) {
 
 // The key checkpoints verify with: [audit] public_key and origin, or --public-key.
 Result<audit::NoteKey> VerifyKey(const config::StationConfig& config, const base::Args& args) {
-  if (auto file = args.Get("public-key")) return audit::NoteKey::FromPemFile(config.audit.origin, *file);
+  if (auto file = args.Get("public-key"))
+    return audit::NoteKey::FromPemFile(args.Get("origin", config.audit.origin), *file);
   return runtime::PublishedAuditKey(config.audit);
 }
 
@@ -58,28 +59,34 @@ int InitKey(const base::Args& args) {
   return 0;
 }
 
-int Verify(const base::Args& args) {
-  auto config = LoadConfig(args);
-  if (!config.ok()) return Fail(config.error());
-  auto key = VerifyKey(*config, args);
-  if (!key.ok() && key.error().reason != "AUDIT_KEY_NOT_CONFIGURED") return Fail(key.error());
-  auto store = runtime::OpenStore(*config, {.read_write = false});
-  if (!store.ok()) return Fail(store.error());
-  auto report = audit::VerifyLog(**store, key.ok() ? &*key : nullptr);
-  if (!report.ok()) return Fail(report.error());
+// The log --station names (this station's without it), to read. Another
+// station's checkpoints verify with its own key, which the reader must name.
+Result<std::shared_ptr<store::Store>> OpenLogOf(const config::StationConfig& config, const base::Args& args) {
+  const std::string station = args.Get("station", "");
+  if (!station.empty() && station != config.store.station_id && !args.Get("public-key"))
+    return base::UsageError("station " + station + "'s checkpoints are signed with its own audit key: name it with "
+                            "--public-key FILE --origin ORIGIN (its station.conf's [audit] public_key and origin)");
+  return runtime::OpenStore(config, {.read_write = false, .station_id = station});
+}
+
+// Verifies one log and prints its verdict: whether it is intact, or the
+// error that kept it from being read.
+Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std::string& where) {
+  ST_ASSIGN_OR_RETURN(audit::VerifyReport report_value, audit::VerifyLog(store, key));
+  const audit::VerifyReport* report = &report_value;
   if (report->problem) {
     const audit::LogProblem& p = *report->problem;
-    std::printf("audit log BROKEN (%s) at record %llu: %s\n%llu records and %llu checkpoints verified before it\n",
+    std::printf("audit log BROKEN (%s) at record %llu: %s\n%llu records and %llu checkpoints verified before it\n%s\n",
                 audit::TamperingName(p.kind), static_cast<ull>(p.seq), p.what.c_str(),
-                static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
-    return 1;
+                static_cast<ull>(report->records), static_cast<ull>(report->checkpoints), where.c_str());
+    return false;
   }
   if (report->state_problem) {
     const audit::StateProblem& p = *report->state_problem;
-    std::printf("registry BROKEN: %s '%s': %s\nthe log itself verified (%llu records, %llu checkpoints)\n",
+    std::printf("registry BROKEN: %s '%s': %s\nthe log itself verified (%llu records, %llu checkpoints)\n%s\n",
                 p.table.c_str(), p.group.c_str(), p.what.c_str(), static_cast<ull>(report->records),
-                static_cast<ull>(report->checkpoints));
-    return 1;
+                static_cast<ull>(report->checkpoints), where.c_str());
+    return false;
   }
   std::printf("audit log intact: %llu records, hash chain and Merkle tree verified, %llu signed checkpoints verified",
               static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
@@ -87,11 +94,68 @@ int Verify(const base::Args& args) {
     std::printf(" (latest: %llu records, root %s)", static_cast<ull>(report->latest->size),
                 audit::HashHex(report->latest->root).c_str());
   std::printf("; every CA set, profile line set, approval, lot and registration code is vouched for by its record");
-  std::printf("\n%s\n", config->store_name().c_str());
-  if (!key.ok()) std::printf("warning: no audit public key configured; checkpoints were not checked\n");
-  return 0;
+  std::printf("\n%s\n", where.c_str());
+  if (!key) std::printf("warning: no audit public key for this log; its checkpoints were not checked\n");
+  return true;
 }
 
+// --station ID: another station's log of the shared store. Its checkpoints
+// verify with its own key, which the auditor pins: --public-key and --origin.
+int Verify(const base::Args& args) {
+  auto config = LoadConfig(args);
+  if (!config.ok()) return Fail(config.error());
+  const std::string station = args.Get("station", "");
+  const bool all = args.Has("all");
+  if (all && !station.empty()) return Fail(base::UsageError("--station ID or --all, not both"));
+  const bool own = station.empty() || station == config->store.station_id;
+  auto key = own || args.Get("public-key") ? VerifyKey(*config, args)
+                                           : Result<audit::NoteKey>(MakeError(Code::kFailedPrecondition,
+                                                                              "AUDIT_KEY_NOT_CONFIGURED", "none"));
+  if (!key.ok() && key.error().reason != "AUDIT_KEY_NOT_CONFIGURED") return Fail(key.error());
+  if (!all) {
+    auto store = runtime::OpenStore(*config, {.read_write = false, .station_id = station});
+    if (!store.ok()) return Fail(store.error());
+    const std::string where = own ? config->store_name() : "station " + station + " of " + config->store.url;
+    auto intact = VerifyOne(**store, key.ok() ? &*key : nullptr, where);
+    if (!intact.ok()) return Fail(intact.error());
+    return *intact ? 0 : 1;
+  }
+  // Every station's log, one verdict each. This station's checkpoints verify
+  // with its configured key; another's with the key the auditor pinned for it,
+  // --keys DIR/<station id>.pem (the name it signs under is its log's own).
+  auto listing = runtime::OpenStore(*config, {.read_write = false});
+  if (!listing.ok()) return Fail(listing.error());
+  auto stations = (*listing)->Stations();
+  if (!stations.ok()) return Fail(stations.error());
+  const std::string keys_dir = args.Get("keys", "");
+  size_t broken = 0, unchecked = 0;
+  for (const std::string& id : *stations) {
+    const bool mine = id == config->store.station_id;
+    std::printf("== station %s%s\n", id.c_str(), mine ? " (this station)" : "");
+    auto store = runtime::OpenStore(*config, {.read_write = false, .station_id = mine ? "" : id});
+    if (!store.ok()) return Fail(store.error());
+    Result<audit::NoteKey> station_key = key;
+    if (!mine) {
+      const std::string pem = keys_dir + "/" + id + ".pem";
+      auto latest = (*store)->Checkpoints(true);
+      if (keys_dir.empty() || !std::filesystem::exists(pem) || !latest.ok() || latest->empty()) {
+        std::printf("not checked: no key for it (--keys DIR with %s.pem)\n", id.c_str());
+        ++unchecked;
+        continue;
+      }
+      const std::string& note = latest->front().note;
+      station_key = audit::NoteKey::FromPemFile(note.substr(0, note.find('\n')), pem);
+      if (!station_key.ok()) return Fail(station_key.error());
+    }
+    auto intact =
+        VerifyOne(**store, station_key.ok() ? &*station_key : nullptr, "station " + id + " of " + config->store.url);
+    if (!intact.ok()) std::printf("audit log UNREADABLE: %s\n", intact.error().ToString().c_str());
+    if (!intact.ok() || !*intact) ++broken;
+  }
+  std::printf("%zu stations: %zu intact, %zu broken, %zu not checked\n", stations->size(),
+              stations->size() - broken - unchecked, broken, unchecked);
+  return broken == 0 && unchecked == 0 ? 0 : 1;
+}
 int Prove(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());
@@ -99,7 +163,7 @@ int Prove(const base::Args& args) {
   if (!serial.ok()) return Fail(serial.error());
   auto key = VerifyKey(*config, args);
   if (!key.ok()) return Fail(key.error());
-  auto store = runtime::OpenStore(*config, {.read_write = false});
+  auto store = OpenLogOf(*config, args);
   if (!store.ok()) return Fail(store.error());
   auto proof = audit::ProveInclusion(**store, *key, *serial);
   if (!proof.ok()) return Fail(proof.error());
@@ -158,7 +222,7 @@ int Export(const base::Args& args) {
   request.since_seq = static_cast<uint64_t>(*since);
   request.checkpoint_size = static_cast<uint64_t>(*checkpoint);
   request.out = args.Get("out", "");
-  auto store = runtime::OpenStore(*config, {.read_write = false});
+  auto store = OpenLogOf(*config, args);
   if (!store.ok()) return Fail(store.error());
   auto result = exports::Export(**store, *key, request, std::cout, std::cerr);
   if (!result.ok()) return Fail(result.error());
@@ -177,7 +241,8 @@ int AuditCommand(int argc, char** argv) {
   std::string sub = argv[2];
   auto args = base::Args::Parse(argc, argv, 3,
                                   {"config", "format", "out", "since-seq", "checkpoint", "serial", "public-key",
-                                   "origin", "algo", "label"});
+                                   "origin", "algo", "label", "station", "keys"},
+                                  {"all"});
   if (!args.ok()) return Fail(args.error());
   if (sub == "init-key") return InitKey(*args);
   if (sub == "verify") return Verify(*args);

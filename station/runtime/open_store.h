@@ -12,6 +12,8 @@ namespace station::runtime {
 struct StoreAccess {
   bool read_write = true;  // false: audit verify, export, listings
   bool durable = true;     // false: station-bench's measure of what durability costs
+  // On a shared store: another station's log than the config's (readers only).
+  std::string station_id;
 };
 
 Result<std::shared_ptr<store::Store>> OpenStore(const config::StationConfig& config, StoreAccess access = {});

@@ -380,6 +380,17 @@ class PgStore final : public Store {
     }
   }
 
+  Result<std::vector<std::string>> Stations() override {
+    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+    ST_ASSIGN_OR_RETURN(Rows rows, pg::Run(lease.get(),
+                                           "SELECT station_id FROM issuance UNION SELECT station_id FROM officer_action "
+                                           "UNION SELECT station_id FROM checkpoint ORDER BY 1",
+                                           Params(), "listing the store's stations"));
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(rows.get()); ++i) out.push_back(pg::Text(rows.get(), i, 0));
+    return out;
+  }
+
   Result<RecordCount> CountRecords() override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
     ST_ASSIGN_OR_RETURN(Rows rows, pg::Run(lease.get(),

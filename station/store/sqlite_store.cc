@@ -184,6 +184,8 @@ class SqliteStore final : public Store {
     return ForEachRecordOf(RecordKind::kOfficer, [&fn](const AuditRecord& r) { fn(r, true); });
   }
 
+  Result<std::vector<std::string>> Stations() override { return std::vector<std::string>{""}; }
+
   Result<RecordCount> CountRecords() override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
     ST_ASSIGN_OR_RETURN(sqlite3_stmt* count,

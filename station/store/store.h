@@ -142,6 +142,9 @@ class Store {
   // telling them apart (rows.h: tables grouped by record are each station's).
   virtual Status ForEachOfficerRecord(const std::function<void(const AuditRecord&, bool own)>& fn) = 0;
   virtual Result<RecordCount> CountRecords() = 0;
+  // The stations whose logs this store holds (a shared store), sorted; the
+  // embedded store holds only its own, and answers "".
+  virtual Result<std::vector<std::string>> Stations() = 0;
   // The seq of the record whose record_hash is `hash`, if one is stored (a
   // full scan: for naming what went wrong in a broken log).
   virtual Result<std::optional<uint64_t>> FindSeqByHash(const std::string& hash) = 0;

@@ -58,6 +58,17 @@ class SharedStoreE2eTest : public ::testing::Test {
                        "aws-iot-device", "--device-prefix", prefix, "--timeout", "60"});
   }
 
+  testing::CommandResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), ProgramPath("stationctl"));
+    return RunCommand(args);
+  }
+
+  // psql against the test database, as someone with write access to it would.
+  testing::CommandResult Sql(const std::string& sql) {
+    return RunCommand(
+        {"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() + "' -c \"" + sql + "\""});
+  }
+
   testing::CommandResult Verify(const std::string& station) {
     return RunCommand({ProgramPath("stationctl"), "audit", "verify", "--config", Conf(station)});
   }
@@ -111,6 +122,41 @@ TEST_F(SharedStoreE2eTest, ADevicePassingTwoStationsGetsOneCertificate) {
   auto verify_b = Verify("line-b");
   ASSERT_EQ(verify_b.exit_code, 0) << verify_b.output;
   EXPECT_NE(verify_b.output.find("10 records"), std::string::npos) << verify_b.output;
+
+  // An auditor at station a checks every station's log, b's checkpoints with
+  // b's own key, pinned in a directory of keys; without it b is not checked.
+  auto unkeyed = Ctl({"audit", "verify", "--config", Conf("line-a"), "--all"});
+  EXPECT_EQ(unkeyed.exit_code, 1) << unkeyed.output;
+  EXPECT_NE(unkeyed.output.find("2 stations: 1 intact, 0 broken, 1 not checked"), std::string::npos)
+      << unkeyed.output;
+  const std::string keys = tmp_.path() + "/keys";
+  ASSERT_EQ(RunCommand({"/bin/bash", "-c", "mkdir -p " + keys + " && cp " + Dir("line-b") + "/audit-key.pem " + keys +
+                                               "/line-b.pem"})
+                .exit_code,
+            0);
+  auto all = Ctl({"audit", "verify", "--config", Conf("line-a"), "--all", "--keys", keys});
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_NE(all.output.find("== station line-b"), std::string::npos) << all.output;
+  EXPECT_NE(all.output.find("2 stations: 2 intact, 0 broken, 0 not checked"), std::string::npos) << all.output;
+  auto origin = RunCommand({"/bin/bash", "-c", "sed -n 's/^origin = \"\\(.*\\)\"/\\1/p' " + Conf("line-b")});
+  const std::string b_origin = origin.output.substr(0, origin.output.find('\n'));
+  auto pinned = Ctl({"audit", "verify", "--config", Conf("line-a"), "--station", "line-b", "--public-key",
+                     Dir("line-b") + "/audit-key.pem", "--origin", b_origin});
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.output;
+  EXPECT_NE(pinned.output.find("10 records"), std::string::npos) << pinned.output;
+  EXPECT_EQ(pinned.output.find("0 signed checkpoints"), std::string::npos) << pinned.output;
+  EXPECT_EQ(pinned.output.find("warning"), std::string::npos) << pinned.output;
+  auto unpinned = Ctl({"audit", "prove", "--config", Conf("line-a"), "--station", "line-b", "--serial", "00"});
+  EXPECT_NE(unpinned.exit_code, 0);
+  EXPECT_NE(unpinned.output.find("--public-key FILE --origin ORIGIN"), std::string::npos) << unpinned.output;
+
+  // One changed record of station b, and the fleet's verdict says so.
+  auto tamper = Sql("UPDATE issuance SET subject = 'CN=forged' WHERE station_id = 'line-b' AND seq = 3");
+  ASSERT_EQ(tamper.exit_code, 0) << tamper.output;
+  auto broken = Ctl({"audit", "verify", "--config", Conf("line-a"), "--all", "--keys", keys});
+  EXPECT_EQ(broken.exit_code, 1) << broken.output;
+  EXPECT_NE(broken.output.find("2 stations: 1 intact, 1 broken"), std::string::npos) << broken.output;
+  EXPECT_NE(broken.output.find("BROKEN"), std::string::npos) << broken.output;
 }
 
 TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
@@ -142,9 +188,7 @@ TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
   // Every certificate a line holds has its record; the log verifies.
   auto verify = Verify("line-a");
   ASSERT_EQ(verify.exit_code, 0) << verify.output;
-  const std::string sql = "SELECT COUNT(*) FROM issuance WHERE station_id = 'line-a'";
-  auto count = RunCommand(
-      {"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() + "' -c \"" + sql + "\""});
+  auto count = Sql("SELECT COUNT(*) FROM issuance WHERE station_id = 'line-a'");
   ASSERT_EQ(count.exit_code, 0) << count.output;
   EXPECT_GE(std::stol(count.output), issued_during + 20) << count.output;
 }
