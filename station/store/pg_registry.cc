@@ -195,54 +195,35 @@ Result<std::string> GroupDigest(PGconn* c, const std::string& station, StateTabl
 
 namespace {
 
-// As sqlite_state.cc's, with each use naming its record by station and seq.
-struct UseCheck {
-  const char* table;
-  const char* sql;
-  const char* what;  // completed with the seq the query returns
-};
-
-const UseCheck kUseChecks[] = {
-    {"registration_code",
-     "SELECT c.batch, c.used_seq FROM registration_code c WHERE c.used_seq IS NOT NULL AND NOT EXISTS "
-     "(SELECT 1 FROM issuance i WHERE i.station_id = c.used_station AND i.seq = c.used_seq "
-     "AND i.\"authorization\" LIKE 'code:' || substr(c.code_sha256, 1, 16) || '%') LIMIT 1",
-     "a code is marked used by record %, which did not use it"},
-    {"registration_code",
-     "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" LIKE 'code:%' AND NOT EXISTS "
-     "(SELECT 1 FROM registration_code c WHERE c.used_station = i.station_id AND c.used_seq = i.seq) LIMIT 1",
-     "record % used a registration code that the registry no longer marks used (a code works once)"},
-    {"reissue_approval",
-     "SELECT CAST(r.seq AS TEXT), r.used_seq FROM reissue_approval r WHERE r.used_seq IS NOT NULL AND NOT EXISTS "
-     "(SELECT 1 FROM issuance i WHERE i.station_id = r.used_station AND i.seq = r.used_seq AND i.profile = r.profile "
-     "AND i.device_id = r.device_id AND i.\"authorization\" LIKE '%+reissue:%') LIMIT 1",
-     "a reissue approval is marked used by record %, which did not use it"},
-    {"reissue_approval",
-     "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" LIKE '%+reissue:%' AND NOT EXISTS "
-     "(SELECT 1 FROM reissue_approval r WHERE r.used_station = i.station_id AND r.used_seq = i.seq) LIMIT 1",
-     "record % used a reissue approval that is no longer marked used (an approval works once)"},
-    {"approval",
-     "SELECT CAST(a.seq AS TEXT), a.used_seq FROM approval a WHERE a.used_seq IS NOT NULL AND NOT EXISTS "
-     "(SELECT 1 FROM approval b JOIN officer_action o ON o.station_id = b.station_id AND o.seq = b.seq "
-     "WHERE b.station_id = a.used_station AND b.seq = a.used_seq AND b.action_key = a.action_key "
-     "AND o.detail LIKE '%\"executed\":true%') LIMIT 1",
-     "an approval is marked used by record %, which did not carry out its action"},
-    {"approval",
-     "SELECT '', o.seq FROM officer_action o WHERE o.detail LIKE '%\"executed\":true%' AND "
-     "(SELECT COUNT(DISTINCT a.officer) FROM approval a WHERE a.used_station = o.station_id AND a.used_seq = o.seq) < "
-     "CAST(substring(o.detail from '\"required\":([0-9]+)') AS INTEGER) LIMIT 1",
-     "record % carried out an action with fewer used approvals than it required (approvals made unused again)"},
+// The SQL of each use check (state_digest.h), in its order: as sqlite_state.cc's,
+// with each use naming its record by station and seq.
+const char* const kUseCheckSql[kUseCheckCount] = {
+    "SELECT c.batch, c.used_seq FROM registration_code c WHERE c.used_seq IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM issuance i WHERE i.station_id = c.used_station AND i.seq = c.used_seq "
+    "AND i.\"authorization\" LIKE 'code:' || substr(c.code_sha256, 1, 16) || '%') LIMIT 1",
+    "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" LIKE 'code:%' AND NOT EXISTS "
+    "(SELECT 1 FROM registration_code c WHERE c.used_station = i.station_id AND c.used_seq = i.seq) LIMIT 1",
+    "SELECT CAST(r.seq AS TEXT), r.used_seq FROM reissue_approval r WHERE r.used_seq IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM issuance i WHERE i.station_id = r.used_station AND i.seq = r.used_seq AND i.profile = r.profile "
+    "AND i.device_id = r.device_id AND i.\"authorization\" LIKE '%+reissue:%') LIMIT 1",
+    "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" LIKE '%+reissue:%' AND NOT EXISTS "
+    "(SELECT 1 FROM reissue_approval r WHERE r.used_station = i.station_id AND r.used_seq = i.seq) LIMIT 1",
+    "SELECT CAST(a.seq AS TEXT), a.used_seq FROM approval a WHERE a.used_seq IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM approval b JOIN officer_action o ON o.station_id = b.station_id AND o.seq = b.seq "
+    "WHERE b.station_id = a.used_station AND b.seq = a.used_seq AND b.action_key = a.action_key "
+    "AND o.detail LIKE '%\"executed\":true%') LIMIT 1",
+    "SELECT '', o.seq FROM officer_action o WHERE o.detail LIKE '%\"executed\":true%' AND "
+    "(SELECT COUNT(DISTINCT a.officer) FROM approval a WHERE a.used_station = o.station_id AND a.used_seq = o.seq) < "
+    "CAST(substring(o.detail from '\"required\":([0-9]+)') AS INTEGER) LIMIT 1",
 };
 
 }  // namespace
 
 Result<std::optional<StateProblem>> CheckUses(PGconn* c) {
-  for (const UseCheck& check : kUseChecks) {
-    ST_ASSIGN_OR_RETURN(Rows rows, Run(c, check.sql, Params(), "checking the registry's use marks"));
+  for (int check = 0; check < kUseCheckCount; ++check) {
+    ST_ASSIGN_OR_RETURN(Rows rows, Run(c, kUseCheckSql[check], Params(), "checking the registry's use marks"));
     if (PQntuples(rows.get()) == 0) continue;
-    std::string what = check.what;
-    what.replace(what.find('%'), 1, Text(rows.get(), 0, 1));
-    return std::optional<StateProblem>(StateProblem{check.table, Text(rows.get(), 0, 0), what});
+    return std::optional<StateProblem>(UseProblem(check, Text(rows.get(), 0, 0), Text(rows.get(), 0, 1)));
   }
   return std::optional<StateProblem>();
 }

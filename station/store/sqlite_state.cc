@@ -18,57 +18,36 @@ Result<std::set<std::string>> GroupsOf(sqlite3* db, const StateSpec& spec) {
   return out;
 }
 
-// How an issuance record's authorization names what it used up (reservation_check.h):
-// "code:HASH16", "lot:NAME", and "+reissue:OFFICERS" after either or alone.
-// Each check yields the first row that breaks it: (group, seq).
-struct UseCheck {
-  const char* table;
-  const char* sql;
-  const char* what;  // completed with the seq the query returns
-};
-
-const UseCheck kUseChecks[] = {
-    {"registration_code",
-     "SELECT c.batch, c.used_seq FROM registration_code c WHERE c.used_seq IS NOT NULL AND NOT EXISTS "
-     "(SELECT 1 FROM issuance i WHERE i.seq = c.used_seq AND i.authorization LIKE 'code:' || substr(c.code_sha256, 1, "
-     "16) || '%') LIMIT 1",
-     "a code is marked used by record %, which did not use it"},
-    {"registration_code",
-     "SELECT '', i.seq FROM issuance i WHERE i.authorization <> '' AND i.authorization GLOB 'code:*' AND NOT EXISTS "
-     "(SELECT 1 FROM registration_code c WHERE c.used_seq = i.seq) LIMIT 1",
-     "record % used a registration code that the registry no longer marks used (a code works once)"},
-    {"reissue_approval",
-     "SELECT r.seq, r.used_seq FROM reissue_approval r WHERE r.used_seq IS NOT NULL AND NOT EXISTS "
-     "(SELECT 1 FROM issuance i WHERE i.seq = r.used_seq AND i.profile = r.profile AND i.device_id = r.device_id "
-     "AND i.authorization LIKE '%+reissue:%') LIMIT 1",
-     "a reissue approval is marked used by record %, which did not use it"},
-    {"reissue_approval",
-     "SELECT '', i.seq FROM issuance i WHERE i.authorization <> '' AND i.authorization LIKE '%+reissue:%' AND NOT "
-     "EXISTS (SELECT 1 FROM reissue_approval r WHERE r.used_seq = i.seq) LIMIT 1",
-     "record % used a reissue approval that is no longer marked used (an approval works once)"},
-    {"approval",
-     "SELECT a.seq, a.used_seq FROM approval a WHERE a.used_seq IS NOT NULL AND NOT EXISTS "
-     "(SELECT 1 FROM approval b JOIN officer_action o ON o.seq = b.seq WHERE b.seq = a.used_seq "
-     "AND b.action_key = a.action_key AND o.detail LIKE '%\"executed\":true%') LIMIT 1",
-     "an approval is marked used by record %, which did not carry out its action"},
-    {"approval",
-     "SELECT '', o.seq FROM officer_action o WHERE o.detail LIKE '%\"executed\":true%' AND "
-     "(SELECT COUNT(DISTINCT a.officer) FROM approval a WHERE a.used_seq = o.seq) < "
-     "CAST(substr(o.detail, instr(o.detail, '\"required\":') + 11) AS INTEGER) LIMIT 1",
-     "record % carried out an action with fewer used approvals than it required (approvals made unused again)"},
+// The SQL of each use check (state_digest.h), in its order.
+const char* const kUseCheckSql[kUseCheckCount] = {
+    "SELECT c.batch, c.used_seq FROM registration_code c WHERE c.used_seq IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM issuance i WHERE i.seq = c.used_seq AND i.authorization LIKE 'code:' || substr(c.code_sha256, 1, "
+    "16) || '%') LIMIT 1",
+    "SELECT '', i.seq FROM issuance i WHERE i.authorization <> '' AND i.authorization GLOB 'code:*' AND NOT EXISTS "
+    "(SELECT 1 FROM registration_code c WHERE c.used_seq = i.seq) LIMIT 1",
+    "SELECT r.seq, r.used_seq FROM reissue_approval r WHERE r.used_seq IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM issuance i WHERE i.seq = r.used_seq AND i.profile = r.profile AND i.device_id = r.device_id "
+    "AND i.authorization LIKE '%+reissue:%') LIMIT 1",
+    "SELECT '', i.seq FROM issuance i WHERE i.authorization <> '' AND i.authorization LIKE '%+reissue:%' AND NOT "
+    "EXISTS (SELECT 1 FROM reissue_approval r WHERE r.used_seq = i.seq) LIMIT 1",
+    "SELECT a.seq, a.used_seq FROM approval a WHERE a.used_seq IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM approval b JOIN officer_action o ON o.seq = b.seq WHERE b.seq = a.used_seq "
+    "AND b.action_key = a.action_key AND o.detail LIKE '%\"executed\":true%') LIMIT 1",
+    "SELECT '', o.seq FROM officer_action o WHERE o.detail LIKE '%\"executed\":true%' AND "
+    "(SELECT COUNT(DISTINCT a.officer) FROM approval a WHERE a.used_seq = o.seq) < "
+    "CAST(substr(o.detail, instr(o.detail, '\"required\":') + 11) AS INTEGER) LIMIT 1",
 };
 
 }  // namespace
 
 Result<std::optional<StateProblem>> CheckUses(sqlite3* db) {
-  for (const UseCheck& check : kUseChecks) {
-    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, check.sql));
+  for (int check = 0; check < kUseCheckCount; ++check) {
+    ST_ASSIGN_OR_RETURN(Stmt stmt, Prepare(db, kUseCheckSql[check]));
     const int rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_DONE) continue;
-    if (rc != SQLITE_ROW) return StorageError(db, std::string("checking the use of ") + check.table);
-    std::string what = check.what;
-    what.replace(what.find('%'), 1, std::to_string(sqlite3_column_int64(stmt.get(), 1)));
-    return std::optional<StateProblem>(StateProblem{check.table, ColumnText(stmt.get(), 0), what});
+    if (rc != SQLITE_ROW) return StorageError(db, std::string("checking the use of ") + kUseChecks[check].table);
+    return std::optional<StateProblem>(
+        UseProblem(check, ColumnText(stmt.get(), 0), std::to_string(sqlite3_column_int64(stmt.get(), 1))));
   }
   return std::optional<StateProblem>();
 }

@@ -38,6 +38,22 @@ const StateSpec& StateSpecOf(StateTable table) {
   return specs.at(table);
 }
 
+const UseCheck kUseChecks[kUseCheckCount] = {
+    {"registration_code", "a code is marked used by record %, which did not use it"},
+    {"registration_code", "record % used a registration code that the registry no longer marks used (a code works once)"},
+    {"reissue_approval", "a reissue approval is marked used by record %, which did not use it"},
+    {"reissue_approval", "record % used a reissue approval that is no longer marked used (an approval works once)"},
+    {"approval", "an approval is marked used by record %, which did not carry out its action"},
+    {"approval",
+     "record % carried out an action with fewer used approvals than it required (approvals made unused again)"},
+};
+
+StateProblem UseProblem(int check, const std::string& group, const std::string& seq) {
+  std::string what = kUseChecks[check].what;
+  what.replace(what.find('%'), 1, seq);
+  return StateProblem{kUseChecks[check].table, group, what};
+}
+
 const char* StateTableName(StateTable table) noexcept { return StateSpecOf(table).name; }
 
 bool GroupedByRecord(StateTable table) noexcept { return StateSpecOf(table).station_groups_sql != nullptr; }

@@ -27,6 +27,20 @@ struct StateSpec {
 };
 const StateSpec& StateSpecOf(StateTable table);
 
+// The checks of use marks (Store::CheckUses), the same in every store: how an
+// issuance record's authorization names what it used up (reservation_check.h:
+// "code:HASH16", "lot:NAME", "+reissue:OFFICERS"), held to the marks. Each
+// store runs its own SQL for check i, which answers the first row that breaks
+// it: (group, seq).
+inline constexpr int kUseCheckCount = 6;
+struct UseCheck {
+  const char* table;
+  const char* what;  // '%' is the seq the query answers
+};
+extern const UseCheck kUseChecks[kUseCheckCount];
+// Check `check`'s problem, for the row (group, seq) its query answered.
+StateProblem UseProblem(int check, const std::string& group, const std::string& seq);
+
 // Hashes one group: each field as a type octet and an 8-byte big-endian length
 // before its bytes, so no two different groups hash alike. A store feeds it
 // each row of each of the spec's queries, in order.
