@@ -144,16 +144,18 @@ Status AuditWriter::WriteCheckpoint() {
 
 void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
   // Another station's batch that raced for the same device or code costs
-  // this one a run again, from the records as they came, not a refusal.
+  // this one a run again, from the records as they came, not a refusal. An
+  // issuance record's run sets each field it changes anew; an officer's effect
+  // may add to its detail, so officer records (rare) start again from a copy.
   constexpr int kAttempts = 5;
-  std::vector<AuditRecord> drafts;
-  drafts.reserve(batch.size());
-  for (const Pending& p : batch) drafts.push_back(p.record);
+  std::vector<std::pair<size_t, AuditRecord>> officer_drafts;
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].record.kind == RecordKind::kOfficer) officer_drafts.emplace_back(i, batch[i].record);
   std::vector<Result<AppendOutcome>> outcomes;
   Status committed;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     if (attempt > 1)
-      for (size_t i = 0; i < batch.size(); ++i) batch[i].record = drafts[i];
+      for (const auto& [i, draft] : officer_drafts) batch[i].record = draft;
     committed = resync_ ? Resync() : Status();
     if (committed.ok()) committed = TryBatch(batch, outcomes);
     if (committed.ok() || committed.error().fault != Fault::kStoreConflict) break;

@@ -76,7 +76,8 @@ Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std
   const audit::VerifyReport* report = &report_value;
   if (report->problem) {
     const audit::LogProblem& p = *report->problem;
-    std::printf("audit log BROKEN (%s) at record %llu: %s\n%llu records and %llu checkpoints verified before it\n%s\n",
+    std::printf("audit log BROKEN (%s) at record %llu: %s\n"
+                "%llu records and %llu checkpoints verified before it\n%s\n",
                 audit::TamperingName(p.kind), static_cast<ull>(p.seq), p.what.c_str(),
                 static_cast<ull>(report->records), static_cast<ull>(report->checkpoints), where.c_str());
     return false;
@@ -99,6 +100,12 @@ Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std
   return true;
 }
 
+// The log of `station` ("": this station's), for people.
+std::string LogName(const config::StationConfig& config, const std::string& station) {
+  if (station.empty() || station == config.store.station_id) return config.store_name();
+  return "station " + station + " of " + config.store.url;
+}
+
 // --station ID: another station's log of the shared store. Its checkpoints
 // verify with its own key, which the auditor pins: --public-key and --origin.
 int Verify(const base::Args& args) {
@@ -115,8 +122,7 @@ int Verify(const base::Args& args) {
   if (!all) {
     auto store = runtime::OpenStore(*config, {.read_write = false, .station_id = station});
     if (!store.ok()) return Fail(store.error());
-    const std::string where = own ? config->store_name() : "station " + station + " of " + config->store.url;
-    auto intact = VerifyOne(**store, key.ok() ? &*key : nullptr, where);
+    auto intact = VerifyOne(**store, key.ok() ? &*key : nullptr, LogName(*config, station));
     if (!intact.ok()) return Fail(intact.error());
     return *intact ? 0 : 1;
   }
@@ -132,7 +138,7 @@ int Verify(const base::Args& args) {
   for (const std::string& id : *stations) {
     const bool mine = id == config->store.station_id;
     std::printf("== station %s%s\n", id.c_str(), mine ? " (this station)" : "");
-    auto store = runtime::OpenStore(*config, {.read_write = false, .station_id = mine ? "" : id});
+    auto store = mine ? listing : runtime::OpenStore(*config, {.read_write = false, .station_id = id});
     if (!store.ok()) return Fail(store.error());
     Result<audit::NoteKey> station_key = key;
     if (!mine) {
@@ -147,8 +153,7 @@ int Verify(const base::Args& args) {
       station_key = audit::NoteKey::FromPemFile(note.substr(0, note.find('\n')), pem);
       if (!station_key.ok()) return Fail(station_key.error());
     }
-    auto intact =
-        VerifyOne(**store, station_key.ok() ? &*station_key : nullptr, "station " + id + " of " + config->store.url);
+    auto intact = VerifyOne(**store, station_key.ok() ? &*station_key : nullptr, LogName(*config, id));
     if (!intact.ok()) std::printf("audit log UNREADABLE: %s\n", intact.error().ToString().c_str());
     if (!intact.ok() || !*intact) ++broken;
   }
@@ -156,6 +161,7 @@ int Verify(const base::Args& args) {
               stations->size() - broken - unchecked, broken, unchecked);
   return broken == 0 && unchecked == 0 ? 0 : 1;
 }
+
 int Prove(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());

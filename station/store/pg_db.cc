@@ -154,14 +154,6 @@ bool ConnectionLost(PGconn* conn, const std::string& state) {
          state == "57P03";
 }
 
-// A whole script, outside any parameters.
-Status Script(PGconn* conn, const std::string& sql, const char* doing) {
-  Rows rows(PQexec(conn, sql.c_str()));
-  const ExecStatusType status = PQresultStatus(rows.get());
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
-  return {};
-}
-
 // The password file, if named, must be the station's alone.
 Status CheckPasswordFile(const std::string& path) {
   struct stat st{};
@@ -221,18 +213,12 @@ Result<Conn> Connect(const Target& target, bool create) {
 void Params::Push(std::string value, int format) {
   lengths_.push_back(static_cast<int>(value.size()));
   values_.push_back(std::move(value));
-  null_.push_back(false);
   formats_.push_back(format);
-}
-
-void Params::AddNull() {
-  Push("", 0);
-  null_.back() = true;
 }
 
 std::vector<const char*> Params::values() const {
   std::vector<const char*> out;
-  for (size_t i = 0; i < values_.size(); ++i) out.push_back(null_[i] ? nullptr : values_[i].c_str());
+  for (const std::string& value : values_) out.push_back(value.c_str());
   return out;
 }
 
@@ -301,6 +287,13 @@ Result<Rows> Run(PGconn* conn, const std::string& sql, const Params& params, con
   const ExecStatusType status = PQresultStatus(rows.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
   return rows;
+}
+
+Status Script(PGconn* conn, const std::string& sql, const char* doing) {
+  Rows rows(PQexec(conn, sql.c_str()));
+  const ExecStatusType status = PQresultStatus(rows.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
+  return {};
 }
 
 Status Execute(PGconn* conn, const std::string& sql, const Params& params, const char* doing) {

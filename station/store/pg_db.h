@@ -58,7 +58,6 @@ class Params {
   void Add(T value) {
     Push(std::to_string(value), 0);
   }
-  void AddNull();
 
   int size() const { return static_cast<int>(values_.size()); }
   std::vector<const char*> values() const;
@@ -68,7 +67,6 @@ class Params {
  private:
   void Push(std::string value, int format);
   std::vector<std::string> values_;
-  std::vector<bool> null_;
   std::vector<int> lengths_, formats_;
 };
 
@@ -80,6 +78,9 @@ Rows Send(PGconn* conn, const std::string& sql, const Params& params);
 // Runs one statement; its rows (text format). A failure is the error its
 // SQLSTATE calls for (Failure below); `doing` names what failed.
 Result<Rows> Run(PGconn* conn, const std::string& sql, const Params& params, const char* doing);
+
+// Runs statements of fixed text, several separated by ';', in one round trip.
+Status Script(PGconn* conn, const std::string& sql, const char* doing);
 
 // Runs a statement whose rows, if any, do not matter.
 Status Execute(PGconn* conn, const std::string& sql, const Params& params, const char* doing);

@@ -14,6 +14,10 @@ namespace {
 using pg::Params;
 using pg::Rows;
 
+// Rows a walk over the log reads at a time.
+constexpr int kPageRows = 1000;
+const std::string kPageLimit = " LIMIT " + std::to_string(kPageRows);
+
 // One connection, made again when it broke: the database restarted or failed
 // over, and the next use finds it back.
 class Connection {
@@ -146,10 +150,11 @@ class PgBatch final : public Batch {
   // One savepoint rolls along the batch: each step releases the one before
   // it and sets its own in one round trip, and COMMIT releases the last.
   Status Atomically(const std::function<Status()>& step) override {
-    ST_RETURN_IF_ERROR(Watch(Script(savepoint_ ? "RELEASE SAVEPOINT record; SAVEPOINT record" : "SAVEPOINT record")));
+    const char* set = savepoint_ ? "RELEASE SAVEPOINT record; SAVEPOINT record" : "SAVEPOINT record";
+    ST_RETURN_IF_ERROR(Watch(pg::Script(c_, set, "setting a savepoint")));
     savepoint_ = true;
     Status status = step();
-    if (!status.ok() && !lost()) (void)Watch(Script("ROLLBACK TO SAVEPOINT record"));
+    if (!status.ok() && !lost()) (void)Watch(pg::Script(c_, "ROLLBACK TO SAVEPOINT record", "undoing a record"));
     return status;
   }
 
@@ -217,12 +222,6 @@ class PgBatch final : public Batch {
   }
   Status Watch(Error e) { return Watch(Status(std::move(e))); }
 
-  Status Script(const char* sql) {
-    Rows rows(PQexec(c_, sql));
-    if (PQresultStatus(rows.get()) != PGRES_COMMAND_OK) return pg::Failure(c_, rows.get(), sql);
-    return {};
-  }
-
   PGconn* c_;
   const std::string& station_;
   bool savepoint_ = false;  // one is set
@@ -240,11 +239,11 @@ class RecordPages {
   // The next record, or nullopt at the end.
   Result<std::optional<AuditRecord>> Next() {
     if (row_ >= PQntuples(page_.get())) {
-      if (page_ && PQntuples(page_.get()) < kPage) return std::optional<AuditRecord>();
+      if (page_ && PQntuples(page_.get()) < kPageRows) return std::optional<AuditRecord>();
       static const std::string issuance = SelectRecordSql(RecordKind::kIssuance) +
-                                          "WHERE station_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000";
+                                          "WHERE station_id = $1 AND seq > $2 ORDER BY seq" + kPageLimit;
       static const std::string officer = SelectRecordSql(RecordKind::kOfficer) +
-                                         "WHERE station_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000";
+                                         "WHERE station_id = $1 AND seq > $2 ORDER BY seq" + kPageLimit;
       ST_ASSIGN_OR_RETURN(page_, pg::Run(c_, kind_ == RecordKind::kOfficer ? officer : issuance,
                                          Params(station_, after_), "reading the audit log"));
       row_ = 0;
@@ -256,7 +255,6 @@ class RecordPages {
   }
 
  private:
-  static constexpr int kPage = 1000;
   PGconn* c_;
   const std::string& station_;
   RecordKind kind_;
@@ -279,8 +277,7 @@ class PgStore final : public Store {
       ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());  // reachable, and of this schema
       return {};
     }
-    ST_ASSIGN_OR_RETURN(PGconn * c, writer_.Get());
-    (void)c;
+    ST_RETURN_IF_ERROR(writer_.Get());  // reachable, of this schema, and the station id ours
     return {};
   }
 
@@ -365,7 +362,7 @@ class PgStore final : public Store {
     static const std::string sql = [] {
       std::string select = SelectRecordSql(RecordKind::kOfficer);
       select.replace(select.find(" FROM "), 6, ", station_id, fleet_order FROM ");
-      return select + "WHERE fleet_order > $1 ORDER BY fleet_order LIMIT 1000";
+      return select + "WHERE fleet_order > $1 ORDER BY fleet_order" + kPageLimit;
     }();
     const int fields = static_cast<int>(RecordFields(RecordKind::kOfficer).size());
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
@@ -376,15 +373,15 @@ class PgStore final : public Store {
         fn(pg::ReadRecord(page.get(), i, RecordKind::kOfficer), pg::Text(page.get(), i, fields) == options_.station_id);
         after = pg::Int(page.get(), i, fields + 1);
       }
-      if (PQntuples(page.get()) < 1000) return {};
+      if (PQntuples(page.get()) < kPageRows) return {};
     }
   }
 
   Result<std::vector<std::string>> Stations() override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
     ST_ASSIGN_OR_RETURN(Rows rows, pg::Run(lease.get(),
-                                           "SELECT station_id FROM issuance UNION SELECT station_id FROM officer_action "
-                                           "UNION SELECT station_id FROM checkpoint ORDER BY 1",
+                                           "SELECT station_id FROM issuance UNION SELECT station_id "
+                                           "FROM officer_action UNION SELECT station_id FROM checkpoint ORDER BY 1",
                                            Params(), "listing the store's stations"));
     std::vector<std::string> out;
     for (int i = 0; i < PQntuples(rows.get()); ++i) out.push_back(pg::Text(rows.get(), i, 0));
