@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
+#include <thread>
 
 #include "station/base/files.h"
 #include "station/officer/ca_set.h"
@@ -17,13 +19,30 @@
 namespace station::runtime {
 
 Result<std::shared_ptr<hsm::Token>> OpenToken(const config::TokenConfig& token, size_t sessions) {
+  // A token another process is writing can be missing for a moment: SoftHSM
+  // rewrites its token file at every login, and a module that reads the
+  // token's files then does not list it, or lists it without its PINs. Look
+  // again a few times, each with the module loaded afresh, before calling the
+  // token absent or broken. A refused PIN is never offered again.
+  constexpr int kLooks = 5;
+  constexpr auto kPause = std::chrono::milliseconds(200);
   config::ApplyTokenEnvironment(token);
   ST_ASSIGN_OR_RETURN(auto token_uri, hsm::ParsePkcs11Uri(token.uri));
-  ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(token.module));
-  ST_ASSIGN_OR_RETURN(auto read_pin, hsm::PinReaderFor(token.pin));
   hsm::TokenOptions options;
   options.max_sessions = sessions;
-  return hsm::Token::Open(module, token_uri, std::move(read_pin), options);
+  for (int look = 1;; ++look) {
+    ST_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(token.module));
+    ST_ASSIGN_OR_RETURN(auto read_pin, hsm::PinReaderFor(token.pin));
+    auto opened = hsm::Token::Open(module, token_uri, std::move(read_pin), options);
+    // Loaded afresh only when nothing else in this process holds the module.
+    const bool fresh_look_possible = module.use_count() == 1;
+    const bool passing = !opened.ok() && (opened.error().reason == "TOKEN_NOT_FOUND" ||
+                                          opened.error().reason == "TOKEN_ERROR" ||
+                                          opened.error().reason == "TOKEN_UNAVAILABLE");
+    if (!passing || look == kLooks || !fresh_look_possible) return opened;
+    module.reset();
+    std::this_thread::sleep_for(kPause);
+  }
 }
 
 Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& token, const std::string& key_uri,
