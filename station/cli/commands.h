@@ -11,6 +11,7 @@ int AuditCommand(int argc, char** argv);
 int ProfileCommand(int argc, char** argv);
 int RegistryCommand(int argc, char** argv);  // lot, codes, device
 int AwsCommand(int argc, char** argv);       // verification-cert
+int StoreCommand(int argc, char** argv);     // migrate
 
 // Officer commands over the Officer service (officer_cmd.cc); a config with
 // a `target` is an officer.conf, else a station.conf.

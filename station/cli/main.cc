@@ -4,6 +4,7 @@
 //   stationctl ca keygen|csr|self-sign|init|import-cert   the key ceremony, on the token
 //   stationctl aws verification-cert ...                   AWS IoT CA registration material
 //   stationctl audit init-key | verify | prove | check-proof | export
+//   stationctl store migrate                               a SQLite log into the shared store
 //   stationctl profile check FILE... | profile list | profile set-lines
 //   stationctl ca list|stage|activate|retire   a running station's CAs (officer.conf)
 //   stationctl lot import|close|list, codes mint, device approve-reissue
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
       "       stationctl audit check-proof --public-key AUDIT-KEY.pem [--serial HEX] PROOF\n"
       "       stationctl audit export --config station.conf --format jsonl|csv|aws-jitr-allowlist|aws-bulk\n"
       "                  [--since-seq N] [--checkpoint SIZE] [--out FILE|DIR]\n"
+      "       stationctl store migrate --from-sqlite STATE_DIR (--config station.conf | --to URL --station-id ID\n"
+      "                  [--password-file FILE] --public-key AUDIT-KEY.pem --origin ORIGIN)\n"
       "       stationctl profile check PROFILE.toml...\n"
       "       stationctl profile list --config station.conf|officer.conf\n"
       "  OFFICER is --config officer.conf [--target HOST:PORT]: a running station's Officer service\n"
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
   if (command == "ca") return station::cli::CaCommand(argc, argv);
   if (command == "aws") return station::cli::AwsCommand(argc, argv);
   if (command == "audit") return station::cli::AuditCommand(argc, argv);
+  if (command == "store") return station::cli::StoreCommand(argc, argv);
   if (command == "profile") return station::cli::ProfileCommand(argc, argv);
   if (command == "lot" || command == "codes" || command == "device") return station::cli::RegistryCommand(argc, argv);
   std::fprintf(stderr, "stationctl: unknown command '%s'\n%s", command.c_str(), usage);

@@ -126,7 +126,7 @@ int LotList(const base::Args& args, bool officer) {
   } else {
     auto config = config::LoadStationConfig(*config_path);
     if (!config.ok()) return Fail(config.error());
-    auto store = runtime::OpenStore(*config);
+    auto store = runtime::OpenStore(*config, {.read_write = false});
     if (!store.ok()) return Fail(store.error());
     auto read = (*store)->Lots();
     if (!read.ok()) return Fail(read.error());

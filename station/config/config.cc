@@ -80,6 +80,11 @@ size_t StationConfig::session_count() const {
   return token.sessions > 0 ? token.sessions : issuance.pipeline.signer_count() + 2;
 }
 
+bool ValidStationId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
+}
+
 static Status LoadStore(const toml::table& table, const std::string& path, StoreConfig& out) {
   Fields f(table, path, "store");
   ST_RETURN_IF_ERROR(f.String("url", out.url));
@@ -90,9 +95,7 @@ static Status LoadStore(const toml::table& table, const std::string& path, Store
     return f.Wrong("url", "leave url out for the embedded SQLite store; url names a PostgreSQL database");
   if (out.shared() && out.station_id.empty())
     return f.Wrong("station_id", "a station on a shared store needs its own station_id (stationctl dev-setup picks one)");
-  if (out.station_id.size() > 64 || out.station_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                                      "0123456789._-") != std::string::npos)
-    return f.Wrong("station_id", "1 to 64 of A-Z a-z 0-9 . _ -");
+  if (!out.station_id.empty() && !ValidStationId(out.station_id)) return f.Wrong("station_id", "1 to 64 of A-Z a-z 0-9 . _ -");
   // postgresql://user:PASSWORD@host/... or password=...: a secret in a config file.
   const size_t scheme = out.url.find("://");
   const size_t at = scheme == std::string::npos ? std::string::npos : out.url.find('@', scheme);

@@ -210,15 +210,16 @@ Result<Conn> Connect(const Target& target, bool create) {
   return conn;
 }
 
-void Params::Push(std::string value, int format) {
+void Params::Push(std::string value, int format, bool null) {
   lengths_.push_back(static_cast<int>(value.size()));
   values_.push_back(std::move(value));
   formats_.push_back(format);
+  nulls_.push_back(null);
 }
 
 std::vector<const char*> Params::values() const {
   std::vector<const char*> out;
-  for (const std::string& value : values_) out.push_back(value.c_str());
+  for (size_t i = 0; i < values_.size(); ++i) out.push_back(nulls_[i] ? nullptr : values_[i].c_str());
   return out;
 }
 
@@ -293,6 +294,16 @@ Status Script(PGconn* conn, const std::string& sql, const char* doing) {
   Rows rows(PQexec(conn, sql.c_str()));
   const ExecStatusType status = PQresultStatus(rows.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(conn, rows.get(), doing);
+  return {};
+}
+
+Status ClaimStation(PGconn* conn, const std::string& station_id) {
+  ST_ASSIGN_OR_RETURN(Rows held, Run(conn, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                                     Params("station:" + station_id), "claiming the station id"));
+  if (Text(held.get(), 0, 0) != "t")
+    return MakeError(Code::kFailedPrecondition, "STATION_ID_IN_USE",
+                     "another process writes the log of station '" + station_id +
+                         "' in this store; give each station its own station_id");
   return {};
 }
 

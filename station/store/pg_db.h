@@ -53,6 +53,7 @@ class Params {
   void Add(const std::string& text) { Push(text, 0); }
   void Add(const char* text) { Push(text, 0); }
   void Add(const Bytes& bytes) { Push(std::string(bytes.begin(), bytes.end()), 1); }
+  void AddNull() { Push("", 0, true); }
   template <typename T>
     requires std::is_integral_v<T>
   void Add(T value) {
@@ -65,10 +66,16 @@ class Params {
   const int* formats() const { return formats_.data(); }
 
  private:
-  void Push(std::string value, int format);
+  void Push(std::string value, int format, bool null = false);
   std::vector<std::string> values_;
   std::vector<int> lengths_, formats_;
+  std::vector<bool> nulls_;
 };
+
+// Takes the session lock that makes `conn` the one writer of the station's
+// log: FAILED_PRECONDITION STATION_ID_IN_USE when another session holds it.
+// It lasts as long as the connection.
+Status ClaimStation(PGconn* conn, const std::string& station_id);
 
 // Runs one statement and answers its result, failed or not. A query or DML
 // statement is prepared once per connection (parsed and planned once), then

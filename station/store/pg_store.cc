@@ -28,16 +28,9 @@ class Connection {
     if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return conn_.get();
     conn_.reset();
     ST_ASSIGN_OR_RETURN(pg::Conn conn, pg::Connect(target_, writer_));
-    if (writer_) {
-      // One process writes a station's log: a second with the same station id
-      // would fork its hash chain. The lock lasts as long as the connection.
-      ST_ASSIGN_OR_RETURN(Rows held, pg::Run(conn.get(), "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
-                                             Params("station:" + target_.station_id), "claiming the station id"));
-      if (pg::Text(held.get(), 0, 0) != "t")
-        return MakeError(Code::kFailedPrecondition, "STATION_ID_IN_USE",
-                         "another process writes the log of station '" + target_.station_id +
-                             "' in this store; give each station its own station_id");
-    }
+    // One process writes a station's log: a second with the same station id
+    // would fork its hash chain.
+    if (writer_) ST_RETURN_IF_ERROR(pg::ClaimStation(conn.get(), target_.station_id));
     conn_ = std::move(conn);
     return conn_.get();
   }

@@ -1,5 +1,8 @@
 #include "station/store/sqlite_db.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "station/store/record_sql.h"
 
 namespace station::store {
@@ -112,14 +115,17 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '6');
 // An older file holds rows no record vouches for, so it is not upgraded.
 constexpr const char* kSchemaVersion = "6";
 
-// The schema_version of an existing file; "" for a new one.
-std::string StoredVersion(sqlite3* db) {
+// A value of the meta table; "" when it has none (or the file no meta table).
+std::string MetaValue(sqlite3* db, const char* key) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &raw, nullptr) != SQLITE_OK)
-    return "";  // no meta table yet
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &raw, nullptr) != SQLITE_OK) return "";
   Stmt stmt(raw);
+  sqlite3_bind_text(raw, 1, key, -1, SQLITE_STATIC);
   return sqlite3_step(stmt.get()) == SQLITE_ROW ? ColumnText(stmt.get(), 0) : "";
 }
+
+// The schema_version of an existing file; "" for a new one.
+std::string StoredVersion(sqlite3* db) { return MetaValue(db, "schema_version"); }
 
 Error SchemaMismatch(const std::string& path, const std::string& found) {
   return MakeError(Code::kFailedPrecondition, "AUDIT_SCHEMA_MISMATCH",
@@ -199,12 +205,50 @@ Result<Db> OpenDb(const std::string& path, bool read_write) {
     // Checked before the schema runs: its indexes name columns an older file lacks.
     if (std::string found = StoredVersion(db.get()); !found.empty() && found != kSchemaVersion)
       return SchemaMismatch(path, found);
+    // A log that moved to a shared store is continued there, never here too.
+    if (std::string moved = MovedTo(db.get()); !moved.empty())
+      return MakeError(Code::kFailedPrecondition, "STORE_MOVED",
+                       path + " moved to " + moved + " (stationctl store migrate): give station.conf that [store] "
+                       "url and station_id; the file stays readable for the record (audit verify)");
     ST_RETURN_IF_ERROR(Exec(db.get(), LogTablesSql(kSqliteDialect).c_str()));
     ST_RETURN_IF_ERROR(Exec(db.get(), kSchema));
   }
   std::string found = StoredVersion(db.get());
   if (found != kSchemaVersion) return SchemaMismatch(path, found.empty() ? "none" : found);
   return db;
+}
+
+Result<Db> OpenDbToMove(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) return StorageError(raw, "opening audit database " + path);
+  sqlite3_busy_timeout(db.get(), 5000);
+  std::string found = StoredVersion(db.get());
+  if (found != kSchemaVersion) return SchemaMismatch(path, found.empty() ? "none" : found);
+  return db;
+}
+
+bool OpenInAnotherProcess(const std::string& path) {
+  // Every connection to a WAL database holds a read lock on the deadman
+  // switch byte of its -shm file while it is open (SQLite's os_unix.c:
+  // UNIX_SHM_DMS, byte 128); F_GETLK reports another process's lock only.
+  const int fd = ::open((path + "-shm").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no -shm file: no connection open
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 128;
+  probe.l_len = 1;
+  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
+std::string MovedTo(sqlite3* db) { return MetaValue(db, "moved_to"); }
+
+Status MarkMoved(sqlite3* db, const std::string& where) {
+  return Run(db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('moved_to', ?1)", "marking the log moved", where);
 }
 
 Status Exec(sqlite3* db, const char* sql) {

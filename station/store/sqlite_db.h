@@ -35,7 +35,20 @@ Error StorageError(sqlite3* db, const std::string& doing);
 
 // Opens the audit database. Read-write opens create the schema, and set WAL
 // mode with synchronous=FULL: a committed record survives power loss.
+// Read-write opens refuse a log that moved to a shared store (FAILED_PRECONDITION
+// STORE_MOVED).
 Result<Db> OpenDb(const std::string& path, bool read_write);
+// Opens an existing audit database read-write to move it (store migrate),
+// moved or not: the mover reads the mark itself.
+Result<Db> OpenDbToMove(const std::string& path);
+// Whether another process has the database at `path` open now. Call it
+// before this process opens it: closing the probe drops this process's own
+// locks on the -shm file.
+bool OpenInAnotherProcess(const std::string& path);
+// Where the log moved ("station ID of URL"), or "" for a log still kept here;
+// MarkMoved sets it.
+std::string MovedTo(sqlite3* db);
+Status MarkMoved(sqlite3* db, const std::string& where);
 
 Status Exec(sqlite3* db, const char* sql);
 Result<Stmt> Prepare(sqlite3* db, const char* sql);

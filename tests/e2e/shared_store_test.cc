@@ -17,17 +17,10 @@
 namespace station {
 namespace {
 
+using testing::Figure;
 using testing::ProgramPath;
 using testing::RunCommand;
 using testing::ServerCommand;
-
-// "issued       12" -> 12 (from station-line simulate's summary).
-long Figure(const std::string& output, const std::string& name) {
-  const size_t at = output.find("\n" + name + " ");
-  const size_t from = at == std::string::npos ? output.rfind(name + " ", 0) : at + 1;
-  if (from == std::string::npos) return -1;
-  return std::strtol(output.c_str() + from + name.size(), nullptr, 10);
-}
 
 class SharedStoreE2eTest : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -119,5 +120,12 @@ int Background::Stop(int signal_number, int timeout_s) {
 }
 
 std::string Background::log() const { return ReadAll(log_path_); }
+
+long Figure(const std::string& output, const std::string& name) {
+  const size_t at = output.find("\n" + name + " ");
+  const size_t from = at == std::string::npos ? output.rfind(name + " ", 0) : at + 1;
+  if (from == std::string::npos) return -1;
+  return std::strtol(output.c_str() + from + name.size(), nullptr, 10);
+}
 
 }  // namespace station::testing

@@ -18,6 +18,10 @@ struct CommandResult {
 // Runs argv[0] with the arguments, waits (at most timeout_s), returns its output.
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s = 120);
 
+// A figure of station-line simulate's summary: "issued       12" -> 12; -1
+// when the output has none.
+long Figure(const std::string& output, const std::string& name);
+
 // A program running in the background, stderr captured to a file.
 class Background {
  public:
