@@ -1,5 +1,6 @@
 #include "station/officer/ca_set.h"
 
+#include <algorithm>
 #include <map>
 
 #include "hsm/uri.h"
@@ -65,8 +66,14 @@ Result<std::shared_ptr<issuance::CertificateAuthority>> LoadCa(const std::shared
 Status RestoreCaSets(store::Store& store, const std::vector<issuance::Issuer*>& issuers,
                      const std::shared_ptr<hsm::Token>& token, const std::string& root_pem_path) {
   ST_ASSIGN_OR_RETURN(std::vector<StoredCa> rows, ReadCaSet(store));
+  // The active CA first: restoring it makes the one it replaced previous, so
+  // an issuer of a running station is never without one in between.
+  std::stable_sort(rows.begin(), rows.end(), [](const StoredCa& a, const StoredCa& b) {
+    return (a.state == issuance::CaState::kActive) > (b.state == issuance::CaState::kActive);
+  });
   std::map<std::string, issuance::Issuer*> by_name;
   for (issuance::Issuer* issuer : issuers) by_name[issuer->name()] = issuer;
+  Status first_error;
   for (const StoredCa& row : rows) {
     auto it = by_name.find(row.issuer);
     if (it == by_name.end()) continue;
@@ -78,15 +85,21 @@ Status RestoreCaSets(store::Store& store, const std::vector<issuance::Issuer*>& 
         Error e = loaded.error();
         e.message = "issuer '" + row.issuer + "', " + issuance::CaStateName(row.state) + " CA " + row.key_id + ": " +
                     e.message;
-        if (row.state != issuance::CaState::kRetired) return e;
-        base::LogInfo("left out: " + e.message);
+        if (row.state != issuance::CaState::kRetired && first_error.ok()) first_error = e;
+        if (row.state == issuance::CaState::kRetired) base::LogInfo("left out: " + e.message);
         continue;
       }
       ca = std::move(*loaded);
     }
     issuer.Restore(std::move(ca), row.state, row.activate_at_unix_ms);
+    // As an officer's retire does on a running station: wait for the
+    // signatures in flight with it, so that nothing more is signed with it.
+    if (row.state == issuance::CaState::kRetired) {
+      Status retired = issuer.Retire(row.key_id);
+      if (!retired.ok()) base::LogInfo("issuer '" + row.issuer + "': " + retired.error().message);
+    }
   }
-  return {};
+  return first_error;
 }
 
 }  // namespace station::officer

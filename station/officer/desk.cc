@@ -272,4 +272,14 @@ Result<ApprovalStatus> OfficerDesk::Approve(const std::string& officer, const Ac
   return status;
 }
 
+Result<bool> OfficerDesk::FollowFleet(store::Store& store) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ST_ASSIGN_OR_RETURN(uint64_t version, store.OfficerVersion());
+  if (version == officer_version_) return false;
+  ST_RETURN_IF_ERROR(RestoreCaSets(store, issuers_, token_, root_pem_path_));
+  ST_RETURN_IF_ERROR(RestoreProfileLines(store, profiles_));
+  officer_version_ = version;
+  return true;
+}
+
 }  // namespace station::officer

@@ -95,6 +95,13 @@ class OfficerDesk {
   // carries it out.
   Result<ApprovalStatus> Approve(const std::string& officer, const Action& action);
 
+  // On a shared store: brings the CA sets and the profiles' lines up to what
+  // the fleet's officers left in the store, when an officer record of any
+  // station committed since the last look (store::Store::OfficerVersion).
+  // Taken between officer calls, so it never undoes one of this station's.
+  // Answers whether anything was read anew.
+  Result<bool> FollowFleet(store::Store& store);
+
  private:
   struct Resolved {
     issuance::Issuer* issuer = nullptr;
@@ -133,6 +140,7 @@ class OfficerDesk {
   const std::shared_ptr<hsm::Token> token_;
   audit::AuditWriter& writer_;
   std::mutex mu_;  // one officer call at a time
+  uint64_t officer_version_ = 0;  // guarded by mu_: the store's, when FollowFleet last read it
 };
 
 }  // namespace station::officer

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "station/base/files.h"
+#include "station/base/log.h"
 #include "station/officer/ca_set.h"
 #include "station/officer/client_ca_apart.h"
 #include "station/officer/profile_lines.h"
@@ -155,12 +156,40 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   s->registry_desk_ = std::make_unique<officer::RegistryDesk>(
       config.officers, std::vector<const issuance::CertificateProfile*>(profiles_now.begin(), profiles_now.end()),
       s->store_, *s->writer_);
+  if (config.store.shared()) {
+    ST_RETURN_IF_ERROR(s->desk_->FollowFleet(*s->store_));  // where it starts from
+    s->follower_ = std::thread([station = s.get()] { station->FollowFleet(); });
+  }
   return s;
 }
 
 Station::~Station() { Shutdown(); }
 
+void Station::FollowFleet() {
+  constexpr auto kInterval = std::chrono::seconds(1);
+  bool failing = false;
+  std::unique_lock<std::mutex> lock(follow_mu_);
+  while (!follow_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    auto followed = desk_->FollowFleet(*store_);
+    if (followed.ok() && *followed)
+      base::LogInfo("CA sets and profile lines read anew: an officer record of the fleet committed");
+    if (!followed.ok() && !failing)
+      base::LogError("the fleet's officer changes could not be read; trying again each second: " +
+                     followed.error().ToString());
+    if (followed.ok() && failing) base::LogInfo("the fleet's officer changes are read again");
+    failing = !followed.ok();
+    lock.lock();
+  }
+}
+
 void Station::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(follow_mu_);
+    stopping_ = true;
+  }
+  follow_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
   if (pipeline_) pipeline_->Shutdown();
   if (writer_) writer_->Stop();
 }

@@ -4,7 +4,10 @@
 // and tools use it directly.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "hsm/key.h"
 #include "station/audit/writer.h"
@@ -50,11 +53,18 @@ class Station {
 
  private:
   Station() = default;
+  // On a shared store, what officers change at any station is in force here
+  // within about a second (OfficerDesk::FollowFleet), with no restart.
+  void FollowFleet();
   std::shared_ptr<store::Store> store_;
   std::unique_ptr<audit::AuditWriter> writer_;
   std::unique_ptr<issuance::Pipeline> pipeline_;
   std::unique_ptr<officer::OfficerDesk> desk_;
   std::unique_ptr<officer::RegistryDesk> registry_desk_;
+  std::thread follower_;  // FollowFleet, on a shared store
+  std::mutex follow_mu_;
+  std::condition_variable follow_cv_;
+  bool stopping_ = false;  // guarded by follow_mu_
 };
 
 }  // namespace station::runtime

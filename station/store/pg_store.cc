@@ -392,6 +392,15 @@ class PgStore final : public Store {
                        static_cast<uint64_t>(pg::Int(rows.get(), 0, 1))};
   }
 
+  // Officer records commit in fleet_order (Append holds the fleet's officer
+  // lock from the insert that numbers one to its commit).
+  Result<uint64_t> OfficerVersion() override {
+    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+    ST_ASSIGN_OR_RETURN(Rows rows, pg::Run(lease.get(), "SELECT COALESCE(MAX(fleet_order), 0) FROM officer_action",
+                                           Params(), "reading the fleet's officer records"));
+    return static_cast<uint64_t>(pg::Int(rows.get(), 0, 0));
+  }
+
   Result<std::optional<uint64_t>> FindSeqByHash(const std::string& hash) override {
     return FirstSeq("SELECT seq FROM issuance WHERE station_id = $1 AND record_hash = $2 UNION ALL "
                     "SELECT seq FROM officer_action WHERE station_id = $1 AND record_hash = $2 LIMIT 1",

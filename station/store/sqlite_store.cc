@@ -196,6 +196,13 @@ class SqliteStore final : public Store {
                        static_cast<uint64_t>(sqlite3_column_int64(count, 1))};
   }
 
+  Result<uint64_t> OfficerVersion() override {
+    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+    ST_ASSIGN_OR_RETURN(sqlite3_stmt* highest, lease.Statement("SELECT COALESCE(MAX(seq), 0) FROM officer_action"));
+    if (sqlite3_step(highest) != SQLITE_ROW) return StorageError(lease.db(), "reading the officer records");
+    return static_cast<uint64_t>(sqlite3_column_int64(highest, 0));
+  }
+
   Result<std::optional<uint64_t>> FindSeqByHash(const std::string& hash) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
     ST_ASSIGN_OR_RETURN(sqlite3_stmt* find, lease.Statement("SELECT seq FROM issuance WHERE record_hash = ?1 UNION ALL "

@@ -142,6 +142,11 @@ class Store {
   // telling them apart (rows.h: tables grouped by record are each station's).
   virtual Status ForEachOfficerRecord(const std::function<void(const AuditRecord&, bool own)>& fn) = 0;
   virtual Result<RecordCount> CountRecords() = 0;
+  // A number that grows whenever an officer record commits: any station's on
+  // a shared store, this station's own on the embedded one. While it stands
+  // still, so do the CA sets and profile line sets (only officer records
+  // change them).
+  virtual Result<uint64_t> OfficerVersion() = 0;
   // The stations whose logs this store holds (a shared store), sorted; the
   // embedded store holds only its own, and answers "".
   virtual Result<std::vector<std::string>> Stations() = 0;

@@ -257,5 +257,82 @@ TEST_F(SharedStoreE2eTest, OfficersActAtEitherStationAndBothStationsStillStart) 
   }
 }
 
+TEST_F(SharedStoreE2eTest, WhatOfficersChangeAtOneStationIsInForceAtTheOtherWithoutARestart) {
+  Setup("line-a");
+  Join("line-b", "line-a");
+  // A second CA in the fleet's token, under its root list.
+  const std::string ca2 = tmp_.path() + "/ca2.pem";
+  auto keygen = Ctl({"ca", "keygen", "--config", Conf("line-a"), "--algo", "ec-p256", "--label", "station-ca-2"});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.output;
+  auto cert = Ctl({"ca", "self-sign", "--config", Conf("line-a"), "--label", "station-ca-2", "--subject",
+                   "CN=Station CA 2,O=Signing Station (development)", "--out", ca2});
+  ASSERT_EQ(cert.exit_code, 0) << cert.output;
+  auto roots = base::ReadFile(Dir("line-a") + "/ca/roots.pem");
+  ASSERT_TRUE(roots.ok());
+  ASSERT_TRUE(base::WriteFile(Dir("line-a") + "/ca/roots.pem", *roots + *base::ReadFile(ca2)).ok());
+
+  testing::Background a(ServerCommand({"--config", Conf("line-a")}));
+  testing::Background b(ServerCommand({"--config", Conf("line-b")}));
+  const std::string at_a = a.WaitForListening(), at_b = b.WaitForListening();
+  ASSERT_FALSE(at_a.empty()) << a.log();
+  ASSERT_FALSE(at_b.empty()) << b.log();
+  auto officer = [&](int n, std::vector<std::string> args) {
+    args.insert(args.begin() + 2, {"--config", Dir("line-a") + (n == 1 ? "/officer.conf" : "/officer-2.conf"),
+                                   "--target", at_a});
+    return Ctl(args);
+  };
+  auto first = Simulate("line-b", at_b, 1, "first");
+  ASSERT_EQ(Figure(first.output, "issued"), 1) << first.output;
+  const std::string old_ca = Sql("SELECT issuer_key_id FROM issuance WHERE station_id = 'line-b'").output;
+
+  // Officers at a rotate the CA: stage, activate, retire the old one.
+  ASSERT_EQ(officer(1, {"ca", "stage", "--issuer", "station-ca", "--label", "station-ca-2", "--cert", ca2}).exit_code,
+            0);
+  for (int n : {1, 2}) ASSERT_EQ(officer(n, {"ca", "activate", "--ca", "station-ca-2"}).exit_code, 0);
+  for (int n : {1, 2}) ASSERT_EQ(officer(n, {"ca", "retire", "--ca", "station-ca"}).exit_code, 0);
+  const std::string new_ca = Sql("SELECT key_id FROM ca_state WHERE state = 'active'").output;
+  ASSERT_NE(new_ca, old_ca);
+
+  // Station b signs with the new CA within seconds, and never again with the retired one.
+  bool rotated = false;
+  for (int i = 0; i < 30 && !rotated; ++i) {
+    auto one = Simulate("line-b", at_b, 1, "rot" + std::to_string(i));
+    ASSERT_EQ(Figure(one.output, "issued"), 1) << one.output << b.log();
+    rotated = Sql("SELECT issuer_key_id FROM issuance WHERE station_id = 'line-b' AND device_id = 'rot" +
+                  std::to_string(i) + "-000000'").output == new_ca;
+    if (!rotated) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ASSERT_TRUE(rotated) << b.log();
+  auto after = Simulate("line-b", at_b, 5, "after");
+  ASSERT_EQ(Figure(after.output, "issued"), 5) << after.output;
+  auto old_uses = Sql("SELECT COUNT(*) FROM issuance WHERE station_id = 'line-b' AND device_id LIKE 'after%' AND "
+                      "issuer_key_id <> '" + new_ca.substr(0, new_ca.find('\n')) + "'");
+  EXPECT_EQ(std::stol(old_uses.output), 0) << old_uses.output;
+
+  // Officers at a let only a's line use the profile: b's line is refused within seconds.
+  auto a_issued = Simulate("line-a", at_a, 1, "a");
+  ASSERT_EQ(Figure(a_issued.output, "issued"), 1) << a_issued.output;
+  const std::string a_caller = Sql("SELECT caller FROM issuance WHERE station_id = 'line-a' LIMIT 1").output;
+  for (int n : {1, 2}) {
+    auto lines = officer(n, {"profile", "set-lines", "--profile", "aws-iot-device", "--lines",
+                             a_caller.substr(0, a_caller.find('\n'))});
+    ASSERT_EQ(lines.exit_code, 0) << lines.output;
+  }
+  bool refused = false;
+  for (int i = 0; i < 30 && !refused; ++i) {
+    auto one = Simulate("line-b", at_b, 1, "lines" + std::to_string(i));
+    refused = one.output.find("failed PROFILE_NOT_ALLOWED: 1") != std::string::npos;
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  EXPECT_TRUE(refused) << b.log();
+  auto still_a = Simulate("line-a", at_a, 1, "a2");
+  EXPECT_EQ(Figure(still_a.output, "issued"), 1) << still_a.output;
+
+  ASSERT_EQ(a.Stop(SIGTERM), 0) << a.log();
+  ASSERT_EQ(b.Stop(SIGTERM), 0) << b.log();
+  EXPECT_EQ(Verify("line-a").exit_code, 0);
+  EXPECT_EQ(Verify("line-b").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace station
