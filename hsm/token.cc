@@ -142,6 +142,15 @@ Status Token::Run(const std::string& doing, const SessionOp& op) {
   return CkError(rv, doing + " on token '" + label_ + "'");
 }
 
+Status Token::Probe() {
+  return Run("checking the token", [this](CK_SESSION_HANDLE session) {
+    CK_OBJECT_CLASS key_class = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE private_keys{CKA_CLASS, &key_class, sizeof key_class};
+    CK_RV rv = fn()->C_FindObjectsInit(session, &private_keys, 1);
+    return rv == CKR_OK ? fn()->C_FindObjectsFinal(session) : rv;
+  });
+}
+
 Status InitializeToken(Module& module, const std::string& label, const Secret& so_pin,
                        const Secret& user_pin) {
   CK_FUNCTION_LIST* fn = module.fn();

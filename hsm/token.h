@@ -46,6 +46,12 @@ class Token {
   using SessionOp = std::function<CK_RV(CK_SESSION_HANDLE)>;
   Status Run(const std::string& doing, const SessionOp& op);
 
+  // Asks the token for nothing it keeps (a search begun and ended), through
+  // the session pool as a signature would: OK while the token answers and
+  // the login holds. The station's health check, once a second; it signs
+  // nothing.
+  Status Probe();
+
   CK_FUNCTION_LIST* fn() const noexcept { return module_->fn(); }
   CK_SLOT_ID slot() const noexcept { return slot_; }
   const std::string& label() const noexcept { return label_; }

@@ -108,6 +108,9 @@ class Pipeline {
   Result<Prepared> Prepare(const Caller& caller, const IssueRequest& request) const;
 
   PipelineStats stats() const;
+  // Refuses work the token cannot take now (halted, or every signer stuck):
+  // what health reports, and what each request is checked against.
+  Status TokenReady() const;
   // The station's [ca] issuer; its active CA is what GetCaChain answers.
   Issuer& issuer() const noexcept { return *station_issuer_; }
   // Every distinct issuer: the station's first, then the profiles'.
@@ -150,8 +153,6 @@ class Pipeline {
   void SignLoop(size_t index);
   void Sign(SignTask& task);
   void WatchLoop();
-  // Refuses work the token cannot take now (halted, or every signer stuck).
-  Status TokenReady() const;
   Result<const CertificateProfile*> FindProfile(const std::string& name) const;
   // The answer for a record; `ca` is the CA that signed it, when known (else
   // it is looked up by the record's issuer key id).

@@ -156,40 +156,54 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   s->registry_desk_ = std::make_unique<officer::RegistryDesk>(
       config.officers, std::vector<const issuance::CertificateProfile*>(profiles_now.begin(), profiles_now.end()),
       s->store_, *s->writer_);
-  if (config.store.shared()) {
-    ST_RETURN_IF_ERROR(s->desk_->FollowFleet(*s->store_));  // where it starts from
-    s->follower_ = std::thread([station = s.get()] { station->FollowFleet(); });
-  }
+  s->token_ = token;
+  s->shared_store_ = config.store.shared();
+  if (s->shared_store_) ST_RETURN_IF_ERROR(s->desk_->FollowFleet(*s->store_));  // where it starts from
+  s->watcher_ = std::thread([station = s.get()] { station->Watch(); });
   return s;
 }
 
 Station::~Station() { Shutdown(); }
 
-void Station::FollowFleet() {
+void Station::Note(std::optional<Error>& last, const Status& now, const char* what) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  if (!now.ok() && !last) base::LogError(std::string(what) + " unavailable: " + now.error().ToString());
+  if (now.ok() && last) base::LogInfo(std::string(what) + " available again");
+  last = now.ok() ? std::nullopt : std::optional<Error>(now.error());
+}
+
+void Station::Watch() {
   constexpr auto kInterval = std::chrono::seconds(1);
-  bool failing = false;
-  std::unique_lock<std::mutex> lock(follow_mu_);
-  while (!follow_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  while (!watch_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
     lock.unlock();
-    auto followed = desk_->FollowFleet(*store_);
-    if (followed.ok() && *followed)
-      base::LogInfo("CA sets and profile lines read anew: an officer record of the fleet committed");
-    if (!followed.ok() && !failing)
-      base::LogError("the fleet's officer changes could not be read; trying again each second: " +
-                     followed.error().ToString());
-    if (followed.ok() && failing) base::LogInfo("the fleet's officer changes are read again");
-    failing = !followed.ok();
+    Note(token_problem_, token_->Probe(), "the token");
+    if (shared_store_) {
+      auto followed = desk_->FollowFleet(*store_);
+      if (followed.ok() && *followed)
+        base::LogInfo("CA sets and profile lines read anew: an officer record of the fleet committed");
+      Note(store_problem_, followed.ok() ? Status() : Status(followed.error()), "the shared store");
+    }
     lock.lock();
   }
 }
 
+Status Station::Readiness() const {
+  ST_RETURN_IF_ERROR(pipeline_->TokenReady());
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  if (stopping_) return MakeError(Code::kUnavailable, "SHUTTING_DOWN", "the station is shutting down");
+  if (token_problem_) return *token_problem_;
+  if (store_problem_) return *store_problem_;
+  return {};
+}
+
 void Station::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(follow_mu_);
+    std::lock_guard<std::mutex> lock(watch_mu_);
     stopping_ = true;
   }
-  follow_cv_.notify_all();
-  if (follower_.joinable()) follower_.join();
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   if (pipeline_) pipeline_->Shutdown();
   if (writer_) writer_->Stop();
 }

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "hsm/key.h"
@@ -48,23 +49,37 @@ class Station {
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
   uint64_t audit_commits() const { return writer_->commits(); }
 
+  // Whether the station can issue now, and if not, why: issuance halted,
+  // every signer stuck, the token not answering (Token::Probe) or the shared
+  // store unreachable, as the watcher last saw them (once a second). What
+  // the gRPC health service reports.
+  Status Readiness() const;
+
   // Finishes queued requests, then makes the audit log durable and closes it.
   void Shutdown();
 
  private:
   Station() = default;
-  // On a shared store, what officers change at any station is in force here
-  // within about a second (OfficerDesk::FollowFleet), with no restart.
-  void FollowFleet();
+  // Once a second: probes the token; on a shared store, looks at the store
+  // and brings in what officers changed at any station (OfficerDesk::
+  // FollowFleet), so it is in force here within about a second, with no restart.
+  void Watch();
+  // Notes the outcome of one look at `what`, logging each change.
+  void Note(std::optional<Error>& last, const Status& now, const char* what);
+
+  std::shared_ptr<hsm::Token> token_;
+  bool shared_store_ = false;
   std::shared_ptr<store::Store> store_;
   std::unique_ptr<audit::AuditWriter> writer_;
   std::unique_ptr<issuance::Pipeline> pipeline_;
   std::unique_ptr<officer::OfficerDesk> desk_;
   std::unique_ptr<officer::RegistryDesk> registry_desk_;
-  std::thread follower_;  // FollowFleet, on a shared store
-  std::mutex follow_mu_;
-  std::condition_variable follow_cv_;
-  bool stopping_ = false;  // guarded by follow_mu_
+  std::thread watcher_;
+  mutable std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stopping_ = false;               // guarded by watch_mu_
+  std::optional<Error> token_problem_;  // guarded by watch_mu_
+  std::optional<Error> store_problem_;  // guarded by watch_mu_
 };
 
 }  // namespace station::runtime

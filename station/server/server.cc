@@ -1,5 +1,7 @@
 #include "station/server/server.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
@@ -58,6 +60,10 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
   s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk(), s->station_->registry_desk());
 
   std::string listen = listen_override.empty() ? config.listen : listen_override;
+  // grpc.health.v1.Health (health.h) and server reflection, on the same port
+  // and behind the same mutual TLS as the station's own services.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, credentials, &port);
@@ -88,10 +94,12 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
     return MakeError(Code::kFailedPrecondition, "LISTEN_FAILED",
                      "cannot listen on " + listen + " (address in use, or not an address of this machine?)");
   s->address_ = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
+  s->health_ = std::make_unique<HealthReporter>(*s->station_, *s->server_);
   return s;
 }
 
 void StationServer::Shutdown(std::chrono::milliseconds grace) {
+  if (health_) health_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + grace);
   if (station_) station_->Shutdown();
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "station/runtime/station.h"
+#include "station/server/health.h"
 #include "station/server/line_service.h"
 #include "station/server/officer_service.h"
 
@@ -21,8 +22,8 @@ class StationServer {
   // "HOST:PORT" with the real port.
   const std::string& address() const noexcept { return address_; }
 
-  // Stops accepting, lets in-flight calls finish (up to `grace`), then drains
-  // the pipeline and makes the audit log durable.
+  // Reports NOT_SERVING, stops accepting, lets in-flight calls finish (up to
+  // `grace`), then drains the pipeline and makes the audit log durable.
   void Shutdown(std::chrono::milliseconds grace);
 
   runtime::Station& station() { return *station_; }
@@ -33,6 +34,7 @@ class StationServer {
   std::unique_ptr<LineService> service_;
   std::unique_ptr<OfficerService> officer_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HealthReporter> health_;
   std::string address_;
 };
 

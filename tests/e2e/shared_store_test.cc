@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "station/base/files.h"
+#include "station/config/config.h"
 #include "tests/support/dev_postgres.h"
+#include "tests/support/health_client.h"
 #include "tests/support/subprocess.h"
 
 namespace station {
@@ -165,9 +167,15 @@ TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
                          "aws-iot-device", "--device-prefix", "load-", "--timeout", "60"});
   });
   std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto line = config::LoadLineConfig(Dir("line-a") + "/line.conf");
+  ASSERT_TRUE(line.ok());
+  line->target = address;
+  EXPECT_EQ(testing::HealthOf(*line), "SERVING");
   ASSERT_TRUE(pg_.Stop());
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Health tells line controllers and load balancers while the store is away.
+  EXPECT_EQ(testing::WaitForHealth(*line, "NOT_SERVING"), "NOT_SERVING");
   ASSERT_TRUE(pg_.Start()) << pg_.error();
+  EXPECT_EQ(testing::WaitForHealth(*line, "SERVING"), "SERVING");
   load.join();
   const long issued_during = Figure(during.output, "issued");
   EXPECT_GT(issued_during, 0) << during.output;
