@@ -1,6 +1,10 @@
 #include "station/base/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
@@ -10,7 +14,25 @@ namespace {
 
 std::mutex g_log_mu;  // keeps lines whole
 
-void Log(const char* level, const std::string& message) {
+// Whether stderr is the journal's stream: JOURNAL_STREAM names its device
+// and inode, and a child whose stderr went elsewhere inherits the variable.
+bool ToJournal() {
+  static const bool journal = [] {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    unsigned long long dev = 0, ino = 0;
+    struct stat st {};
+    return stream != nullptr && std::sscanf(stream, "%llu:%llu", &dev, &ino) == 2 &&
+           ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+  }();
+  return journal;
+}
+
+void Log(int priority, const char* level, const std::string& message) {
+  if (ToJournal()) {
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    std::fprintf(stderr, "<%d>%s %s\n", priority, level, message.c_str());
+    return;
+  }
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   struct tm tm {};
@@ -23,7 +45,8 @@ void Log(const char* level, const std::string& message) {
 
 }  // namespace
 
-void LogInfo(const std::string& message) { Log("INFO", message); }
-void LogError(const std::string& message) { Log("ERROR", message); }
+void LogInfo(const std::string& message) { Log(6, "INFO", message); }
+void LogWarning(const std::string& message) { Log(4, "WARNING", message); }
+void LogError(const std::string& message) { Log(3, "ERROR", message); }
 
 }  // namespace station::base

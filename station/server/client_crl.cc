@@ -39,7 +39,7 @@ Result<std::vector<X509CrlPtr>> ReadCrls(const std::string& crl_path) {
 
 }  // namespace
 
-Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::string& client_ca_pem,
+Result<CrlSummary> PrepareCrlDirectory(const std::string& crl_path, const std::string& client_ca_pem,
                                         const std::string& dir) {
   ST_ASSIGN_OR_RETURN(auto crls, ReadCrls(crl_path));
   ST_ASSIGN_OR_RETURN(auto cas, pki::ParseCertsPem(client_ca_pem, "[tls] client_ca"));
@@ -89,10 +89,10 @@ Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::
                         (earliest_next_update.empty() ? "" : ", next update due " + earliest_next_update) +
                         "; a changed list takes effect at restart";
   if (due_soon)
-    summary = "WARNING: the [tls] crl is due for its next update by " + earliest_next_update +
+    summary = "the [tls] crl is due for its next update by " + earliest_next_update +
               ": publish a fresh list and restart before then, or every line and officer will be refused. " +
               summary;
-  return summary;
+  return CrlSummary{summary, due_soon};
 }
 
 }  // namespace station::server

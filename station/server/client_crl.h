@@ -12,11 +12,15 @@ namespace station::server {
 // Reads the PEM CRLs in `crl_path`; each must be signed by one of the
 // certificates in `client_ca_pem` and not past its nextUpdate (OpenSSL would
 // refuse every client otherwise). Writes them into `dir` (emptied first) as
-// <issuer hash>.r<N> and returns a line for the log (a WARNING when a list
+// <issuer hash>.r<N> and returns a line for the log (a warning when a list
 // is due for its next update within two days). An unusable list stops
 // the server: gRPC ignores a CRL it cannot find, and a revoked line must not
 // get in because a file was wrong.
-Result<std::string> PrepareCrlDirectory(const std::string& crl_path, const std::string& client_ca_pem,
+struct CrlSummary {
+  std::string text;
+  bool due_soon = false;  // log it as a warning
+};
+Result<CrlSummary> PrepareCrlDirectory(const std::string& crl_path, const std::string& client_ca_pem,
                                         const std::string& dir);
 
 }  // namespace station::server

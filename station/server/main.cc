@@ -24,9 +24,28 @@ namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 
+// Exit codes a supervisor can act on (sysexits.h's numbers). The unit's
+// RestartPreventExitStatus= lists those a restart cannot cure.
+constexpr int kExitUsage = 2;         // a wrong command line
+constexpr int kExitLogBroken = 65;    // EX_DATAERR: the audit log or registry does not verify
+constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE: the token or the store is away; a restart may find it
+constexpr int kExitConfig = 78;       // EX_CONFIG: the configuration, a file it names, or the PIN is wrong
+
+int ExitCode(const Error& e) {
+  if (e.reason == "USAGE") return kExitUsage;
+  if (e.code == Code::kDataLoss) return kExitLogBroken;
+  // A refused PIN is never offered again by a restart: a token counts them.
+  if (e.reason == "TOKEN_LOGIN_FAILED" || e.reason == "PIN_UNAVAILABLE") return kExitConfig;
+  if (e.code == Code::kUnavailable || e.reason == "TOKEN_NOT_FOUND") return kExitUnavailable;
+  if (e.code == Code::kFailedPrecondition || e.code == Code::kInvalidArgument || e.code == Code::kNotFound ||
+      e.code == Code::kPermissionDenied || e.code == Code::kAlreadyExists)
+    return kExitConfig;
+  return 1;
+}
+
 int Fail(const Error& e) {
-  std::fprintf(stderr, "station-server: %s\n", e.ToString().c_str());
-  return e.code == Code::kInvalidArgument ? 2 : 1;
+  base::LogError("station-server: " + e.ToString());
+  return ExitCode(e);
 }
 
 }  // namespace
@@ -59,7 +78,7 @@ int main(int argc, char** argv) {
                             "station-server refuses to run as root: a flaw in it would own the machine and the "
                             "token's PIN. Run it as its own user (ops/station-server.service does), or pass "
                             "--allow-root on purpose (a development machine)"));
-    base::LogInfo("WARNING: running as root (--allow-root); run a production station as its own user");
+    base::LogWarning("running as root (--allow-root); run a production station as its own user");
   }
   auto config = config::LoadStationConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());
@@ -67,7 +86,7 @@ int main(int argc, char** argv) {
   // turn it off, and no config file can.
   if (const char* undurable = std::getenv("STATION_BENCH_UNDURABLE_AUDIT"); undurable && std::string(undurable) == "1") {
     config->audit.bench_undurable = true;
-    base::LogInfo("WARNING: STATION_BENCH_UNDURABLE_AUDIT=1: audit records are not synced to disk; a crash loses "
+    base::LogWarning("STATION_BENCH_UNDURABLE_AUDIT=1: audit records are not synced to disk; a crash loses "
                   "certificates already answered. For station-bench only, never on a line.");
   }
   unsetenv("STATION_BENCH_UNDURABLE_AUDIT");

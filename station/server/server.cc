@@ -44,8 +44,8 @@ Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const con
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   if (!tls.crl.empty()) {
-    ST_ASSIGN_OR_RETURN(std::string summary, PrepareCrlDirectory(tls.crl, client_ca, crl_dir));
-    base::LogInfo(summary);
+    ST_ASSIGN_OR_RETURN(CrlSummary crls, PrepareCrlDirectory(tls.crl, client_ca, crl_dir));
+    (crls.due_soon ? base::LogWarning : base::LogInfo)(crls.text);
     options.set_crl_directory(crl_dir);
   }
   return grpc::experimental::TlsServerCredentials(options);

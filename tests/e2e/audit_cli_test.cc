@@ -97,7 +97,7 @@ TEST_F(AuditCliTest, ServerFailsClosedOnABrokenLog) {
   EXPECT_EQ(verify.exit_code, 1);
   EXPECT_NE(verify.output.find("BROKEN (truncated) at record 26"), std::string::npos) << verify.output;
   auto server = RunCommand(ServerCommand({"--config", Conf()}), 60);
-  EXPECT_EQ(server.exit_code, 1) << server.output;
+  EXPECT_EQ(server.exit_code, 65) << server.output;  // EX_DATAERR: kept from restarting
   EXPECT_NE(server.output.find("AUDIT_LOG_BROKEN"), std::string::npos) << server.output;
   EXPECT_NE(server.output.find("log cut back"), std::string::npos) << server.output;
   EXPECT_NE(server.output.find("stationctl audit verify"), std::string::npos) << server.output;
@@ -167,7 +167,7 @@ TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {
   conf.replace(conf.find("state_dir = \"state\""), 19, "state_dir = \"state2\"");
   ASSERT_TRUE(base::WriteFile(Dir() + "/second.conf", conf).ok());
   auto refused = RunCommand(ServerCommand({"--config", Dir() + "/second.conf"}), 60);
-  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.exit_code, 78);  // EX_CONFIG
   EXPECT_NE(refused.output.find("AUDIT_KEY_NOT_CONFIGURED"), std::string::npos) << refused.output;
   auto init = Ctl({"audit", "init-key", "--config", Dir() + "/second.conf", "--label", "audit-2", "--origin",
                    "test.invalid/second", "--public-key", Dir() + "/second-audit.pem"});

@@ -1,5 +1,7 @@
 // stationctl, station-line and station-server as an operator runs them.
 #include <gtest/gtest.h>
+
+#include <sstream>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -255,7 +257,7 @@ TEST_F(CliTest, ServerRefusesAPinFileOthersCanRead) {
   DevSetup();
   ASSERT_EQ(chmod((Dir() + "/secrets/user.pin").c_str(), 0644), 0);
   auto r = RunCommand(ServerCommand({"--config", Dir() + "/station.conf"}), 30);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, 78) << r.output;  // EX_CONFIG: a restart cannot cure it
   EXPECT_NE(r.output.find("PIN_UNAVAILABLE"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("chmod 600"), std::string::npos) << r.output;
 }
@@ -263,10 +265,40 @@ TEST_F(CliTest, ServerRefusesAPinFileOthersCanRead) {
 TEST_F(CliTest, ServerExplainsABadConfig) {
   ASSERT_TRUE(base::WriteFile(tmp_.path() + "/bad.conf", "state_dir = \"s\"\n[token]\nuri = 3\n").ok());
   auto r = RunCommand(ServerCommand({"--config", tmp_.path() + "/bad.conf"}), 30);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 78) << r.output;
   EXPECT_NE(r.output.find("token.uri"), std::string::npos) << r.output;
   auto usage = RunCommand({ProgramPath("station-server")}, 30);
   EXPECT_EQ(usage.exit_code, 2);
+}
+
+// Under journald (stderr is the stream JOURNAL_STREAM names) every line of
+// the server carries its syslog priority and no timestamp of its own.
+TEST_F(CliTest, UnderJournaldEachLineCarriesItsPriority) {
+  DevSetup();
+  const std::string log = tmp_.path() + "/journal";
+  std::string server;
+  for (const std::string& arg : ServerCommand({"--config", Dir() + "/station.conf"})) server += " '" + arg + "'";
+  auto run = RunCommand({"/bin/bash", "-c",
+                         ": > " + log + "; export JOURNAL_STREAM=$(stat -c %d:%i " + log + ");" + server + " 2>>" +
+                             log + " & pid=$!; for i in $(seq 100); do grep -q 'listening on' " + log +
+                             " && break; sleep 0.1; done; kill -TERM $pid; wait $pid"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  auto bad = RunCommand({"/bin/bash", "-c",
+                         "export JOURNAL_STREAM=$(stat -c %d:%i " + log + "); '" + ProgramPath("station-server") +
+                             "' --config /nonexistent.conf 2>>" + log});
+  EXPECT_EQ(bad.exit_code, 78);
+  auto text = base::ReadFile(log);
+  ASSERT_TRUE(text.ok());
+  std::istringstream lines(*text);
+  int info = 0, error = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("listening on ", 0) == 0) continue;  // the readiness line scripts wait for
+    EXPECT_TRUE(line.size() > 3 && line[0] == '<' && line[2] == '>') << line;
+    info += line.rfind("<6>INFO ", 0) == 0;
+    error += line.rfind("<3>ERROR station-server: ", 0) == 0;
+  }
+  EXPECT_GT(info, 0) << *text;
+  EXPECT_EQ(error, 1) << *text;
 }
 
 TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "station/base/files.h"
 #include "station/client/channel.h"
 #include "station/server/server.h"
 #include "tests/support/dev_station.h"
@@ -105,6 +106,29 @@ TEST_F(HealthTest, AWatcherSeesNotServingWhenTheServerStops) {
   stop.join();
   server_.reset();
   EXPECT_TRUE(not_serving);
+}
+
+// The server's exit code tells systemd what a restart may cure: a token that
+// does not answer at start may be back soon (69, EX_UNAVAILABLE).
+TEST_F(HealthTest, AServerWhoseTokenDoesNotAnswerExitsUnavailable) {
+  auto conf = base::ReadFile(dev_->setup.station_conf);
+  ASSERT_TRUE(conf.ok());
+  const std::string softhsm = dev_->config.token.env.at("STATION_NETSIM_MODULE");
+  std::string netsim_conf = *conf;
+  ASSERT_NE(netsim_conf.find(softhsm), std::string::npos);
+  netsim_conf.replace(netsim_conf.find(softhsm), softhsm.size(), NETSIM_MODULE);
+  const std::string conf_path = dev_->setup.station_conf;
+  const std::string path = conf_path.substr(0, conf_path.rfind('/')) + "/netsim.conf";  // its paths are relative
+  ASSERT_TRUE(base::WriteFile(path, netsim_conf).ok());
+  Inject("device_error");
+  std::string server;
+  for (const std::string& arg : ServerCommand({"--config", path})) server += " '" + arg + "'";
+  auto r = RunCommand({"/bin/bash", "-c",
+                       "STATION_NETSIM_MODULE='" + softhsm + "' STATION_NETSIM_FAULT_FILE='" + fault_file_ + "'" +
+                           server},
+                      60);
+  EXPECT_EQ(r.exit_code, 69) << r.output;
+  EXPECT_NE(r.output.find("TOKEN_UNAVAILABLE"), std::string::npos) << r.output;
 }
 
 }  // namespace
