@@ -4,7 +4,8 @@
 // its own user (ops/station-server.service).
 // Prints "listening on HOST:PORT" on stderr when it is ready. SIGTERM or
 // SIGINT: stop accepting, finish in-flight requests, make the audit log
-// durable, exit 0.
+// durable, exit 0. Under systemd (Type=notify) it says READY=1 once
+// listening, STATUS= every few seconds and STOPPING=1 at the stop signal.
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "station/base/version.h"
 #include "station/pki/cert_builder.h"
 #include "station/server/server.h"
+#include "station/server/systemd_notify.h"
 
 using namespace station;
 
@@ -43,6 +45,15 @@ int ExitCode(const Error& e) {
   return 1;
 }
 
+// What `systemctl status` shows: the counts and whether it can issue.
+std::string StatusLine(runtime::Station& station) {
+  const auto stats = station.pipeline().stats();
+  const Status ready = station.Readiness();
+  return "issued " + std::to_string(stats.issued) + ", replayed " + std::to_string(stats.replayed) + ", refused " +
+         std::to_string(stats.failed) + "; audit log at seq " + std::to_string(station.audit_last_seq()) + "; " +
+         (ready.ok() ? "SERVING" : "NOT_SERVING: " + ready.error().reason);
+}
+
 int Fail(const Error& e) {
   base::LogError("station-server: " + e.ToString());
   return ExitCode(e);
@@ -56,6 +67,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // waited for too, so that it never kills the server
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   // No core dumps, and no debugger of the same user reads the PIN or the TLS key out of it.
@@ -100,9 +112,20 @@ int main(int argc, char** argv) {
                 std::to_string((*server)->station().audit_last_seq()));
   std::fprintf(stderr, "listening on %s\n", (*server)->address().c_str());
   std::fflush(stderr);
+  server::NotifySystemd("READY=1\nSTATUS=" + StatusLine((*server)->station()));
 
+  // Every few seconds until a stop signal: the status line systemd shows.
+  const timespec status_every{5, 0};
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  for (;;) {
+    signal_number = sigtimedwait(&stop_signals, nullptr, &status_every);
+    if (signal_number == SIGTERM || signal_number == SIGINT) break;
+    if (signal_number == SIGHUP)
+      base::LogInfo("SIGHUP ignored: nothing is reloaded while running (officers' changes apply at once; a "
+                    "changed config, profile or CRL at the next restart)");
+    server::NotifySystemd("STATUS=" + StatusLine((*server)->station()));
+  }
+  server::NotifySystemd("STOPPING=1\nSTATUS=stopping: finishing in-flight requests");
   base::LogInfo(std::string("received ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
                 "; finishing in-flight requests");
   (*server)->Shutdown(kShutdownGrace);

@@ -1,12 +1,15 @@
 // stationctl, station-line and station-server as an operator runs them.
 #include <gtest/gtest.h>
-
-#include <sstream>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <sstream>
 
 #include "station/base/files.h"
 #include "station/base/version.h"
@@ -299,6 +302,41 @@ TEST_F(CliTest, UnderJournaldEachLineCarriesItsPriority) {
   }
   EXPECT_GT(info, 0) << *text;
   EXPECT_EQ(error, 1) << *text;
+}
+
+// Under systemd (Type=notify): READY=1 once it listens, STATUS= with its
+// counts, STOPPING=1 at SIGTERM; a SIGHUP changes nothing and kills nothing.
+TEST_F(CliTest, UnderSystemdTheServerSaysReadyAndStoppingAndOutlivesSighup) {
+  DevSetup();
+  const std::string socket_path = tmp_.path() + "/notify";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  timeval wait{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  auto next = [&] {
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  };
+  std::vector<std::string> argv = {"/usr/bin/env", "NOTIFY_SOCKET=" + socket_path};
+  for (const std::string& arg : ServerCommand({"--config", Dir() + "/station.conf"})) argv.push_back(arg);
+  testing::Background server(argv);
+  StartServer(server);
+  const std::string ready = next();
+  EXPECT_EQ(ready.rfind("READY=1\nSTATUS=issued 0, replayed 0, refused 0; audit log at seq ", 0), 0u) << ready;
+  ASSERT_EQ(::kill(server.pid(), SIGHUP), 0);
+  EXPECT_NE(next().find("STATUS=issued 0"), std::string::npos);  // alive after it
+  EXPECT_EQ(server.Stop(SIGTERM), 0) << server.log();
+  EXPECT_NE(server.log().find("SIGHUP ignored"), std::string::npos) << server.log();
+  std::string stopping;
+  for (std::string message = next(); !message.empty() && stopping.empty(); message = next())
+    if (message.rfind("STOPPING=1", 0) == 0) stopping = message;
+  EXPECT_FALSE(stopping.empty());
+  ::close(fd);
 }
 
 TEST_F(CliTest, OfficerWritesProfilesImportsALotAndMintsCodes) {
