@@ -24,19 +24,23 @@ std::string PinSource::Describe() const {
   return name;
 }
 
+Result<std::string> CredentialPath(const std::string& name, const std::string& what) {
+  // systemd LoadCredential=/SetCredential= put it under $CREDENTIALS_DIRECTORY.
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (dir == nullptr || *dir == '\0')
+    return PinError(what, "CREDENTIALS_DIRECTORY is not set (is the server running under systemd with "
+                          "LoadCredential=?)");
+  if (name.find('/') != std::string::npos) return PinError(what, "a credential name must not contain '/'");
+  return std::string(dir) + "/" + name;
+}
+
 Result<Secret> ReadPin(const PinSource& source) {
   switch (source.kind) {
     case PinSource::Kind::kFile:
       return ReadSecretFile(source.name, source.Describe(), kMaxPinBytes);
     case PinSource::Kind::kCredential: {
-      // systemd LoadCredential=/SetCredential= put it under $CREDENTIALS_DIRECTORY.
-      const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
-      if (dir == nullptr || *dir == '\0')
-        return PinError(source.Describe(), "CREDENTIALS_DIRECTORY is not set (is the server "
-                                           "running under systemd with LoadCredential=?)");
-      if (source.name.find('/') != std::string::npos)
-        return PinError(source.Describe(), "a credential name must not contain '/'");
-      return ReadSecretFile(std::string(dir) + "/" + source.name, source.Describe(), kMaxPinBytes);
+      ST_ASSIGN_OR_RETURN(std::string path, CredentialPath(source.name, source.Describe()));
+      return ReadSecretFile(path, source.Describe(), kMaxPinBytes);
     }
     case PinSource::Kind::kEnv: {
       char* value = std::getenv(source.name.c_str());

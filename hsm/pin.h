@@ -27,6 +27,11 @@ constexpr size_t kMaxPinBytes = 256;
 // variable is wiped from this process's environment once read.
 Result<Secret> ReadPin(const PinSource& source);
 
+// The file of systemd credential `name` (LoadCredential=, SetCredential=):
+// $CREDENTIALS_DIRECTORY/name. FAILED_PRECONDITION PIN_UNAVAILABLE when the
+// variable is unset or the name has a '/'; `what` names the secret.
+Result<std::string> CredentialPath(const std::string& name, const std::string& what);
+
 // The PIN each time a token needs a login (at start, and after an HSM restart).
 using PinReader = std::function<Result<Secret>()>;
 

@@ -129,7 +129,10 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
   if (tls == nullptr) return top.Missing("tls");
   Fields ftls(*tls, path, "tls");
   ST_RETURN_IF_ERROR(ftls.Path("cert", c.tls.cert, true));
-  ST_RETURN_IF_ERROR(ftls.Path("key", c.tls.key, true));
+  ST_RETURN_IF_ERROR(ftls.Path("key", c.tls.key));
+  ST_RETURN_IF_ERROR(ftls.String("key_credential", c.tls.key_credential));
+  if (c.tls.key.empty() == c.tls.key_credential.empty())
+    return ftls.Wrong("key", "set exactly one of tls.key (a file) and tls.key_credential (a systemd credential)");
   ST_RETURN_IF_ERROR(ftls.Path("client_ca", c.tls.client_ca, true));
   ST_RETURN_IF_ERROR(ftls.Path("crl", c.tls.crl));
   ST_RETURN_IF_ERROR(ftls.NoUnknownKeys());
@@ -219,6 +222,11 @@ Result<LineConfig> LoadLineConfig(const std::string& path) {
 Result<LineConfig> ParseLineConfig(std::string_view text, const std::string& path) {
   ST_ASSIGN_OR_RETURN(toml::table root, ParseTomlText(text, path));
   return LineConfigFrom(root, path);
+}
+
+Result<std::string> TlsKeyPath(const TlsConfig& tls) {
+  if (tls.key_credential.empty()) return tls.key;
+  return hsm::CredentialPath(tls.key_credential, "TLS key credential " + tls.key_credential);
 }
 
 }  // namespace station::config

@@ -38,9 +38,14 @@ struct CaConfig {
 struct TlsConfig {
   std::string cert;       // server certificate chain, PEM
   std::string key;        // server private key, PEM, mode 0600
+  std::string key_credential;  // or: the systemd credential holding it (LoadCredential=)
   std::string client_ca;  // the CA that issues line and officer client certificates
   std::string crl;        // optional: PEM revocation list(s) of client_ca; revoked clients are refused
 };
+
+// The file the server's TLS key is read from: `key`, or the file of the
+// systemd credential `key_credential` (hsm::CredentialPath).
+Result<std::string> TlsKeyPath(const TlsConfig& tls);
 
 struct IssuanceConfig {
   // workers, signers, queue_depth, max_csr_bytes, default_profile, and

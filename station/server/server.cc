@@ -30,7 +30,8 @@ constexpr const char* kCipherSuites =
 Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls,
                                                                        const std::string& crl_dir) {
   ST_ASSIGN_OR_RETURN(std::string cert, base::ReadFile(tls.cert));
-  ST_ASSIGN_OR_RETURN(auto key, ReadSecretFile(tls.key, "TLS key file " + tls.key, kMaxKeyFileBytes));
+  ST_ASSIGN_OR_RETURN(std::string key_path, config::TlsKeyPath(tls));
+  ST_ASSIGN_OR_RETURN(auto key, ReadSecretFile(key_path, "TLS key file " + key_path, kMaxKeyFileBytes));
   ST_ASSIGN_OR_RETURN(std::string client_ca, base::ReadFile(tls.client_ca));
   ::setenv("GRPC_SSL_CIPHER_SUITES", kCipherSuites, 1);
   // gRPC's TLS credentials: TLS 1.2 at least (its default minimum, checked by

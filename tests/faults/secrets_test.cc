@@ -135,6 +135,31 @@ TEST_F(SecretsTest, ThePinComesAsASystemdCredential) {
   EXPECT_EQ(unit.find("--allow-root"), std::string::npos);
 }
 
+TEST_F(SecretsTest, TheTlsKeyComesAsASystemdCredential) {
+  // What LoadCredential=tls-key:/etc/station/tls/server.key does.
+  std::string creds = dev_->dir.path() + "/tls-credentials";
+  ASSERT_EQ(::mkdir(creds.c_str(), 0700), 0);
+  ASSERT_TRUE(base::WriteFile(creds + "/tls-key", ReadAll(dev_->config.tls.key), 0400).ok());
+  std::string conf = ReadAll(dev_->setup.station_conf);
+  const size_t at = conf.find("\nkey = ");
+  ASSERT_NE(at, std::string::npos);
+  conf.replace(at + 1, conf.find('\n', at + 1) - at - 1, "key_credential = \"tls-key\"");
+  const std::string path = dev_->setup.station_conf + ".key-credential";
+  ASSERT_TRUE(base::WriteFile(path, conf, 0600).ok());
+  auto unset = RunCommand(ServerCommand({"--config", path}), 60);  // no credentials: refused, by name
+  EXPECT_EQ(unset.exit_code, 78) << unset.output;
+  EXPECT_NE(unset.output.find("TLS key credential tls-key: CREDENTIALS_DIRECTORY is not set"), std::string::npos)
+      << unset.output;
+  ::setenv("CREDENTIALS_DIRECTORY", creds.c_str(), 1);
+  Background server(ServerCommand({"--config", path}));
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  std::string address = server.WaitForListening();
+  ASSERT_FALSE(address.empty()) << server.log();
+  SignOne(address);
+  std::string unit = ReadAll(std::string(STATION_SOURCE_DIR) + "/ops/station-server.service");
+  EXPECT_NE(unit.find("\nLoadCredential=tls-key:"), std::string::npos);
+}
+
 TEST_F(SecretsTest, SecretFilesLooserThan0600AreRefused) {
   for (const std::string& file : {dev_->config.token.pin.name, dev_->config.tls.key}) {
     SCOPED_TRACE(file);
