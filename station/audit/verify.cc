@@ -19,15 +19,15 @@ bool HashesWithSeq(const AuditRecord& r, uint64_t seq) {
   return ComputeRecordHash(copy) == r.record_hash;
 }
 
-Error Broken(const LogProblem& p) {
+}  // namespace
+
+Error LogBroken(const LogProblem& p) {
   return MakeError(Code::kDataLoss, "AUDIT_LOG_BROKEN",
                    std::string("audit log does not verify (") + TamperingName(p.kind) + ", record " +
                        std::to_string(p.seq) + "): " + p.what +
                        ". The station will not issue on a log it cannot vouch for: keep the database as evidence "
                        "and run `stationctl audit verify` for the full report");
 }
-
-}  // namespace
 
 const char* TamperingName(Tampering kind) noexcept {
   switch (kind) {
@@ -213,12 +213,12 @@ Result<LogState> RecoverLogState(store::Store& store, const NoteKey* key) {
     auto opened = OpenStored(latest.front(), key);
     if (!opened.ok()) {
       if (opened.error().code != Code::kDataLoss) return opened.error();
-      return Broken({Tampering::kBadCheckpoint, latest.front().size, opened.error().message});
+      return LogBroken({Tampering::kBadCheckpoint, latest.front().size, opened.error().message});
     }
     const Checkpoint& cp = opened->signed_;
     auto edge = CompactRange::Parse(cp.size, latest.front().tree_edge);
     if (!edge.ok() || edge->Root() != cp.root)
-      return Broken({Tampering::kBadCheckpoint, cp.size, "the stored tree edge does not hash to the signed root"});
+      return LogBroken({Tampering::kBadCheckpoint, cp.size, "the stored tree edge does not hash to the signed root"});
     state.tree = std::move(*edge);
     state.checkpoint_size = cp.size;
     std::optional<AuditRecord> last;
@@ -231,13 +231,13 @@ Result<LogState> RecoverLogState(store::Store& store, const NoteKey* key) {
       ST_ASSIGN_OR_RETURN(store::RecordCount count, store.CountRecords());
       const uint64_t present = count.highest;
       if (present < cp.size)
-        return Broken({Tampering::kTruncated, present + 1,
+        return LogBroken({Tampering::kTruncated, present + 1,
                        "the log ends at record " + std::to_string(present) + " but the latest checkpoint covers " +
                            std::to_string(cp.size) + " records (log cut back)"});
-      return Broken({Tampering::kRemoved, cp.size, "record " + std::to_string(cp.size) + " is missing"});
+      return LogBroken({Tampering::kRemoved, cp.size, "record " + std::to_string(cp.size) + " is missing"});
     }
     if (ComputeRecordHash(*last) != last->record_hash)
-      return Broken({Tampering::kChanged, cp.size,
+      return LogBroken({Tampering::kChanged, cp.size,
                      "record " + std::to_string(cp.size) + " changed: its fields no longer match its record_hash"});
     state.head_hash = last->record_hash;
     state.size = cp.size;
@@ -247,7 +247,7 @@ Result<LogState> RecoverLogState(store::Store& store, const NoteKey* key) {
                         state.tree.Append(RecordLeafHash(r));
                         return true;
                       }));
-  if (problem) return Broken(*problem);
+  if (problem) return LogBroken(*problem);
   state.size = checker.next_seq() - 1;
   state.head_hash = checker.prev_hash();
   // Records below the checkpoint are not rehashed here, but none may be
@@ -257,7 +257,7 @@ Result<LogState> RecoverLogState(store::Store& store, const NoteKey* key) {
   const uint64_t records = count.records;
   const uint64_t highest = count.highest;
   if (records != highest || highest != state.size)
-    return Broken({records < highest ? Tampering::kRemoved : Tampering::kInserted, state.checkpoint_size,
+    return LogBroken({records < highest ? Tampering::kRemoved : Tampering::kInserted, state.checkpoint_size,
                    "the log holds " + std::to_string(records) + " records numbered up to " + std::to_string(highest) +
                        " (records 1 to " + std::to_string(state.size) + " expected, each once)"});
   ST_ASSIGN_OR_RETURN(std::optional<StateProblem> unexplained, CheckState(store));
@@ -274,7 +274,7 @@ Result<std::vector<Hash>> VerifiedLeaves(store::Store& store, const Checkpoint& 
     return true;
   }));
   if (leaves.size() != checkpoint.size || RootOf(leaves) != checkpoint.root)
-    return Broken({Tampering::kRewritten, 1,
+    return LogBroken({Tampering::kRewritten, 1,
                    "records 1.." + std::to_string(checkpoint.size) + " do not hash to the root of checkpoint " +
                        std::to_string(checkpoint.size)});
   return leaves;

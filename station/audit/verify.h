@@ -27,6 +27,9 @@ struct LogProblem {
   std::string what;  // one sentence for people
 };
 
+// DATA_LOSS AUDIT_LOG_BROKEN for a problem found in a log.
+Error LogBroken(const LogProblem& problem);
+
 // Checks records one by one as the continuation of a log whose last record
 // (seq next_seq - 1) has hash prev_hash.
 class ChainChecker {

@@ -98,15 +98,15 @@ struct OfficersConfig {
 // Where the audit log and registry live: the embedded SQLite file in
 // state_dir (no url), or a PostgreSQL database shared by a fleet of stations
 // (docs/scaling.md), in which this station keeps its own log under station_id.
-// A station id: 1 to 64 of A-Z a-z 0-9 . _ -
-bool ValidStationId(const std::string& id);
-
 struct StoreConfig {
   std::string url;            // libpq connection string or postgresql:// URI; "" for SQLite
   std::string password_file;  // 0600, PGPASSFILE format; never the password itself
   std::string station_id;     // required with url: 1 to 64 of [A-Za-z0-9._-]
   bool shared() const { return !url.empty(); }
 };
+
+// A station id: 1 to 64 of A-Z a-z 0-9 . _ -
+bool ValidStationId(const std::string& id);
 
 struct StationConfig {
   std::string path;       // the file this was read from

@@ -85,8 +85,11 @@ Status RestoreCaSets(store::Store& store, const std::vector<issuance::Issuer*>& 
         Error e = loaded.error();
         e.message = "issuer '" + row.issuer + "', " + issuance::CaStateName(row.state) + " CA " + row.key_id + ": " +
                     e.message;
-        if (row.state != issuance::CaState::kRetired && first_error.ok()) first_error = e;
-        if (row.state == issuance::CaState::kRetired) base::LogInfo("left out: " + e.message);
+        if (row.state == issuance::CaState::kRetired) {
+          base::LogInfo("left out: " + e.message);
+        } else if (first_error.ok()) {
+          first_error = e;
+        }
         continue;
       }
       ca = std::move(*loaded);

@@ -272,6 +272,11 @@ Result<ApprovalStatus> OfficerDesk::Approve(const std::string& officer, const Ac
   return status;
 }
 
+void OfficerDesk::FollowFleetFrom(uint64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  officer_version_ = version;
+}
+
 Result<bool> OfficerDesk::FollowFleet(store::Store& store) {
   std::lock_guard<std::mutex> lock(mu_);
   ST_ASSIGN_OR_RETURN(uint64_t version, store.OfficerVersion());

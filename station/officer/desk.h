@@ -101,6 +101,8 @@ class OfficerDesk {
   // Taken between officer calls, so it never undoes one of this station's.
   // Answers whether anything was read anew.
   Result<bool> FollowFleet(store::Store& store);
+  // The officer version the CA sets and line sets were restored at, at start.
+  void FollowFleetFrom(uint64_t version);
 
  private:
   struct Resolved {

@@ -133,6 +133,8 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
                       issuance::Pipeline::Create(config.issuance.pipeline, std::move(ready), std::move(station_issuer),
                                                  s->writer_.get(), s->store_.get()));
   // Rotations officers made outlive a restart: they override the config's seed.
+  // Read before the CA sets and line sets are: what the watcher follows the fleet from.
+  ST_ASSIGN_OR_RETURN(const uint64_t officer_version, s->store_->OfficerVersion());
   ST_RETURN_IF_ERROR(officer::RestoreCaSets(*s->store_, s->pipeline_->issuers(), token, config.ca.root));
   if (!s->pipeline_->issuer().Active())
     return MakeError(Code::kFailedPrecondition, "CA_RETIRED",
@@ -158,7 +160,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
       s->store_, *s->writer_);
   s->token_ = token;
   s->shared_store_ = config.store.shared();
-  if (s->shared_store_) ST_RETURN_IF_ERROR(s->desk_->FollowFleet(*s->store_));  // where it starts from
+  s->desk_->FollowFleetFrom(officer_version);
   s->watcher_ = std::thread([station = s.get()] { station->Watch(); });
   return s;
 }

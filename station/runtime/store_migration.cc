@@ -1,5 +1,6 @@
 #include "station/runtime/store_migration.h"
 
+#include "station/audit/state.h"
 #include "station/store/sqlite_store.h"
 
 namespace station::runtime {
@@ -8,15 +9,10 @@ namespace {
 // The log's verdict, as an error unless it is intact.
 Result<audit::VerifyReport> Intact(store::Store& log, const audit::NoteKey& key, const std::string& name) {
   ST_ASSIGN_OR_RETURN(audit::VerifyReport report, audit::VerifyLog(log, &key));
-  if (report.problem)
-    return MakeError(Code::kDataLoss, "AUDIT_LOG_BROKEN",
-                     name + " does not verify at record " + std::to_string(report.problem->seq) + " (" +
-                         audit::TamperingName(report.problem->kind) + "): " + report.problem->what);
-  if (report.state_problem)
-    return MakeError(Code::kDataLoss, "AUDIT_STATE_BROKEN",
-                     name + ": " + report.state_problem->table + " '" + report.state_problem->group +
-                         "': " + report.state_problem->what);
-  return report;
+  if (!report.problem && !report.state_problem) return report;
+  Error e = report.problem ? audit::LogBroken(*report.problem) : audit::StateBroken(*report.state_problem);
+  e.message = name + ": " + e.message;
+  return e;
 }
 
 bool Same(const audit::VerifyReport& a, const audit::VerifyReport& b) {

@@ -192,13 +192,31 @@ Error StorageError(sqlite3* db, const std::string& doing) {
                    doing + " failed: " + (db ? sqlite3_errmsg(db) : "cannot open database"));
 }
 
-Result<Db> OpenDb(const std::string& path, bool read_write) {
+namespace {
+
+// A connection to the file at `path` opened with `flags`, which waits up to
+// 5 s for another connection's lock.
+Result<Db> Connect(const std::string& path, int flags) {
   sqlite3* raw = nullptr;
-  int flags = read_write ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READONLY;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) return StorageError(raw, "opening audit database " + path);
   sqlite3_busy_timeout(db.get(), 5000);
+  return db;
+}
+
+// The file holds this station's schema.
+Status CheckVersion(sqlite3* db, const std::string& path) {
+  std::string found = StoredVersion(db);
+  if (found != kSchemaVersion) return SchemaMismatch(path, found.empty() ? "none" : found);
+  return {};
+}
+
+}  // namespace
+
+Result<Db> OpenDb(const std::string& path, bool read_write) {
+  ST_ASSIGN_OR_RETURN(Db db, Connect(path, read_write ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+                                                      : SQLITE_OPEN_READONLY));
   if (read_write) {
     ST_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode=WAL"));
     ST_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous=FULL"));
@@ -213,19 +231,13 @@ Result<Db> OpenDb(const std::string& path, bool read_write) {
     ST_RETURN_IF_ERROR(Exec(db.get(), LogTablesSql(kSqliteDialect).c_str()));
     ST_RETURN_IF_ERROR(Exec(db.get(), kSchema));
   }
-  std::string found = StoredVersion(db.get());
-  if (found != kSchemaVersion) return SchemaMismatch(path, found.empty() ? "none" : found);
+  ST_RETURN_IF_ERROR(CheckVersion(db.get(), path));
   return db;
 }
 
 Result<Db> OpenDbToMove(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(raw);
-  if (rc != SQLITE_OK) return StorageError(raw, "opening audit database " + path);
-  sqlite3_busy_timeout(db.get(), 5000);
-  std::string found = StoredVersion(db.get());
-  if (found != kSchemaVersion) return SchemaMismatch(path, found.empty() ? "none" : found);
+  ST_ASSIGN_OR_RETURN(Db db, Connect(path, SQLITE_OPEN_READWRITE));
+  ST_RETURN_IF_ERROR(CheckVersion(db.get(), path));
   return db;
 }
 

@@ -58,11 +58,7 @@ class SharedStoreE2eTest : public ::testing::Test {
     return RunCommand(args);
   }
 
-  // psql against the test database, as someone with write access to it would.
-  testing::CommandResult Sql(const std::string& sql) {
-    return RunCommand(
-        {"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() + "' -c \"" + sql + "\""});
-  }
+  testing::CommandResult Sql(const std::string& sql) { return pg_.Sql(sql); }
 
   testing::CommandResult Verify(const std::string& station) {
     return RunCommand({ProgramPath("stationctl"), "audit", "verify", "--config", Conf(station)});

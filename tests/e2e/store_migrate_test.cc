@@ -65,10 +65,7 @@ class StoreMigrateTest : public ::testing::Test {
                 "--password-file", pg_.password_file(), "--station-id", id});
   }
 
-  testing::CommandResult Sql(const std::string& sql) {
-    return RunCommand(
-        {"/bin/bash", "-c", "PGPASSFILE=" + pg_.password_file() + " psql -tA '" + pg_.url() + "' -c \"" + sql + "\""});
-  }
+  testing::CommandResult Sql(const std::string& sql) { return pg_.Sql(sql); }
 
   // A SQLite station that issued and whose officers acted: every table a move copies has rows.
   void RunAWhile(const std::string& station, const std::string& prefix) {

@@ -38,4 +38,9 @@ std::string DevPostgres::ConfigSection(const std::string& station_id) const {
          station_id + "\"\n";
 }
 
+CommandResult DevPostgres::Sql(const std::string& sql) const {
+  return RunCommand(
+      {"/bin/bash", "-c", "PGPASSFILE=" + password_file() + " psql -tA '" + url_ + "' -c \"" + sql + "\""});
+}
+
 }  // namespace station::testing

@@ -7,6 +7,7 @@
 
 #include "station/store/pg_store.h"
 #include "tests/support/dev_station.h"
+#include "tests/support/subprocess.h"
 
 namespace station::testing {
 
@@ -28,6 +29,9 @@ class DevPostgres {
 
   // The options of a store of station `station_id` in this database.
   store::PostgresOptions Options(const std::string& station_id, bool read_write = true) const;
+  // psql -tA -c `sql` against this database, as someone with write access to
+  // it would (the statement inside double quotes).
+  CommandResult Sql(const std::string& sql) const;
   // The [store] section of a station.conf for station `station_id`.
   std::string ConfigSection(const std::string& station_id) const;
 
