@@ -7,7 +7,9 @@ same range as `--format jsonl` (for the certificates' PEM, which AWS IoT
 would return from describe-certificate), OTHER_CERT a certificate the station
 never issued. tests/CMakeLists.txt runs this on a fresh station.
 """
+import contextlib
 import hashlib
+import io
 import json
 import os
 import unittest
@@ -22,6 +24,8 @@ def untyped(value):
         return inner
     if kind == "N":
         return int(inner)
+    if kind == "BOOL":
+        return inner
     if kind == "M":
         return {k: untyped(v) for k, v in inner.items()}
     raise ValueError("unexpected DynamoDB type " + kind)
@@ -37,9 +41,18 @@ class Table:
                 item = {k: untyped(v) for k, v in json.loads(line)["Item"].items()}
                 self.items[item["serial"]] = item
 
-    def get_item(self, Key):
+    def get_item(self, Key, ConsistentRead=False):
+        assert ConsistentRead, "the allow-list is read with consistent reads"
         item = self.items.get(Key["serial"])
         return {"Item": item} if item else {}
+
+
+class Sns:
+    def __init__(self):
+        self.published = []
+
+    def publish(self, **kwargs):
+        self.published.append(kwargs)
 
 
 class Iot:
@@ -91,7 +104,7 @@ class ActivationTest(unittest.TestCase):
 
     def test_every_exported_certificate_is_activated_as_its_thing(self):
         for record in self.records:
-            result = jitr_activation.handler(event(record["certificate_id"]), None, self.iot, self.table)
+            result, _ = self.handle(record["certificate_id"])
             self.assertEqual(result["decision"], "ACTIVE", result)
             self.assertEqual(result["thingName"], record["thing_name"])
             # The serial the function read from the DER is the one the station recorded.
@@ -107,25 +120,76 @@ class ActivationTest(unittest.TestCase):
         self.assertIn(("update_certificate", {"certificateId": first["certificate_id"], "newStatus": "ACTIVE"}),
                       self.iot.calls)
 
-    def test_a_certificate_the_station_never_issued_is_revoked(self):
-        result = jitr_activation.handler(event(self.other_id), None, self.iot, self.table)
-        self.assertEqual(result["decision"], "REVOKED")
-        self.assertEqual(self.iot.calls, [("update_certificate", {"certificateId": self.other_id,
-                                                                  "newStatus": "REVOKED"})])
+    def handle(self, certificate_id, sns=None):
+        """The function's answer, and the report lines it printed."""
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            result = jitr_activation.handler(event(certificate_id), None, self.iot, self.table, sns)
+        return result, [json.loads(line) for line in out.getvalue().splitlines()]
+
+    def test_a_certificate_the_allow_list_does_not_know_yet_stays_pending_and_is_reported(self):
+        # REVOKED is final: the allow-list lags the line, so unknown is not refused.
+        sns = Sns()
+        os.environ["ALERT_TOPIC_ARN"] = "arn:aws:sns:eu-west-1:1:jitr-alerts"
+        try:
+            result, reports = self.handle(self.other_id, sns)
+        finally:
+            del os.environ["ALERT_TOPIC_ARN"]
+        self.assertEqual(result["decision"], "PENDING", result)
+        self.assertIn("not in the allow-list", result["reason"])
+        self.assertEqual(self.iot.calls, [], "no status change, no thing")
+        self.assertEqual(len(reports), 1)
+        self.assertEqual(reports[0]["Decision"], "PENDING")
+        self.assertEqual(reports[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "Certificates")
+        self.assertEqual(len(sns.published), 1)
+        self.assertEqual(json.loads(sns.published[0]["Message"])["certificateId"], self.other_id)
+
+    def test_a_pending_certificate_is_activated_once_the_allow_list_catches_up(self):
+        record = self.records[0]
+        serial = record["serial_hex"]
+        item = self.table.items.pop(serial)
+        result, _ = self.handle(record["certificate_id"])
+        self.assertEqual(result["decision"], "PENDING")
+        self.table.items[serial] = item  # the next export is loaded
+        result, _ = self.handle(record["certificate_id"])
+        self.assertEqual(result["decision"], "ACTIVE")
 
     def test_a_listed_serial_on_another_certificate_is_revoked(self):
         # Another CA may issue the same serial: only the very certificate counts.
         record = self.records[0]
         self.table.items[jitr_activation.serial_of(jitr_activation.pem_to_der(self.other_pem))] = {
-            "serial": "x", "certificateId": record["certificate_id"]}
-        result = jitr_activation.handler(event(self.other_id), None, self.iot, self.table)
+            "serial": "x", "certificateId": record["certificate_id"], "jitr": True}
+        result, reports = self.handle(self.other_id)
         self.assertEqual(result["decision"], "REVOKED")
         self.assertIn("another certificate", result["reason"])
+        self.assertEqual(self.iot.calls, [("update_certificate", {"certificateId": self.other_id,
+                                                                  "newStatus": "REVOKED"})])
+        self.assertEqual(reports[0]["Decision"], "REVOKED")
+
+    def test_a_certificate_of_a_profile_not_for_jitr_is_revoked(self):
+        record = self.records[0]
+        item = self.table.items[record["serial_hex"]]
+        for change in ({"profile": "fleet-claim"}, {"jitr": False}):
+            self.iot.calls.clear()
+            self.table.items[record["serial_hex"]] = dict(item, **change)
+            result, _ = self.handle(record["certificate_id"])
+            self.assertEqual(result["decision"], "REVOKED", change)
+            self.assertIn("not for JITR", result["reason"])
+            self.assertNotIn("create_thing", [c[0] for c in self.iot.calls])
+
+    def test_an_item_without_the_jitr_flag_stays_pending(self):
+        record = self.records[0]
+        item = dict(self.table.items[record["serial_hex"]])
+        del item["jitr"]
+        self.table.items[record["serial_hex"]] = item
+        result, _ = self.handle(record["certificate_id"])
+        self.assertEqual(result["decision"], "PENDING")
+        self.assertIn("predates the JITR flag", result["reason"])
 
     def test_a_reconnect_after_activation_is_harmless(self):
         record = self.records[0]
         for _ in range(2):
-            result = jitr_activation.handler(event(record["certificate_id"]), None, self.iot, self.table)
+            result, _ = self.handle(record["certificate_id"])
             self.assertEqual(result["decision"], "ACTIVE")
 
 

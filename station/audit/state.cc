@@ -43,7 +43,7 @@ void ReadCommitments(uint64_t seq, bool own, const std::string& detail, Commitme
       if (escaped == 'n' || escaped == 'r' || escaped == 't') {
         key.push_back(escaped == 'n' ? '\n' : escaped == 'r' ? '\r' : '\t');
       } else if (escaped == 'u' && i + 4 < detail.size()) {
-        unsigned value = 0;  // JsonEscape writes \u00XX for control characters only
+        unsigned value = 0;  // JsonEscape writes \u00XX for control bytes and bytes not UTF-8
         std::from_chars(detail.data() + i + 3, detail.data() + i + 5, value, 16);
         key.push_back(static_cast<char>(value));
         i += 4;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace station {
 
@@ -11,10 +13,17 @@ namespace station {
 // request ids, device ids, profile and lot names.
 bool PrintableAscii(const std::string& s);
 
-// JSON string escaping (RFC 8259 7).
+// "a,b,c" as its items ("" gives one empty item: a caller's check names it).
+std::vector<std::string> SplitList(const std::string& text, char separator = ',');
+
+// JSON string escaping (RFC 8259 7). Well-formed UTF-8 passes through; a byte
+// that is not part of it is written as \u00XX, so the text is valid JSON
+// whatever the bytes (and JsonObjectFields reads the same bytes back).
 std::string JsonEscape(const std::string& s);
 
 // {"k":"v",...} in key order: the canonical form thing_attributes is stored in.
 std::string JsonObject(const std::map<std::string, std::string>& fields);
+// The fields of a JsonObject text; nullopt if `text` is not of that form.
+std::optional<std::map<std::string, std::string>> JsonObjectFields(const std::string& text);
 
 }  // namespace station

@@ -6,8 +6,10 @@
 #include "station/audit/proof.h"
 #include "station/audit/verify.h"
 #include "station/base/files.h"
+#include "station/base/text.h"
 #include "station/cli/commands.h"
 #include "station/config/config.h"
+#include "station/export/aws_bulk.h"
 #include "station/export/export.h"
 #include "station/runtime/audit_signer.h"
 #include "station/runtime/open_store.h"
@@ -212,6 +214,26 @@ int CheckProof(const base::Args& args) {
   return 0;
 }
 
+// The profiles an export covers: those of --profile A,B, or every one; the
+// JITR allow-list only ever those marked for JITR ([aws] jitr = true).
+Result<std::set<std::string>> ExportProfiles(const config::StationConfig& config, const base::Args& args,
+                                             exports::Format format) {
+  std::set<std::string> named;
+  if (auto list = args.Get("profile"))
+    for (const std::string& name : SplitList(*list)) named.insert(name);
+  if (format != exports::Format::kAwsJitrAllowlist) return named;
+  ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
+  std::set<std::string> jitr;
+  for (const auto& profile : profiles)
+    if (profile.aws_jitr) jitr.insert(profile.name);
+  for (const std::string& name : named)
+    if (!jitr.count(name))
+      return MakeError(Code::kFailedPrecondition, "PROFILE_NOT_JITR",
+                       "profile '" + name + "' is not marked for JITR ([aws] jitr = true in its file): its "
+                       "certificates never enter the allow-list");
+  return named.empty() ? jitr : named;
+}
+
 int Export(const base::Args& args) {
   auto config = LoadConfig(args);
   if (!config.ok()) return Fail(config.error());
@@ -228,10 +250,21 @@ int Export(const base::Args& args) {
   request.since_seq = static_cast<uint64_t>(*since);
   request.checkpoint_size = static_cast<uint64_t>(*checkpoint);
   request.out = args.Get("out", "");
+  auto profiles = ExportProfiles(*config, args, *format);
+  if (!profiles.ok()) return Fail(profiles.error());
+  request.profiles = *profiles;
+  if (*format == exports::Format::kAwsBulk) {
+    request.policy_name = args.Get("policy-name", "");
+    auto cas = runtime::CaCertificateFiles(*config);
+    if (!cas.ok()) return Fail(cas.error());
+    request.ca_certificate_files = *cas;
+    if (auto extra = args.Get("ca-cert")) request.ca_certificate_files.push_back(*extra);
+  }
   auto store = OpenLogOf(*config, args);
   if (!store.ok()) return Fail(store.error());
   auto result = exports::Export(**store, *key, request, std::cout, std::cerr);
   if (!result.ok()) return Fail(result.error());
+  if (*format == exports::Format::kAwsBulk) std::fputs(exports::AwsBulkCommands(request.out).c_str(), stdout);
   std::fprintf(stderr, "exported %llu records (%llu..%llu) against the signed checkpoint of %llu records%s%s\n",
                static_cast<ull>(result->records), static_cast<ull>(result->first_seq),
                static_cast<ull>(result->last_seq), static_cast<ull>(result->checkpoint_size),
@@ -247,7 +280,7 @@ int AuditCommand(int argc, char** argv) {
   std::string sub = argv[2];
   auto args = base::Args::Parse(argc, argv, 3,
                                   {"config", "format", "out", "since-seq", "checkpoint", "serial", "public-key",
-                                   "origin", "algo", "label", "station", "keys"},
+                                   "origin", "algo", "label", "station", "keys", "profile", "policy-name", "ca-cert"},
                                   {"all"});
   if (!args.ok()) return Fail(args.error());
   if (sub == "init-key") return InitKey(*args);

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <set>
 
 #include "station/base/files.h"
 #include "station/cli/commands.h"
@@ -27,10 +29,7 @@ Result<X509Ptr> CaCertificateFor(const base::Args& args, hsm::TokenKey& key) {
     candidates.push_back(*file);
   } else if (auto path = args.Get("config")) {
     ST_ASSIGN_OR_RETURN(auto config, config::LoadStationConfig(*path));
-    candidates.push_back(config.ca.certificate);
-    ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
-    for (const auto& profile : profiles)
-      if (!profile.ca_certificate.empty()) candidates.push_back(profile.ca_certificate);
+    ST_ASSIGN_OR_RETURN(candidates, runtime::CaCertificateFiles(config));
   } else {
     return base::UsageError("name the CA certificate with --ca-cert FILE (or give --config station.conf)");
   }
@@ -44,6 +43,36 @@ Result<X509Ptr> CaCertificateFor(const base::Args& args, hsm::TokenKey& key) {
                        (args.Has("ca-cert") ? "" : "; name it with --ca-cert FILE"));
 }
 
+// The subject attributes every device certificate of the JITR profiles (or of
+// --profile) carries, which a JITP template may name; {"CN"} without a config.
+Result<std::vector<std::string>> DeviceSubjectAttributes(const base::Args& args) {
+  auto path = args.Get("config");
+  if (!path) {
+    if (args.Has("profile")) return base::UsageError("--profile needs --config station.conf");
+    return std::vector<std::string>{"CN"};
+  }
+  ST_ASSIGN_OR_RETURN(auto config, config::LoadStationConfig(*path));
+  ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
+  std::optional<std::set<std::string>> common;
+  for (const auto& profile : profiles) {
+    if (args.Has("profile") ? profile.name != *args.Get("profile") : !profile.aws_jitr) continue;
+    std::set<std::string> always;
+    for (const auto& field : profile.subject)
+      if (!field.optional) always.insert(field.attribute);
+    if (common) {
+      std::set<std::string> both;
+      for (const auto& a : always)
+        if (common->count(a)) both.insert(a);
+      always = both;
+    }
+    common = always;
+  }
+  if (!common && args.Has("profile"))
+    return MakeError(Code::kNotFound, "PROFILE_NOT_FOUND", "no profile '" + *args.Get("profile") + "' in " + *path);
+  if (!common) return std::vector<std::string>{"CN"};
+  return std::vector<std::string>(common->begin(), common->end());
+}
+
 Status VerificationCert(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(std::string label, args.Require("ca"));
   ST_ASSIGN_OR_RETURN(std::string code, args.Require("registration-code"));
@@ -51,7 +80,8 @@ Status VerificationCert(const base::Args& args) {
   ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
   ST_ASSIGN_OR_RETURN(auto ca_key, setup::OpenCaKey(token, label));
   ST_ASSIGN_OR_RETURN(auto ca_cert, CaCertificateFor(args, *ca_key.key));
-  ST_ASSIGN_OR_RETURN(auto made, setup::MakeCaRegistration(*ca_key.key, ca_cert.get(), code));
+  ST_ASSIGN_OR_RETURN(auto subject, DeviceSubjectAttributes(args));
+  ST_ASSIGN_OR_RETURN(auto made, setup::MakeCaRegistration(*ca_key.key, ca_cert.get(), code, subject));
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return MakeError(Code::kInvalidArgument, "OUT_DIR_INVALID", "cannot create " + dir + ": " + std::strerror(errno));
   auto files = setup::CaRegistrationPaths(dir);
@@ -73,7 +103,7 @@ int AwsCommand(int argc, char** argv) {
   if (argc < 3 || std::strcmp(argv[2], "verification-cert") != 0)
     return Fail(base::UsageError("aws needs a subcommand: verification-cert"));
   std::set<std::string> flags = TokenFlags();
-  flags.insert({"ca", "ca-cert", "registration-code", "out"});
+  flags.insert({"ca", "ca-cert", "registration-code", "out", "profile"});
   auto args = base::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
   Status st = VerificationCert(*args);

@@ -16,6 +16,7 @@
 
 #include "station/base/duration.h"
 #include "station/base/files.h"
+#include "station/base/text.h"
 #include "station/cli/commands.h"
 #include "station/cli/officer_client.h"
 #include "station/v1/station.grpc.pb.h"
@@ -145,12 +146,7 @@ int OfficerProfileCommand(const std::string& sub, const base::Args& args) {
   if (!lines.ok()) return Fail(lines.error());
   v1::SetProfileLinesRequest request;
   request.set_profile(*profile);
-  size_t start = 0;
-  while (start <= lines->size()) {
-    size_t end = std::min(lines->find(',', start), lines->size());
-    request.add_lines(lines->substr(start, end - start));
-    start = end + 1;
-  }
+  for (const std::string& line : SplitList(*lines)) request.add_lines(line);
   v1::ApprovalResponse reply;
   return PrintApproval((*stub)->SetProfileLines(OfficerContext().get(), request, &reply), reply);
 }

@@ -1,13 +1,12 @@
 #include "station/export/export.h"
 
-#include <sys/stat.h>
 
-#include <filesystem>
 #include <optional>
 
 #include "station/audit/verify.h"
 #include "station/base/files.h"
 #include "station/base/text.h"
+#include "station/export/aws_bulk.h"
 #include "station/export/formats.h"
 
 namespace station::exports {
@@ -33,43 +32,11 @@ Status ForEachExported(store::Store& store, const ExportRequest& request, const 
     }
     // Exports are of certificates; officers' actions are read with `audit actions`.
     if (r.kind != audit::RecordKind::kIssuance) return true;
+    if (!request.profiles.empty() && !request.profiles.count(r.profile)) return true;
     result = fn(r);
     return result.ok();
   }));
   return result;
-}
-
-Status WriteBulk(store::Store& store, const ExportRequest& request, const audit::Checkpoint& cp, const std::string& note,
-                 const std::vector<audit::Hash>& leaves, ExportResult& result) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(request.out, ec) && !fs::is_empty(request.out, ec))
-    return Unwritable(request.out, "the directory exists and is not empty (an export never overwrites)");
-  fs::create_directories(request.out + "/certs", ec);
-  if (ec) return Unwritable(request.out, ec.message());
-  std::string manifest = "{\"origin\":\"" + JsonEscape(cp.origin) + "\",\"tree_size\":" +
-                         std::to_string(cp.size) + ",\"since_seq\":" + std::to_string(request.since_seq) +
-                         ",\"checkpoint\":\"" + JsonEscape(note) + "\",\"certificates\":[";
-  bool first = true;
-  ST_RETURN_IF_ERROR(ForEachExported(store, request, cp, leaves, [&](const audit::AuditRecord& r) -> Status {
-    ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
-    std::string file = "certs/" + r.certificate_id + ".pem";
-    ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/" + file, facts.pem, 0644));
-    manifest += std::string(first ? "" : ",") + "\n{\"file\":\"" + file + "\",\"certificateId\":\"" + r.certificate_id +
-                "\",\"serial\":\"" + r.serial_hex + "\",\"thingName\":\"" + JsonEscape(r.thing_name) +
-                "\",\"deviceId\":\"" + JsonEscape(r.device_id) + "\",\"issuer\":\"" +
-                JsonEscape(facts.issuer) + "\",\"issuerKeyId\":\"" + r.issuer_key_id + "\",\"auditSeq\":" +
-                std::to_string(r.seq) + "}";
-    first = false;
-    if (result.records++ == 0) result.first_seq = r.seq;
-    result.last_seq = r.seq;
-    return {};
-  }));
-  manifest += "\n]}\n";
-  ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/manifest.json", manifest, 0644));
-  ST_RETURN_IF_ERROR(base::WriteFile(request.out + "/checkpoint", note, 0644));
-  result.files = {request.out + "/manifest.json", request.out + "/checkpoint", request.out + "/certs/"};
-  return {};
 }
 
 }  // namespace
@@ -95,10 +62,15 @@ Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, cons
   ExportResult result;
   result.checkpoint_size = cp.size;
   if (request.format == Format::kAwsBulk) {
-    if (request.out.empty()) return MakeError(Code::kInvalidArgument, "USAGE", "aws-bulk needs --out DIR");
-    ST_RETURN_IF_ERROR(WriteBulk(store, request, cp, note, leaves, result));
+    ST_RETURN_IF_ERROR(WriteAwsBulk(store, request, note, [&](const IssuanceVisitor& fn) {
+      return ForEachExported(store, request, cp, leaves, fn);
+    }, result));
     return result;
   }
+  if (request.format == Format::kAwsJitrAllowlist && request.profiles.empty())
+    return MakeError(Code::kFailedPrecondition, "NO_JITR_PROFILE",
+                     "no profile is marked for JITR ([aws] jitr = true): an allow-list must never vouch for claim "
+                     "or other certificates the activation function should not activate");
   // Line formats: to standard output, or into a NewFile, so a reader never
   // sees half an export (and nobody's symlink or file is written through).
   std::optional<base::NewFile> file;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,7 @@ enum class Format {
   kJsonl,             // one JSON object per issuance, every field of the record
   kCsv,               // the same fields as CSV (RFC 4180) with a header row
   kAwsJitrAllowlist,  // DynamoDB JSON lines ({"Item": {...}}), keyed by serial
-  kAwsBulk,           // a directory: one PEM per certificate and manifest.json
+  kAwsBulk,           // a directory: AWS bulk registration's NDJSON and template (aws_bulk.h)
 };
 
 // "jsonl", "csv", "aws-jitr-allowlist", "aws-bulk".
@@ -33,6 +34,13 @@ struct ExportRequest {
   // A file (and FILE.checkpoint beside it), a new directory for aws-bulk, or
   // "" for `out_stream` (the checkpoint then goes to `note_stream`).
   std::string out;
+  // Only the issuances of these profiles; empty: of every profile. The
+  // aws-jitr-allowlist needs them named: the profiles marked for JITR.
+  std::set<std::string> profiles;
+  // aws-bulk: the IoT policy its template attaches, and PEM files of CA
+  // certificates that may have issued (beside the CA sets the store holds).
+  std::string policy_name;
+  std::vector<std::string> ca_certificate_files;
 };
 
 struct ExportResult {

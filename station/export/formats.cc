@@ -30,31 +30,12 @@ std::string CsvCell(const std::string& value) {
 
 std::string S(const std::string& value) { return "{\"S\":\"" + JsonEscape(value) + "\"}"; }
 
-// A thing_attributes JSON object ({"k":"v",...}, keys sorted, as stored) as a DynamoDB map.
+// A thing_attributes JSON object ({"k":"v",...}, as stored) as a DynamoDB map.
 std::string AttributesMap(const std::string& attributes_json) {
-  // Stored by JsonObject: string values only, already escaped. Re-wrap
-  // each "key":"value" pair's value as {"S": value}.
-  std::string out = "{\"M\":{";
-  size_t i = 1;  // after '{'
-  bool first = true;
-  const std::string& j = attributes_json;
-  auto read_string = [&](size_t& pos) {
-    size_t start = pos;  // at the opening quote
-    for (++pos; pos < j.size() && j[pos] != '"'; ++pos)
-      if (j[pos] == '\\') ++pos;
-    ++pos;
-    return j.substr(start, pos - start);
-  };
-  while (i < j.size() && j[i] == '"') {
-    std::string key = read_string(i);
-    ++i;  // ':'
-    std::string value = read_string(i);
-    if (!first) out += ",";
-    first = false;
-    out += key + ":{\"S\":" + value + "}";
-    if (i < j.size() && j[i] == ',') ++i;
-  }
-  return out + "}}";
+  std::string out;
+  for (const auto& [key, value] : ThingAttributes(attributes_json))
+    out += (out.empty() ? "\"" : ",\"") + JsonEscape(key) + "\":" + S(value);
+  return "{\"M\":{" + out + "}}";
 }
 
 }  // namespace
@@ -68,6 +49,11 @@ Result<CertFacts> ReadCertFacts(const audit::AuditRecord& record) {
     return MakeError(Code::kDataLoss, "BAD_AUDIT_RECORD", "record " + std::to_string(record.seq) + ": bad notAfter");
   facts.pem = pki::CertPem(cert.get());
   return facts;
+}
+
+std::map<std::string, std::string> ThingAttributes(const std::string& stored) {
+  if (stored.empty()) return {};
+  return JsonObjectFields(stored).value_or(std::map<std::string, std::string>{});
 }
 
 // One column per field of an issuance record (store/record.h), in its order.
@@ -94,9 +80,9 @@ std::string AllowlistLine(const audit::AuditRecord& r, const CertFacts& cert) {
                      ",\"subject\":" + S(r.subject) + ",\"issuer\":" + S(cert.issuer);
   if (!r.thing_name.empty()) item += ",\"thingName\":" + S(r.thing_name);
   if (!r.thing_type.empty()) item += ",\"thingType\":" + S(r.thing_type);
-  item += ",\"attributes\":" + AttributesMap(r.thing_attributes.empty() ? "{}" : r.thing_attributes);
+  item += ",\"attributes\":" + AttributesMap(r.thing_attributes);
   item += ",\"notAfter\":" + S(cert.not_after) + ",\"deviceId\":" + S(r.device_id) + ",\"profile\":" + S(r.profile) +
-          ",\"auditSeq\":{\"N\":\"" + std::to_string(r.seq) + "\"}";
+          ",\"jitr\":{\"BOOL\":true},\"auditSeq\":{\"N\":\"" + std::to_string(r.seq) + "\"}";
   return "{\"Item\":{" + item + "}}\n";
 }
 

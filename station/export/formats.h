@@ -1,6 +1,7 @@
 // One issuance as a line of each line-oriented export format.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "station/audit/record.h"
@@ -15,11 +16,15 @@ struct CertFacts {
 };
 Result<CertFacts> ReadCertFacts(const audit::AuditRecord& record);
 
+// A record's thing attributes (stored as a JSON object) by name.
+std::map<std::string, std::string> ThingAttributes(const std::string& stored);
+
 std::string CsvHeader();
 std::string CsvLine(const audit::AuditRecord& record);
 
 // {"Item": {...}} in DynamoDB JSON: the allow-list item the JITR activation
-// function looks up by serial (ops/aws/).
+// function looks up by serial (ops/aws/). Only issuances of profiles marked
+// for JITR are exported so; the item says so ("jitr": true).
 std::string AllowlistLine(const audit::AuditRecord& record, const CertFacts& cert);
 
 }  // namespace station::exports

@@ -55,12 +55,7 @@ Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::FromPem(std:
     out->chain_der_.push_back(CertDer(cert.get()));
     out->chain_.push_back(std::move(cert));
   }
-  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca);
-  if (ski != nullptr) {
-    out->key_id_.assign(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
-  } else {
-    out->key_id_ = pki::KeyIdentifier(X509_get_X509_PUBKEY(ca));
-  }
+  out->key_id_ = pki::CaKeyId(ca);
   OsslPtr<AUTHORITY_KEYID, AUTHORITY_KEYID_free> akid(AUTHORITY_KEYID_new());
   if (akid) akid->keyid = ASN1_OCTET_STRING_new();
   if (!akid || akid->keyid == nullptr ||

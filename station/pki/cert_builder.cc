@@ -99,6 +99,12 @@ Bytes KeyIdentifier(X509_PUBKEY* spki) {
   return out;
 }
 
+Bytes CaKeyId(X509* ca) {
+  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca);
+  if (ski == nullptr) return KeyIdentifier(X509_get_X509_PUBKEY(ca));
+  return Bytes(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski));
+}
+
 Result<X509ExtPtr> MakeExtension(int nid, const std::string& value, X509* cert, X509* issuer) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);

@@ -32,6 +32,9 @@ std::string TimeText(const ASN1_TIME* time);
 
 // RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING.
 Bytes KeyIdentifier(X509_PUBKEY* spki);
+// The key id a CA's certificates name it by (their authorityKeyIdentifier):
+// its subjectKeyIdentifier, or KeyIdentifier of its key when it has none.
+Bytes CaKeyId(X509* ca);
 
 // An extension from OpenSSL's config syntax ("critical,CA:TRUE,pathlen:0").
 // `cert` and `issuer` give the context for subjectKeyIdentifier=hash and

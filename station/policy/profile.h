@@ -123,6 +123,9 @@ struct Profile {
   std::optional<Pattern> device_id_pattern;
   std::map<std::string, AttributeRule> attributes;  // the request attributes it accepts
   ThingRules thing{false, "", std::nullopt, {}, false, {"*"}};
+  // [aws] jitr: its certificates are AWS IoT devices that the JITR activation
+  // function may activate; only these enter the allow-list (docs/aws.md).
+  bool aws_jitr = false;
 };
 
 // The request attribute that carries a registration code.

@@ -324,6 +324,10 @@ Status CheckConsistency(Fields& top, Profile& p) {
   if (p.authorization == Authorization::kLot && !p.device_id_required)
     return top.Wrong("authorization", "\"lot\" needs [device_id] required = true (a lot lists device ids)");
   if (std::string problem = LineSetProblem(p.lines); !problem.empty()) return top.Wrong("lines", problem);
+  // The activation function makes the thing the allow-list names: a JITR
+  // device without one would be found out in the cloud, not at the line.
+  if (p.aws_jitr && !p.thing.required)
+    return top.Wrong("aws", "jitr = true needs [thing] required = true (every JITR device is an AWS IoT thing)");
   if (p.ca_key_uri.empty() != p.ca_certificate.empty())
     return top.Wrong("ca", "give both key_uri and certificate, or neither (the station's [ca])");
   return {};
@@ -386,6 +390,11 @@ static Result<Profile> ProfileFrom(const toml::table& root, const std::string& p
   if (const toml::table* t = top.Table("device_id")) ST_RETURN_IF_ERROR(LoadDeviceId(*t, path, p));
   if (const toml::table* t = top.Table("attributes")) ST_RETURN_IF_ERROR(LoadAttributes(*t, path, p));
   if (const toml::table* t = top.Table("thing")) ST_RETURN_IF_ERROR(LoadThing(*t, path, p.thing));
+  if (const toml::table* t = top.Table("aws")) {
+    Fields f(*t, path, "aws", kReason);
+    ST_RETURN_IF_ERROR(f.Bool("jitr", p.aws_jitr));
+    ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+  }
   if (const toml::table* t = top.Table("validity")) ST_RETURN_IF_ERROR(LoadValidity(*t, path, p.validity));
   if (const toml::table* t = top.Table("usage")) ST_RETURN_IF_ERROR(LoadUsage(*t, path, p));
   if (top.Present("subject")) ST_RETURN_IF_ERROR(LoadSubject(top, p));

@@ -61,6 +61,14 @@ Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& c
   return policy::LoadProfileDir(config.issuance.profiles_dir);
 }
 
+Result<std::vector<std::string>> CaCertificateFiles(const config::StationConfig& config) {
+  std::vector<std::string> files{config.ca.certificate};
+  ST_ASSIGN_OR_RETURN(auto profiles, LoadProfiles(config));
+  for (const auto& profile : profiles)
+    if (!profile.ca_certificate.empty()) files.push_back(profile.ca_certificate);
+  return files;
+}
+
 namespace {
 
 // One issuer per (key, certificate) pair, shared by the profiles that issue

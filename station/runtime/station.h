@@ -32,6 +32,8 @@ Result<std::shared_ptr<hsm::TokenKey>> OpenTokenKey(const config::TokenConfig& t
 // The profiles a station config names: every file of issuance.profiles_dir
 // (BAD_CONFIG when it names none).
 Result<std::vector<policy::Profile>> LoadProfiles(const config::StationConfig& config);
+// The CA certificate files the config names: [ca]'s, then each profile's own.
+Result<std::vector<std::string>> CaCertificateFiles(const config::StationConfig& config);
 
 class Station {
  public:

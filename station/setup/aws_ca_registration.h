@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hsm/key.h"
 
@@ -17,11 +18,19 @@ struct CaRegistration {
   std::string registration_config_json;  // a JITP template to fill in (optional for JITR)
 };
 
+// A JITP registration config whose template names only the parameters the
+// device certificates' subject carries (`subject_attributes`: the attribute
+// names every such subject has, e.g. {"CN"}): JITP fails for every device
+// when a template names one the certificate lacks. The thing is named by
+// the CN; serialNumber, O, OU, C, ST and dnQualifier become thing attributes.
+Result<std::string> JitpRegistrationConfig(const std::vector<std::string>& subject_attributes);
+
 // INVALID_ARGUMENT REGISTRATION_CODE_INVALID unless the code is 1 to 64
 // letters and digits (`aws iot get-registration-code` gives 64 hex digits).
 // The verification key pair is made in memory and forgotten: AWS checks only
 // the certificate's signature and CN.
-Result<CaRegistration> MakeCaRegistration(hsm::TokenKey& ca_key, X509* ca_cert, const std::string& registration_code);
+Result<CaRegistration> MakeCaRegistration(hsm::TokenKey& ca_key, X509* ca_cert, const std::string& registration_code,
+                                          const std::vector<std::string>& subject_attributes = {"CN"});
 
 // The files MakeCaRegistration's output goes to, and the command to run.
 struct CaRegistrationFiles {

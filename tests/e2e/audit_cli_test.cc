@@ -42,15 +42,17 @@ class AuditCliTest : public ::testing::Test {
     args.insert(args.begin(), ProgramPath("stationctl"));
     return RunCommand(args);
   }
-  // Runs a line of `devices` AWS IoT things through a server, then stops it
-  // (SIGTERM: the server signs a last checkpoint).
-  void Issue(size_t devices) {
+  // Runs a line of `devices` AWS IoT things (or what `simulate` flags say)
+  // through a server, then stops it (SIGTERM: the server signs a last checkpoint).
+  void Issue(size_t devices, std::vector<std::string> simulate = {"--profile", "aws-iot-device", "--thing-type",
+                                                                   "sensor", "--thing-attributes", "model=x1,batch=7"}) {
     testing::Background server(ServerCommand({"--config", Conf()}));
     std::string address = server.WaitForListening();
     ASSERT_FALSE(address.empty()) << server.log();
-    auto sim = RunCommand({ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target", address,
-                           "simulate", "--devices", std::to_string(devices), "--streams", "2", "--profile",
-                           "aws-iot-device", "--thing-type", "sensor", "--thing-attributes", "model=x1,batch=7"});
+    std::vector<std::string> sim_args{ProgramPath("station-line"), "--config", Dir() + "/line.conf", "--target",
+                                      address, "simulate", "--devices", std::to_string(devices), "--streams", "2"};
+    sim_args.insert(sim_args.end(), simulate.begin(), simulate.end());
+    auto sim = RunCommand(sim_args);
     ASSERT_EQ(sim.exit_code, 0) << sim.output;
     ASSERT_EQ(server.Stop(SIGTERM), 0) << server.log();
   }
@@ -143,21 +145,63 @@ TEST_F(AuditCliTest, ExportsAreCompleteIncrementalAndRepeatable) {
   EXPECT_NE(allow.find("\"attributes\":{\"M\":{\"batch\":{\"S\":\"7\"},\"model\":{\"S\":\"x1\"}}}"), std::string::npos)
       << allow.substr(0, 600);
 
-  run("aws-bulk", t + "/bulk");
-  std::string manifest = Read(t + "/bulk/manifest.json");
-  EXPECT_EQ(Count(manifest, "\"certificateId\":"), 30u);
-  size_t pems = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(t + "/bulk/certs")) {
-    ++pems;
-    if (pems == 1) {
-      auto v = RunCommand({"/usr/bin/openssl", "verify", "-CAfile", Dir() + "/ca/ca.pem", entry.path().string()});
-      EXPECT_EQ(v.exit_code, 0) << v.output;
-    }
-  }
-  EXPECT_EQ(pems, 30u);
+  run("aws-bulk", t + "/bulk", {"--policy-name", "device-policy"});
+  EXPECT_EQ(Count(Read(t + "/bulk/registration.ndjson"), "\n"), 30u);
   EXPECT_EQ(Read(t + "/bulk/checkpoint"), note);
-  auto again = Ctl({"audit", "export", "--config", Conf(), "--format", "aws-bulk", "--out", t + "/bulk"});
+  auto again = Ctl({"audit", "export", "--config", Conf(), "--format", "aws-bulk", "--out", t + "/bulk",
+                    "--policy-name", "device-policy"});
   EXPECT_NE(again.exit_code, 0) << "an export never overwrites";
+}
+
+// What AWS IoT takes: the allow-list holds only JITR devices, and a bulk
+// export is AWS's own NDJSON and template (checked by check_aws_bulk.py),
+// refused whole where one task could not register every line.
+TEST_F(AuditCliTest, AwsExportsHoldOnlyWhatAwsTakes) {
+  Issue(6);
+  Issue(2, {"--profile", "ieee-802.1ar-idevid"});  // no thing, not for JITR
+  const std::string t = tmp_.path();
+  auto expect_refused = [&](std::vector<std::string> args, const std::string& reason) {
+    args.insert(args.begin(), {"audit", "export", "--config", Conf()});
+    auto r = Ctl(args);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find(reason), std::string::npos) << r.output;
+  };
+  ASSERT_EQ(Ctl({"audit", "export", "--config", Conf(), "--format", "aws-jitr-allowlist", "--out", t + "/allow"})
+                .exit_code, 0);
+  std::string allow = Read(t + "/allow");
+  EXPECT_EQ(Count(allow, "\"jitr\":{\"BOOL\":true}"), 6u) << allow;
+  EXPECT_EQ(Count(allow, "\n"), 6u) << "the IDevIDs are no JITR devices";
+  expect_refused({"--format", "aws-jitr-allowlist", "--profile", "ieee-802.1ar-idevid"}, "PROFILE_NOT_JITR");
+
+  // The IDevIDs' things are named by their device ids, but have no type or attributes.
+  expect_refused({"--format", "aws-bulk", "--out", t + "/b1", "--policy-name", "p"}, "BULK_MIXED_THINGS");
+  expect_refused({"--format", "aws-bulk", "--out", t + "/b1", "--profile", "aws-iot-device"}, "USAGE");
+  expect_refused({"--format", "aws-bulk", "--out", t + "/b1", "--profile", "aws-iot-device", "--policy-name",
+                  "bad policy"}, "USAGE");
+  EXPECT_FALSE(std::filesystem::exists(t + "/b1")) << "nothing is written when refused";
+  auto bulk = Ctl({"audit", "export", "--config", Conf(), "--format", "aws-bulk", "--out", t + "/bulk",
+                   "--profile", "aws-iot-device", "--policy-name", "device-policy"});
+  ASSERT_EQ(bulk.exit_code, 0) << bulk.output;
+  EXPECT_NE(bulk.output.find("aws iot start-thing-registration-task --template-body file://" + t +
+                             "/bulk/template.json"), std::string::npos) << bulk.output;
+  ASSERT_EQ(Ctl({"audit", "export", "--config", Conf(), "--format", "jsonl", "--out", t + "/all.jsonl"}).exit_code, 0);
+  auto check = RunCommand({"/usr/bin/python3", "-B", std::string(STATION_SOURCE_DIR) + "/tests/e2e/check_aws_bulk.py",
+                           t + "/bulk", t + "/all.jsonl"});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("6 lines"), std::string::npos) << check.output;
+
+  // Things without a type next to things with one: no single template fits.
+  Issue(2, {"--profile", "aws-iot-device"});
+  expect_refused({"--format", "aws-bulk", "--out", t + "/b2", "--profile", "aws-iot-device", "--policy-name", "p"},
+                 "BULK_MIXED_THINGS");
+  const std::string note = Read(t + "/bulk/checkpoint");  // origin, then the tree size
+  const size_t size_at = note.find('\n') + 1;
+  const std::string before = note.substr(size_at, note.find('\n', size_at) - size_at);
+  auto tail = Ctl({"audit", "export", "--config", Conf(), "--format", "aws-bulk", "--out", t + "/b3",
+                   "--profile", "aws-iot-device", "--policy-name", "p", "--since-seq", before});
+  EXPECT_EQ(tail.exit_code, 0) << tail.output;
+  EXPECT_EQ(Count(Read(t + "/b3/registration.ndjson"), "\n"), 2u);
+  EXPECT_EQ(Read(t + "/b3/template.json").find("ThingTypeName"), std::string::npos) << Read(t + "/b3/template.json");
 }
 
 TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {

@@ -23,4 +23,4 @@ kill -TERM "$pid"; wait "$pid"
 "$stationctl" audit export --config "$work/dev/station.conf" --format jsonl --out "$work/all.jsonl"
 cd "$src/ops/aws"
 ALLOWLIST="$work/allow.jsonl" RECORDS="$work/all.jsonl" OTHER_CERT="$work/dev/ca/ca.pem" \
-  python3 -B -m unittest -v test_jitr_activation
+  python3 -B -m unittest -v test_jitr_activation test_load_allowlist

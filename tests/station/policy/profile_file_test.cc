@@ -16,6 +16,8 @@ TEST(ProfileFileTest, ShippedProfilesLoad) {
   std::vector<std::string> names;
   for (const auto& p : *profiles) names.push_back(p.name);
   EXPECT_EQ(names, std::vector<std::string>({"aws-iot-device", "fleet-claim", "ieee-802.1ar-idevid", "matter-dac"}));
+  // Only the AWS IoT device profile's certificates may enter a JITR allow-list.
+  for (const auto& p : *profiles) EXPECT_EQ(p.aws_jitr, p.name == "aws-iot-device") << p.name;
 }
 
 struct BadProfile {
@@ -38,6 +40,9 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
       {base + "[[extension]]\noid = \"2.5.29.19\"\nder = \"3000\"\n", "extension[0].oid: 2.5.29.19 is built by the profile"},
       {base + "[[extension]]\noid = \"1.2.3.4\"\nder = \"30\"\n", "extension[0].der"},
       {base + "one_per_device = true\n", "one_per_device: needs [device_id] required = true"},
+      {base + "[aws]\njitr = true\n", "aws: jitr = true needs [thing] required = true"},
+      {base + "[aws]\njitr = \"yes\"\n", "aws.jitr"},
+      {base + "[aws]\nclaim = true\n", "aws.claim: unknown setting"},
       {base + "[key]\nalgorithms = [\"ed25519\"]\n", "key.algorithms: 'ed25519'"},
       {base + "[attributes.vid]\npattern = \"[\"\n", "attributes.vid.pattern"},
       // RE2 refuses counts past 1000, nested ones that multiply past 1000,

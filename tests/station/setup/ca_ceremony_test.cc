@@ -284,6 +284,16 @@ TEST_F(CaCeremonyTest, VerificationCertificateCarriesTheCodeAndVerifiesAgainstTh
   EXPECT_NE(X509_verify(v, X509_get0_pubkey(paa->front().get())), 1);
   EXPECT_NE(made->registration_config_json.find("\"templateBody\""), std::string::npos);
   EXPECT_NE(made->registration_config_json.find("\"roleArn\""), std::string::npos);
+  // JITP fails for every device if the template names what the subject lacks:
+  // the aws-iot-device subject is a CN alone.
+  EXPECT_NE(made->registration_config_json.find("AWS::IoT::Certificate::CommonName"), std::string::npos);
+  EXPECT_EQ(made->registration_config_json.find("SerialNumber"), std::string::npos) << made->registration_config_json;
+  auto with_serial = JitpRegistrationConfig({"CN", "serialNumber", "L"});
+  ASSERT_TRUE(with_serial.ok());
+  EXPECT_NE(with_serial->find("\\\"serialNumber\\\":{\\\"Ref\\\":\\\"AWS::IoT::Certificate::SerialNumber\\\"}"),
+            std::string::npos) << *with_serial;
+  EXPECT_EQ(with_serial->find("Locality"), std::string::npos) << "AWS IoT offers no parameter for L";
+  EXPECT_EQ(JitpRegistrationConfig({"serialNumber"}).error().reason, "JITP_NEEDS_CN");
   for (const std::string& bad : std::vector<std::string>{"", std::string(65, 'a'), "code with space", "x;rm", "CN=x"}) {
     auto refused = MakeCaRegistration(*ca_key->key, ca, bad);
     ASSERT_FALSE(refused.ok()) << bad;
