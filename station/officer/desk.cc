@@ -281,8 +281,13 @@ Result<bool> OfficerDesk::FollowFleet(store::Store& store) {
   std::lock_guard<std::mutex> lock(mu_);
   ST_ASSIGN_OR_RETURN(uint64_t version, store.OfficerVersion());
   if (version == officer_version_) return false;
-  ST_RETURN_IF_ERROR(RestoreCaSets(store, issuers_, token_, root_pem_path_));
-  ST_RETURN_IF_ERROR(RestoreProfileLines(store, profiles_));
+  // Each apart: a CA row this station cannot load must not keep a line the
+  // fleet's officers removed serving here. The version stays behind until
+  // both are in force, so the follower tries again each second.
+  Status lines = RestoreProfileLines(store, profiles_);
+  Status cas = RestoreCaSets(store, issuers_, token_, root_pem_path_);
+  ST_RETURN_IF_ERROR(lines);
+  ST_RETURN_IF_ERROR(cas);
   officer_version_ = version;
   return true;
 }

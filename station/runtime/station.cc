@@ -192,7 +192,10 @@ void Station::Watch() {
       auto followed = desk_->FollowFleet(*store_);
       if (followed.ok() && *followed)
         base::LogInfo("CA sets and profile lines read anew: an officer record of the fleet committed");
-      Note(store_problem_, followed.ok() ? Status() : Status(followed.error()), "the shared store");
+      // Unreachable, or a fleet CA this station cannot load (its token lacks the key, say).
+      const bool away = !followed.ok() && followed.error().reason == "STORE_UNAVAILABLE";
+      Note(store_problem_, followed.ok() ? Status() : Status(followed.error()),
+           followed.ok() || away ? "the shared store" : "the fleet's CA set");
     }
     lock.lock();
   }

@@ -12,6 +12,7 @@
 #include "station/runtime/audit_signer.h"
 #include "station/store/sqlite_store.h"
 #include "tests/station/officer/officer_station.h"
+#include "tests/support/audit_db.h"
 
 namespace station::officer {
 namespace {
@@ -87,6 +88,32 @@ TEST_F(ApprovalsTest, ActivationNeedsTwoDistinctOfficersAndUsesTheirApprovalsUp)
   EXPECT_FALSE(report->problem.has_value()) << report->problem->what;
   EXPECT_EQ(report->records, 6u);
   EXPECT_EQ(report->checkpoints, 1u);  // signed at shutdown, over the officer records
+}
+
+// What the fleet's officers changed is followed in parts: a CA row this
+// station cannot load (its token lacks the key) once kept a line set officers
+// had narrowed from being read, so a removed line went on being served here.
+TEST_F(ApprovalsTest, AFleetCaThisStationCannotLoadDoesNotKeepAnOldLineSet) {
+  Open();
+  auto pem = base::ReadFile(dev_->setup.matter_paa_cert);
+  ASSERT_TRUE(pem.ok());
+  EXPECT_FALSE(Approve("officer-1", SetProfileLines{"aws-iot-device", {"line-2"}}).executed);
+  ASSERT_TRUE(Approve("officer-2", SetProfileLines{"aws-iot-device", {"line-2"}}).executed);
+  ASSERT_TRUE(Issue("before", "line-2").ok());
+  // As another station's officers would leave the store: the staged CA names
+  // a key this token lacks, and the profile is for line-3 alone now.
+  testing::ExecSql(dev_->config.audit_db_path(),
+                   "INSERT INTO ca_state VALUES ('station-ca', '" + std::string(40, 'a') +
+                       "', 'pkcs11:object=not-in-this-token;type=private', '" + *pem + "', 'staged', 0, 1); "
+                       "UPDATE profile_lines SET lines = 'line-3' WHERE profile = 'aws-iot-device'");
+
+  desk().FollowFleetFrom(0);  // an officer record of the fleet committed
+  auto followed = desk().FollowFleet(station_->store());
+  ASSERT_FALSE(followed.ok()) << "the CA row that cannot load is reported";
+  EXPECT_NE(followed.error().message.find("staged CA"), std::string::npos) << followed.error().ToString();
+  EXPECT_EQ(Issue("after", "line-2").error().reason, "PROFILE_NOT_ALLOWED") << "the fleet's line set is in force";
+  EXPECT_TRUE(Issue("after-2", "line-3").ok());
+  EXPECT_FALSE(desk().FollowFleet(station_->store()).ok()) << "and it is tried again, not taken as followed";
 }
 
 TEST_F(ApprovalsTest, AnExpiredApprovalNoLongerCounts) {
