@@ -1,9 +1,11 @@
 """Loads an allow-list export into the JITR activation function's table.
 
-    python3 load_allowlist.py EXPORT --table TABLE [--region REGION]
+    python3 load_allowlist.py EXPORT --table TABLE [--key serial|deviceId] [--region REGION]
 
 EXPORT is `stationctl audit export --format aws-jitr-allowlist --out EXPORT`
-(DynamoDB JSON lines, {"Item": {...}}), with EXPORT.checkpoint beside it.
+(DynamoDB JSON lines, {"Item": {...}}, keyed by serial), or
+`--format aws-provisioning-allowlist` (keyed by deviceId: --key deviceId), with
+EXPORT.checkpoint beside it.
 DynamoDB's import from S3 only ever creates a new table, so the first load may
 use it; every later increment (`--since-seq`) goes through here: BatchWriteItem,
 at most 25 puts a call, unprocessed items retried with backoff. A put of the
@@ -24,9 +26,9 @@ class LoadError(Exception):
     pass
 
 
-def read_items(path):
-    """The export's items, the last of each serial kept (one batch may not
-    hold one key twice)."""
+def read_items(path, key="serial"):
+    """The export's items, the last of each key kept (one batch may not hold
+    one key twice)."""
     if not os.path.exists(path + ".checkpoint"):
         raise LoadError("%s.checkpoint is missing: load only exports made by stationctl, which writes the signed "
                         "checkpoint beside them" % path)
@@ -37,10 +39,10 @@ def read_items(path):
                 continue
             try:
                 item = json.loads(line)["Item"]
-                serial = item["serial"]["S"]
+                value = item[key]["S"]
             except (ValueError, KeyError, TypeError) as e:
-                raise LoadError("%s line %d is not an allow-list item: %s" % (path, number, e))
-            items[serial] = item
+                raise LoadError("%s line %d is not an allow-list item keyed by %s: %s" % (path, number, key, e))
+            items[value] = item
     return list(items.values())
 
 
@@ -68,10 +70,12 @@ def main(argv=None, client=None, sleep=time.sleep):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("export")
     parser.add_argument("--table", required=True)
+    parser.add_argument("--key", default="serial", choices=["serial", "deviceId"],
+                        help="the table's partition key: serial (JITR) or deviceId (provisioning)")
     parser.add_argument("--region")
     args = parser.parse_args(argv)
     try:
-        items = read_items(args.export)
+        items = read_items(args.export, args.key)
         if client is None:
             import boto3  # only where it loads for real; the tests pass their own client
             client = boto3.client("dynamodb", region_name=args.region)

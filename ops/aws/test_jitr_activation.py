@@ -32,18 +32,20 @@ def untyped(value):
 
 
 class Table:
-    """The allow-list table, loaded from the export as DynamoDB's S3 import would."""
+    """An allow-list table keyed by `key`, loaded from the export as DynamoDB's
+    S3 import would."""
 
-    def __init__(self, path):
+    def __init__(self, path, key="serial"):
+        self.key = key
         self.items = {}
         with open(path) as f:
             for line in f:
                 item = {k: untyped(v) for k, v in json.loads(line)["Item"].items()}
-                self.items[item["serial"]] = item
+                self.items[item[key]] = item
 
     def get_item(self, Key, ConsistentRead=False):
         assert ConsistentRead, "the allow-list is read with consistent reads"
-        item = self.items.get(Key["serial"])
+        item = self.items.get(Key[self.key])
         return {"Item": item} if item else {}
 
 

@@ -221,6 +221,11 @@ Result<std::set<std::string>> ExportProfiles(const config::StationConfig& config
   std::set<std::string> named;
   if (auto list = args.Get("profile"))
     for (const std::string& name : SplitList(*list)) named.insert(name);
+  if (format == exports::Format::kAwsProvisioningAllowlist && named.empty()) {
+    ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
+    for (const auto& profile : profiles)
+      if (profile.aws_claim) named.insert(profile.name);
+  }
   if (format != exports::Format::kAwsJitrAllowlist) return named;
   ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
   std::set<std::string> jitr;
@@ -253,6 +258,12 @@ int Export(const base::Args& args) {
   auto profiles = ExportProfiles(*config, args, *format);
   if (!profiles.ok()) return Fail(profiles.error());
   request.profiles = *profiles;
+  if (*format == exports::Format::kAwsProvisioningAllowlist) {
+    auto loaded = runtime::LoadProfiles(*config);
+    if (!loaded.ok()) return Fail(loaded.error());
+    for (const auto& profile : *loaded)
+      if (profile.aws_claim) request.claim_profiles.insert(profile.name);
+  }
   if (*format == exports::Format::kAwsBulk) {
     request.policy_name = args.Get("policy-name", "");
     auto cas = runtime::CaCertificateFiles(*config);

@@ -1,5 +1,7 @@
 // stationctl aws verification-cert: the material `aws iot
-// register-ca-certificate` needs, signed in the token.
+// register-ca-certificate` needs, signed in the token; stationctl aws
+// claim-setup: the same for the claim CA, with what fleet provisioning by
+// claim needs beside it (setup/aws_claim.h).
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -16,6 +18,7 @@
 #include "station/pki/pem.h"
 #include "station/runtime/station.h"
 #include "station/setup/aws_ca_registration.h"
+#include "station/setup/aws_claim.h"
 #include "station/setup/ca_init.h"
 
 namespace station::cli {
@@ -97,16 +100,73 @@ Status VerificationCert(const base::Args& args) {
   return {};
 }
 
+// The claim profile (--profile, else the one marked [aws] claim = true).
+Result<policy::Profile> ClaimProfile(const config::StationConfig& config, const base::Args& args) {
+  ST_ASSIGN_OR_RETURN(auto profiles, runtime::LoadProfiles(config));
+  std::vector<policy::Profile> claims;
+  for (auto& profile : profiles)
+    if (args.Has("profile") ? profile.name == *args.Get("profile") : profile.aws_claim) claims.push_back(profile);
+  if (claims.size() != 1)
+    return MakeError(Code::kFailedPrecondition, "CLAIM_PROFILE_NOT_FOUND",
+                     claims.empty() ? "no claim profile ([aws] claim = true) in " + config.path
+                                    : "more than one claim profile: name one with --profile");
+  if (!claims.front().aws_claim)
+    return MakeError(Code::kFailedPrecondition, "CLAIM_PROFILE_NOT_FOUND",
+                     "profile '" + claims.front().name + "' is not a claim profile ([aws] claim = true)");
+  return std::move(claims.front());
+}
+
+// Everything the cloud team runs for fleet provisioning by claim.
+Status ClaimSetup(const base::Args& args) {
+  ST_ASSIGN_OR_RETURN(std::string path, args.Require("config"));
+  ST_ASSIGN_OR_RETURN(std::string code, args.Require("registration-code"));
+  ST_ASSIGN_OR_RETURN(std::string dir, args.Require("out"));
+  setup::ClaimSetupRequest request;
+  ST_ASSIGN_OR_RETURN(request.region, args.Require("region"));
+  ST_ASSIGN_OR_RETURN(request.account_id, args.Require("account-id"));
+  ST_ASSIGN_OR_RETURN(request.template_name, args.Require("template-name"));
+  ST_ASSIGN_OR_RETURN(request.device_policy_name, args.Require("device-policy-name"));
+  request.claim_policy_name = args.Get("claim-policy-name", request.template_name + "-claim");
+  request.role_arn = args.Get("role-arn", "");
+  ST_RETURN_IF_ERROR(setup::CheckClaimSetup(request));
+  ST_ASSIGN_OR_RETURN(auto config, config::LoadStationConfig(path));
+  ST_ASSIGN_OR_RETURN(policy::Profile claim, ClaimProfile(config, args));
+  ST_ASSIGN_OR_RETURN(auto token, OpenTokenFromArgs(args));
+  ST_ASSIGN_OR_RETURN(auto uri, hsm::ParsePkcs11Uri(claim.ca_key_uri));
+  ST_ASSIGN_OR_RETURN(auto key, hsm::TokenKey::Find(token, uri));
+  ST_ASSIGN_OR_RETURN(auto chain, pki::ReadCertsPem(claim.ca_certificate));
+  ST_RETURN_IF_ERROR(issuance::CheckCertMatchesKey(chain.front().get(), key->evp()));
+  ST_ASSIGN_OR_RETURN(auto made, setup::MakeCaRegistration(*key, chain.front().get(), code));
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return MakeError(Code::kInvalidArgument, "OUT_DIR_INVALID", "cannot create " + dir + ": " + std::strerror(errno));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/claim-ca.pem", made.ca_pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/claim-verification.pem", made.verification_pem, 0644));
+  ST_RETURN_IF_ERROR(
+      base::WriteFile(dir + "/claim-registration-config.json", setup::ClaimRegistrationConfigJson(request), 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/claim-policy.json", setup::ClaimPolicyJson(request), 0644));
+  ST_RETURN_IF_ERROR(
+      base::WriteFile(dir + "/provisioning-template.json", setup::FleetProvisioningTemplateJson(request), 0644));
+  std::printf("claim CA of profile '%s': %s (key '%s')\n"
+              "the pre-provisioning hook's allow-list: stationctl audit export --config %s "
+              "--format aws-provisioning-allowlist --out provisioning.jsonl\n"
+              "set it up in AWS IoT:\n%s",
+              claim.name.c_str(), pki::NameText(X509_get_subject_name(chain.front().get())).c_str(),
+              key->label().c_str(), path.c_str(), setup::ClaimSetupCommands(request, dir).c_str());
+  return {};
+}
+
 }  // namespace
 
 int AwsCommand(int argc, char** argv) {
-  if (argc < 3 || std::strcmp(argv[2], "verification-cert") != 0)
-    return Fail(base::UsageError("aws needs a subcommand: verification-cert"));
+  const std::string sub = argc < 3 ? "" : argv[2];
+  if (sub != "verification-cert" && sub != "claim-setup")
+    return Fail(base::UsageError("aws needs a subcommand: verification-cert or claim-setup"));
   std::set<std::string> flags = TokenFlags();
-  flags.insert({"ca", "ca-cert", "registration-code", "out", "profile"});
+  flags.insert({"ca", "ca-cert", "registration-code", "out", "profile", "region", "account-id", "template-name",
+                "device-policy-name", "claim-policy-name", "role-arn"});
   auto args = base::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
-  Status st = VerificationCert(*args);
+  Status st = sub == "claim-setup" ? ClaimSetup(*args) : VerificationCert(*args);
   return st.ok() ? 0 : Fail(st.error());
 }
 

@@ -46,8 +46,10 @@ Result<Format> ParseFormat(const std::string& name) {
   if (name == "csv") return Format::kCsv;
   if (name == "aws-jitr-allowlist") return Format::kAwsJitrAllowlist;
   if (name == "aws-bulk") return Format::kAwsBulk;
+  if (name == "aws-provisioning-allowlist") return Format::kAwsProvisioningAllowlist;
   return MakeError(Code::kInvalidArgument, "USAGE",
-                   "unknown export format '" + name + "' (jsonl, csv, aws-jitr-allowlist, aws-bulk)");
+                   "unknown export format '" + name +
+                       "' (jsonl, csv, aws-jitr-allowlist, aws-bulk, aws-provisioning-allowlist)");
 }
 
 Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, const ExportRequest& request,
@@ -71,6 +73,10 @@ Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, cons
     return MakeError(Code::kFailedPrecondition, "NO_JITR_PROFILE",
                      "no profile is marked for JITR ([aws] jitr = true): an allow-list must never vouch for claim "
                      "or other certificates the activation function should not activate");
+  if (request.format == Format::kAwsProvisioningAllowlist && request.profiles.empty())
+    return MakeError(Code::kFailedPrecondition, "NO_PROVISIONING_PROFILE",
+                     "name the profiles whose devices may provision (--profile), or mark a claim profile "
+                     "([aws] claim = true)");
   // Line formats: to standard output, or into a NewFile, so a reader never
   // sees half an export (and nobody's symlink or file is written through).
   std::optional<base::NewFile> file;
@@ -99,6 +105,11 @@ Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, cons
       case Format::kAwsJitrAllowlist: {
         ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
         ST_RETURN_IF_ERROR(emit(AllowlistLine(r, facts), false));
+        break;
+      }
+      case Format::kAwsProvisioningAllowlist: {
+        ST_ASSIGN_OR_RETURN(CertFacts facts, ReadCertFacts(r));
+        ST_RETURN_IF_ERROR(emit(ProvisioningLine(r, facts, request.claim_profiles.count(r.profile) > 0), false));
         break;
       }
       case Format::kAwsBulk: break;

@@ -22,9 +22,10 @@ enum class Format {
   kCsv,               // the same fields as CSV (RFC 4180) with a header row
   kAwsJitrAllowlist,  // DynamoDB JSON lines ({"Item": {...}}), keyed by serial
   kAwsBulk,           // a directory: AWS bulk registration's NDJSON and template (aws_bulk.h)
+  kAwsProvisioningAllowlist,  // DynamoDB JSON lines keyed by device id: the pre-provisioning hook's
 };
 
-// "jsonl", "csv", "aws-jitr-allowlist", "aws-bulk".
+// "jsonl", "csv", "aws-jitr-allowlist", "aws-bulk", "aws-provisioning-allowlist".
 Result<Format> ParseFormat(const std::string& name);
 
 struct ExportRequest {
@@ -35,8 +36,12 @@ struct ExportRequest {
   // "" for `out_stream` (the checkpoint then goes to `note_stream`).
   std::string out;
   // Only the issuances of these profiles; empty: of every profile. The
-  // aws-jitr-allowlist needs them named: the profiles marked for JITR.
+  // allow-lists need them named: the profiles marked for JITR, or those the
+  // provisioning hook vouches for (claim profiles by default).
   std::set<std::string> profiles;
+  // aws-provisioning-allowlist: the claim profiles among them, whose items
+  // bind the device to that very claim certificate.
+  std::set<std::string> claim_profiles;
   // aws-bulk: the IoT policy its template attaches, and PEM files of CA
   // certificates that may have issued (beside the CA sets the store holds).
   std::string policy_name;

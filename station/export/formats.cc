@@ -86,4 +86,10 @@ std::string AllowlistLine(const audit::AuditRecord& r, const CertFacts& cert) {
   return "{\"Item\":{" + item + "}}\n";
 }
 
+std::string ProvisioningLine(const audit::AuditRecord& r, const CertFacts& cert, bool claim) {
+  return "{\"Item\":{\"deviceId\":" + S(r.device_id) + ",\"certificateId\":" + S(r.certificate_id) +
+         ",\"profile\":" + S(r.profile) + ",\"claim\":{\"BOOL\":" + (claim ? "true" : "false") +
+         "},\"notAfter\":" + S(cert.not_after) + ",\"auditSeq\":{\"N\":\"" + std::to_string(r.seq) + "\"}}}\n";
+}
+
 }  // namespace station::exports

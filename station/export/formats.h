@@ -27,4 +27,10 @@ std::string CsvLine(const audit::AuditRecord& record);
 // for JITR are exported so; the item says so ("jitr": true).
 std::string AllowlistLine(const audit::AuditRecord& record, const CertFacts& cert);
 
+// {"Item": {...}} keyed by deviceId: a device the pre-provisioning hook
+// (ops/aws/preprovision_hook.py) lets RegisterThing provision. A claim
+// profile's item ("claim": true) names the claim certificate that device
+// must present.
+std::string ProvisioningLine(const audit::AuditRecord& record, const CertFacts& cert, bool claim);
+
 }  // namespace station::exports

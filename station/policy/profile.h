@@ -126,6 +126,9 @@ struct Profile {
   // [aws] jitr: its certificates are AWS IoT devices that the JITR activation
   // function may activate; only these enter the allow-list (docs/aws.md).
   bool aws_jitr = false;
+  // [aws] claim: fleet provisioning claim certificates; needs a [ca] of its
+  // own, which no JITR profile may share (runtime::LoadProfiles checks).
+  bool aws_claim = false;
 };
 
 // The request attribute that carries a registration code.

@@ -328,6 +328,9 @@ Status CheckConsistency(Fields& top, Profile& p) {
   // device without one would be found out in the cloud, not at the line.
   if (p.aws_jitr && !p.thing.required)
     return top.Wrong("aws", "jitr = true needs [thing] required = true (every JITR device is an AWS IoT thing)");
+  if (p.aws_claim && p.aws_jitr) return top.Wrong("aws", "a profile is claim or jitr, not both");
+  if (p.aws_claim && p.ca_key_uri.empty())
+    return top.Wrong("aws", "claim = true needs a [ca] of its own: the CA registered for JITR must never sign a claim");
   if (p.ca_key_uri.empty() != p.ca_certificate.empty())
     return top.Wrong("ca", "give both key_uri and certificate, or neither (the station's [ca])");
   return {};
@@ -393,6 +396,7 @@ static Result<Profile> ProfileFrom(const toml::table& root, const std::string& p
   if (const toml::table* t = top.Table("aws")) {
     Fields f(*t, path, "aws", kReason);
     ST_RETURN_IF_ERROR(f.Bool("jitr", p.aws_jitr));
+    ST_RETURN_IF_ERROR(f.Bool("claim", p.aws_claim));
     ST_RETURN_IF_ERROR(f.NoUnknownKeys());
   }
   if (const toml::table* t = top.Table("validity")) ST_RETURN_IF_ERROR(LoadValidity(*t, path, p.validity));

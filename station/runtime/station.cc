@@ -114,6 +114,25 @@ class IssuerLoader {
   std::map<std::string, std::shared_ptr<issuance::Issuer>> loaded_;
 };
 
+// A claim signed by a CA registered for JITR would be activated as a device:
+// no CA of a claim profile's issuer may be one of a JITR profile's.
+Status CheckClaimCasApart(const std::vector<issuance::CertificateProfile*>& profiles) {
+  std::map<std::string, std::string> jitr;  // CA key id -> profile
+  for (const issuance::CertificateProfile* p : profiles)
+    if (p->profile().aws_jitr)
+      for (const auto& status : p->issuer().List()) jitr.emplace(status.ca->key_id_hex(), p->profile().name);
+  for (const issuance::CertificateProfile* p : profiles) {
+    if (!p->profile().aws_claim) continue;
+    for (const auto& status : p->issuer().List())
+      if (auto it = jitr.find(status.ca->key_id_hex()); it != jitr.end())
+        return MakeError(Code::kFailedPrecondition, "CLAIM_CA_SHARED",
+                         "claim profile '" + p->profile().name + "' and JITR profile '" + it->second +
+                             "' issue under one CA (key id " + it->first + "): give the claims a CA of their own "
+                             "(docs/aws.md)");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& config) {
@@ -159,6 +178,7 @@ Result<std::unique_ptr<Station>> Station::Open(const config::StationConfig& conf
   for (issuance::Issuer* issuer : s->pipeline_->issuers())
     for (const auto& status : issuer->List()) cas.push_back(status.ca.get());
   ST_RETURN_IF_ERROR(officer::CheckClientCaApart(client_ca_pem, cas));
+  ST_RETURN_IF_ERROR(CheckClaimCasApart(s->pipeline_->profiles()));
   s->desk_ = std::make_unique<officer::OfficerDesk>(config.officers, config.ca.root, client_ca_pem,
                                                     s->pipeline_->issuers(),
                                                     s->pipeline_->profiles(), token, *s->writer_);

@@ -107,9 +107,16 @@ Result<DevSetupResult> DevSetup(const DevSetupOptions& options) {
   result.key_uri = ca.key.key_uri;
   ST_RETURN_IF_ERROR(base::WriteFile(result.ca_cert, ca.cert_pem, 0644));
   ST_RETURN_IF_ERROR(MakeMatterPki(token, dir + "/ca", RandomHex(4)));
-  // The roots this station trusts: its own self-signed CA and the Matter PAA.
+  // AWS IoT fleet provisioning claims come from a CA of their own, so the CA
+  // registered for JITR never signs one (docs/aws.md).
+  CaCertRequest claim_request;
+  claim_request.subject = "CN=Station Dev Claim CA " + RandomHex(4) + ",O=Signing Station (development)";
+  ST_ASSIGN_OR_RETURN(auto claim_ca, InitSelfSignedCa(token, hsm::KeyAlgorithm::kEcP256, "claim-ca", claim_request));
+  result.claim_ca_cert = dir + "/ca/claim-ca.pem";
+  ST_RETURN_IF_ERROR(base::WriteFile(result.claim_ca_cert, claim_ca.cert_pem, 0644));
+  // The roots this station trusts: its own self-signed CA, the Matter PAA and the claim CA.
   ST_ASSIGN_OR_RETURN(std::string paa_pem, base::ReadFile(dir + "/ca/matter-paa.pem"));
-  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/ca/roots.pem", ca.cert_pem + paa_pem, 0644));
+  ST_RETURN_IF_ERROR(base::WriteFile(dir + "/ca/roots.pem", ca.cert_pem + paa_pem + claim_ca.cert_pem, 0644));
   AuditKeyRequest audit_request;
   audit_request.origin = DefaultAuditOrigin();
   audit_request.public_key_path = dir + "/audit-key.pem";

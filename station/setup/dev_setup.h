@@ -1,8 +1,9 @@
 // `stationctl dev-setup`: everything a development station needs, under one
 // directory: its own SoftHSM token, a CA key and an audit (checkpoint) key
 // generated in it, TLS material,
-// station.conf and line.conf, the shipped issuance profiles, and a lab Matter
-// PAA and PAI (both in the token) for the matter-dac profile. Never for
+// station.conf and line.conf, the shipped issuance profiles, a lab Matter
+// PAA and PAI (both in the token) for the matter-dac profile, and a lab claim
+// CA (in the token) for fleet-claim. Never for
 // production: the TLS keys are files.
 #pragma once
 
@@ -31,6 +32,7 @@ struct DevSetupResult {
   std::string key_uri;       // the CA key in the token
   std::string profiles_dir;  // DIR/profiles: the shipped profiles
   std::string matter_paa_cert;  // DIR/ca/matter-paa.pem: the lab PAA the matter-dac chain ends in
+  std::string claim_ca_cert;    // DIR/ca/claim-ca.pem: the lab CA of fleet-claim certificates
   std::string audit_public_key;  // DIR/audit-key.pem: verifies the audit log's checkpoints
   std::string audit_origin;      // the log's origin (checkpoint key name)
   std::string station_id;        // with a shared store: the id its log is kept under

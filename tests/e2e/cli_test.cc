@@ -246,6 +246,85 @@ TEST_F(CliTest, OfflineRootCeremonyIssuesDevicesThatChainToTheRoot) {
   EXPECT_NE(bad.output.find("REGISTRATION_CODE_INVALID"), std::string::npos) << bad.output;
 }
 
+// Fleet provisioning by claim: the claim CA is not the JITR CA, its policy
+// allows the provisioning topics only, and a claim is never made a thing.
+TEST_F(CliTest, ClaimSetupGivesTheCloudAClaimCaOfItsOwn) {
+  DevSetup();
+  const std::string t = tmp_.path(), conf = Dir() + "/station.conf";
+  const std::string code = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  std::vector<std::string> args{"aws", "claim-setup", "--config", conf, "--registration-code", code, "--region",
+                                "eu-west-1", "--account-id", "123456789012", "--template-name", "factory",
+                                "--device-policy-name", "device-policy", "--out", t + "/claim"};
+  auto setup = Ctl(args);
+  ASSERT_EQ(setup.exit_code, 0) << setup.output;
+  EXPECT_NE(setup.output.find("--registration-config file://" + t + "/claim/claim-registration-config.json"),
+            std::string::npos) << setup.output;
+  EXPECT_NE(setup.output.find("create-provisioning-template --template-name factory"), std::string::npos);
+  auto same = RunCommand({"/usr/bin/cmp", "-s", t + "/claim/claim-ca.pem", Dir() + "/ca/ca.pem"});
+  EXPECT_NE(same.exit_code, 0) << "the claim CA is not the CA registered for JITR";
+  auto v = RunCommand({"/usr/bin/openssl", "verify", "-partial_chain", "-CAfile", t + "/claim/claim-ca.pem",
+                       t + "/claim/claim-verification.pem"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  // Every file parses; the claim policy names the two provisioning topics and nothing else.
+  const std::string check = R"(
+import json, sys
+d = sys.argv[1]
+for f in ("claim-policy.json", "claim-registration-config.json", "provisioning-template.json"):
+    json.load(open(d + "/" + f))
+policy = json.load(open(d + "/claim-policy.json"))
+resources = set()
+for s in policy["Statement"]:
+    assert s["Effect"] == "Allow", s
+    resources.update(s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+topics = {r.split(":", 5)[5] for r in resources}
+assert topics == {"client/*", "topic/$aws/certificates/create-from-csr/*",
+                  "topicfilter/$aws/certificates/create-from-csr/*",
+                  "topic/$aws/provisioning-templates/factory/provision/*",
+                  "topicfilter/$aws/provisioning-templates/factory/provision/*"}, topics
+claim = json.loads(json.load(open(d + "/claim-registration-config.json"))["templateBody"])
+types = {r["Type"] for r in claim["Resources"].values()}
+assert types == {"AWS::IoT::Certificate", "AWS::IoT::Policy"}, types
+assert [r["Properties"]["PolicyName"] for r in claim["Resources"].values() if r["Type"] == "AWS::IoT::Policy"] == ["factory-claim"]
+fleet = json.load(open(d + "/provisioning-template.json"))
+assert fleet["Resources"]["thing"]["Properties"]["ThingName"] == {"Ref": "SerialNumber"}
+assert fleet["Resources"]["policy"]["Properties"]["PolicyName"] == "device-policy"
+print("claim setup OK")
+)";
+  auto parsed = RunCommand({"/usr/bin/python3", "-c", check, t + "/claim"});
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.output;
+
+  auto refused = [&](std::vector<std::string> changed, const std::string& reason) {
+    auto r = Ctl(changed);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find(reason), std::string::npos) << r.output;
+  };
+  auto with = [&](const std::string& flag, const std::string& value) {
+    std::vector<std::string> changed = args;
+    for (size_t i = 0; i + 1 < changed.size(); ++i)
+      if (changed[i] == flag) changed[i + 1] = value;
+    changed.back() = t + "/claim-2";
+    return changed;
+  };
+  refused(with("--region", "eu west 1"), "--region");
+  refused(with("--account-id", "12345"), "--account-id");
+  refused(with("--template-name", "a/b"), "--template-name");
+  refused(with("--device-policy-name", "p\"q"), "policy names");
+  std::vector<std::string> jitr = args;
+  jitr.insert(jitr.end(), {"--profile", "aws-iot-device"});
+  refused(jitr, "CLAIM_PROFILE_NOT_FOUND");
+
+  // A claim profile moved onto the JITR CA: the station refuses to start.
+  auto profile = base::ReadFile(Dir() + "/profiles/fleet-claim.toml");
+  ASSERT_TRUE(profile.ok());
+  std::string shared = *profile;
+  shared.replace(shared.find("object=claim-ca"), 15, "object=station-ca");
+  shared.replace(shared.find("../ca/claim-ca.pem"), 18, "../ca/ca.pem");
+  ASSERT_TRUE(base::WriteFile(Dir() + "/profiles/fleet-claim.toml", shared).ok());
+  auto start = RunCommand(ServerCommand({"--config", conf}), 60);
+  EXPECT_EQ(start.exit_code, 78) << start.output;
+  EXPECT_NE(start.output.find("CLAIM_CA_SHARED"), std::string::npos) << start.output;
+}
+
 TEST_F(CliTest, PinsAreNeverTakenOnTheCommandLine) {
   auto r = Ctl({"ca", "init", "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-uri", "pkcs11:token=x",
                 "--pin", "1234", "--subject", "CN=x", "--csr", "/dev/null"});

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The JITR activation example (ops/aws/) against a real export: a fresh
-# development station issues AWS IoT things, the allow-list and the records are
-# exported, and the example's own tests run on them.
+# The AWS examples (ops/aws/: JITR activation, allow-list loader,
+# pre-provisioning hook) against real exports: a fresh development station
+# issues AWS IoT things, the allow-lists and the records are exported, and the
+# examples' own tests run on them.
 # Usage: jitr_example_test.sh STATIONCTL STATION_SERVER STATION_LINE
 set -euo pipefail
 stationctl=$1 server=$2 line=$3
@@ -21,6 +22,10 @@ address=$(sed -n 's/^listening on //p' "$work/server.log")
 kill -TERM "$pid"; wait "$pid"
 "$stationctl" audit export --config "$work/dev/station.conf" --format aws-jitr-allowlist --out "$work/allow.jsonl"
 "$stationctl" audit export --config "$work/dev/station.conf" --format jsonl --out "$work/all.jsonl"
+# The devices the line made, as the pre-provisioning hook's allow-list (trusted-user flow).
+"$stationctl" audit export --config "$work/dev/station.conf" --format aws-provisioning-allowlist \
+  --profile aws-iot-device --out "$work/provisioning.jsonl"
 cd "$src/ops/aws"
 ALLOWLIST="$work/allow.jsonl" RECORDS="$work/all.jsonl" OTHER_CERT="$work/dev/ca/ca.pem" \
-  python3 -B -m unittest -v test_jitr_activation test_load_allowlist
+  PROVISIONING="$work/provisioning.jsonl" \
+  python3 -B -m unittest -v test_jitr_activation test_load_allowlist test_preprovision_hook

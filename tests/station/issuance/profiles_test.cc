@@ -256,13 +256,17 @@ TEST_F(ProfilesTest, FleetClaimIsShortLivedAndTakesOneCodeEach) {
   auto issued = Issue(req);
   ASSERT_TRUE(issued.ok()) << issued.error().ToString();
   auto cert = Parse(issued->certificate_der);
-  ExpectCommonFields(cert.get(), station_->ca()->cert());
+  // Under the claim CA, never the CA registered for JITR (docs/aws.md).
+  auto claim_ca = pki::ReadCertsPem(dev_->setup.claim_ca_cert);
+  ASSERT_TRUE(claim_ca.ok());
+  ExpectCommonFields(cert.get(), claim_ca->front().get());
+  EXPECT_NE(X509_check_issued(station_->ca()->cert(), cert.get()), X509_V_OK);
   EXPECT_EQ(SubjectEntries(cert.get()), std::vector<std::string>({"2.5.4.3=claim-installer-7/UTF8STRING"}));
   int days = 0, seconds = 0;
   ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(cert.get()), X509_get0_notAfter(cert.get())), 1);
   EXPECT_EQ(days * 86400 + seconds, 6 * 60) << "1 minute backdated, 5 minutes ahead";
   EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
-  ExpectOpensslVerifies(*issued, dev_->setup.ca_cert, true);
+  ExpectOpensslVerifies(*issued, dev_->setup.claim_ca_cert, true);
   auto record = station_->store().FindByRequest("line-1", req.request_id);
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->authorization, "code:" + policy::CodeHash((*codes)[0].code).substr(0, 16));

@@ -18,6 +18,7 @@ TEST(ProfileFileTest, ShippedProfilesLoad) {
   EXPECT_EQ(names, std::vector<std::string>({"aws-iot-device", "fleet-claim", "ieee-802.1ar-idevid", "matter-dac"}));
   // Only the AWS IoT device profile's certificates may enter a JITR allow-list.
   for (const auto& p : *profiles) EXPECT_EQ(p.aws_jitr, p.name == "aws-iot-device") << p.name;
+  for (const auto& p : *profiles) EXPECT_EQ(p.aws_claim, p.name == "fleet-claim") << p.name;
 }
 
 struct BadProfile {
@@ -42,7 +43,9 @@ TEST(ProfileFileTest, RefusesBrokenProfilesNamingFileAndField) {
       {base + "one_per_device = true\n", "one_per_device: needs [device_id] required = true"},
       {base + "[aws]\njitr = true\n", "aws: jitr = true needs [thing] required = true"},
       {base + "[aws]\njitr = \"yes\"\n", "aws.jitr"},
-      {base + "[aws]\nclaim = true\n", "aws.claim: unknown setting"},
+      {base + "[aws]\nregion = \"eu-west-1\"\n", "aws.region: unknown setting"},
+      {base + "[aws]\nclaim = true\n", "aws: claim = true needs a [ca] of its own"},
+      {base + "[thing]\nrequired = true\n[aws]\nclaim = true\njitr = true\n", "aws: a profile is claim or jitr"},
       {base + "[key]\nalgorithms = [\"ed25519\"]\n", "key.algorithms: 'ed25519'"},
       {base + "[attributes.vid]\npattern = \"[\"\n", "attributes.vid.pattern"},
       // RE2 refuses counts past 1000, nested ones that multiply past 1000,
