@@ -135,10 +135,11 @@ Status AuditWriter::WriteCheckpoint() {
   if (!signer.key.Verify(body, signature))
     return MakeError(Code::kInternal, "AUDIT_SIGNATURE_INVALID", "the token's checkpoint signature does not verify");
   const std::string note = SignedCheckpoint(cp, signer.key, signature);
-  ST_RETURN_IF_ERROR(
-      store_->AddCheckpoint(store::StoredCheckpoint{cp.size, base::NowUnixMs(), note, tree_.Serialize()}));
+  const int64_t now_ms = base::NowUnixMs();
+  ST_RETURN_IF_ERROR(store_->AddCheckpoint(store::StoredCheckpoint{cp.size, now_ms, note, tree_.Serialize()}));
   checkpoint_size_ = cp.size;
   published_checkpoint_ = cp.size;
+  checkpoint_unix_ms_ = now_ms;
   return {};
 }
 
@@ -153,6 +154,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
     if (batch[i].record.kind == RecordKind::kOfficer) officer_drafts.emplace_back(i, batch[i].record);
   std::vector<Result<AppendOutcome>> outcomes;
   Status committed;
+  const auto started = std::chrono::steady_clock::now();
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     if (attempt > 1)
       for (const auto& [i, draft] : officer_drafts) batch[i].record = draft;
@@ -160,6 +162,7 @@ void AuditWriter::CommitBatch(std::deque<Pending>& batch) {
     if (committed.ok()) committed = TryBatch(batch, outcomes);
     if (committed.ok() || committed.error().fault != Fault::kStoreConflict) break;
   }
+  commit_seconds_.Observe(std::chrono::steady_clock::now() - started);
   if (!committed.ok()) {
     const Error& e = committed.error();
     // Nothing of the batch was kept: no certificate of it leaves the station,

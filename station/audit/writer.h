@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "station/audit/checkpoint.h"
+#include "station/base/metrics.h"
 #include "station/audit/verify.h"
 #include "station/policy/reservation.h"
 #include "station/store/store.h"
@@ -106,6 +107,10 @@ class AuditWriter {
   uint64_t commits() const;
   // The tree size of the latest signed checkpoint (0: none yet).
   uint64_t checkpoint_size() const noexcept { return published_checkpoint_.load(); }
+  // When this writer last signed one (0: not yet).
+  int64_t checkpoint_unix_ms() const noexcept { return checkpoint_unix_ms_.load(); }
+  // How long each group commit took (its retries included), for /metrics.
+  const metrics::Histogram& commit_seconds() const noexcept { return commit_seconds_; }
 
  private:
   struct Pending {
@@ -141,6 +146,8 @@ class AuditWriter {
   bool last_checkpoint_failed_ = false;                            // writer thread only
   bool resync_ = false;  // writer thread only: the store may hold more than head_seq_
   std::atomic<uint64_t> published_checkpoint_{0};
+  std::atomic<int64_t> checkpoint_unix_ms_{0};
+  metrics::Histogram commit_seconds_;
 
   mutable std::mutex mu_;  // guards queue_, stopping_, committed_seq_, commits_, saturated_
   std::condition_variable cv_;

@@ -49,4 +49,29 @@ void LogInfo(const std::string& message) { Log(6, "INFO", message); }
 void LogWarning(const std::string& message) { Log(4, "WARNING", message); }
 void LogError(const std::string& message) { Log(3, "ERROR", message); }
 
+void RateLimitedLog::Warning(const std::string& raw) {
+  // Its text comes from outside: one line, no control bytes, bounded.
+  constexpr size_t kMaxBytes = 512;
+  std::string message;
+  for (unsigned char c : raw.substr(0, kMaxBytes)) message.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
+  uint64_t held_back = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - window_ >= std::chrono::seconds(1)) {
+      window_ = now;
+      in_window_ = 0;
+    }
+    if (in_window_ >= per_second_) {
+      ++held_back_;
+      return;
+    }
+    ++in_window_;
+    held_back = held_back_;
+    held_back_ = 0;
+  }
+  LogWarning(held_back == 0 ? message
+                            : message + " (and " + std::to_string(held_back) + " more like it not logged)");
+}
+
 }  // namespace station::base

@@ -4,6 +4,9 @@
 // journal keeps the time. Never give it a secret.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace station::base {
@@ -11,5 +14,22 @@ namespace station::base {
 void LogInfo(const std::string& message);
 void LogWarning(const std::string& message);
 void LogError(const std::string& message);
+
+// Warnings a caller outside could cause (a line's refused requests): at most
+// `per_second` lines a second, so a flood cannot fill the journal; what is
+// held back is counted and said with the next line let through. Control
+// bytes become '?' and a line ends at 512 bytes: its text comes from outside.
+class RateLimitedLog {
+ public:
+  explicit RateLimitedLog(int per_second) : per_second_(per_second) {}
+  void Warning(const std::string& message);
+
+ private:
+  const int per_second_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point window_{};
+  int in_window_ = 0;
+  uint64_t held_back_ = 0;
+};
 
 }  // namespace station::base

@@ -176,6 +176,14 @@ static Result<StationConfig> StationConfigFrom(const toml::table& root, const st
   }
   if (const toml::table* officers = top.Table("officers")) ST_RETURN_IF_ERROR(LoadOfficers(*officers, path, c.officers));
   if (const toml::table* store = top.Table("store")) ST_RETURN_IF_ERROR(LoadStore(*store, path, c.store));
+  if (const toml::table* metrics = top.Table("metrics")) {
+    Fields f(*metrics, path, "metrics");
+    ST_RETURN_IF_ERROR(f.String("listen", c.metrics.listen, true));
+    ST_RETURN_IF_ERROR(f.NoUnknownKeys());
+    const size_t colon = c.metrics.listen.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == c.metrics.listen.size())
+      return f.Wrong("listen", "HOST:PORT, e.g. \"127.0.0.1:9464\"");
+  }
   ST_RETURN_IF_ERROR(top.NoUnknownKeys());
   if (c.issuance.pipeline.max_csr_bytes + 1024 > c.limits.max_message_bytes)
     return top.Wrong("limits.max_message_bytes", "must exceed issuance.max_csr_bytes by at least 1024");

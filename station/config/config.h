@@ -108,6 +108,12 @@ struct StoreConfig {
 // A station id: 1 to 64 of A-Z a-z 0-9 . _ -
 bool ValidStationId(const std::string& id);
 
+// [metrics]: Prometheus' text format on GET /metrics, from a listener of its
+// own (docs/operations.md). Off unless `listen` is set.
+struct MetricsConfig {
+  std::string listen;  // "HOST:PORT", e.g. "127.0.0.1:9464"; port 0 picks one
+};
+
 struct StationConfig {
   std::string path;       // the file this was read from
   std::string listen = "127.0.0.1:7443";
@@ -120,6 +126,7 @@ struct StationConfig {
   AuditConfig audit;
   OfficersConfig officers;
   StoreConfig store;
+  MetricsConfig metrics;
 
   std::string audit_db_path() const { return state_dir + "/audit.db"; }
   // Where the log is, for people: the SQLite file, or "station ID of URL".

@@ -47,7 +47,8 @@ Result<std::map<std::string, std::string>> CaPemsByKeyId(store::Store& store, co
   }
   ST_ASSIGN_OR_RETURN(std::vector<store::CaRow> rows, store.CaSets());
   for (const store::CaRow& row : rows) {
-    ST_ASSIGN_OR_RETURN(std::vector<X509Ptr> chain, pki::ParseCertsPem(row.certificate_pem, "the CA set's " + row.key_id));
+    ST_ASSIGN_OR_RETURN(std::vector<X509Ptr> chain,
+                        pki::ParseCertsPem(row.certificate_pem, "the CA set's " + row.key_id));
     certs.push_back(std::move(chain.front()));
   }
   std::map<std::string, std::string> out;
@@ -170,7 +171,8 @@ Status WriteAwsBulk(store::Store& store, const ExportRequest& request, const std
                      "cannot write " + request.out + ": the directory exists and is not empty (an export never "
                      "overwrites)");
   fs::create_directories(request.out, ec);
-  if (ec) return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + request.out + ": " + ec.message());
+  if (ec)
+    return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + request.out + ": " + ec.message());
   const std::string ndjson = request.out + "/registration.ndjson";
   ST_ASSIGN_OR_RETURN(base::NewFile file, base::NewFile::Create(ndjson, 0644));
   std::string pending;

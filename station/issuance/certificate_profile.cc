@@ -212,10 +212,8 @@ Result<Bytes> CertificateProfile::Validity(const CertificateAuthority& ca) const
     time_t until = now + v.duration_seconds;
     // A chain that expires before its leaf is a trap for the device.
     const ASN1_TIME* ca_not_after = X509_get0_notAfter(ca.cert());
-    if (v.clamp_to_ca && X509_cmp_time(ca_not_after, &until) < 0) {
-      struct tm tm {};
-      if (ASN1_TIME_to_tm(ca_not_after, &tm) == 1) until = timegm(&tm);
-    }
+    if (v.clamp_to_ca && X509_cmp_time(ca_not_after, &until) < 0 && pki::TimeUnix(ca_not_after) != 0)
+      until = static_cast<time_t>(pki::TimeUnix(ca_not_after));
     not_after.reset(ASN1_TIME_adj(not_after.release(), until, 0, 0));
   }
   Bytes body = ToDer(not_before.get(), i2d_ASN1_TIME);

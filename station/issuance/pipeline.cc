@@ -83,7 +83,14 @@ Pipeline::~Pipeline() {
   writer_->SetSaturationProbe(nullptr);
 }
 
-void Pipeline::Submit(Caller caller, IssueRequest request, Done done) {
+void Pipeline::Submit(Caller caller, IssueRequest request, Done answer) {
+  Done done = [this, answer = std::move(answer), arrived = std::chrono::steady_clock::now(),
+               line = caller.identity, request_id = request.request_id](Result<Issued> r) {
+    metrics_.request.Observe(std::chrono::steady_clock::now() - arrived);
+    if (!r.ok())
+      refusals_.Warning("refused " + line + " request '" + request_id + "': " + r.error().ToString());
+    answer(std::move(r));
+  };
   bool stopping;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -150,6 +157,7 @@ void Pipeline::WorkerLoop() {
 void Pipeline::Finish(const Done& done, Result<Issued> result) {
   if (!result.ok()) {
     ++failed_;
+    metrics_.refused.Add(result.error().reason);
   } else if (result->replayed) {
     ++replayed_;
   } else {
@@ -361,7 +369,9 @@ void Pipeline::Sign(SignTask& task) {
     if (task.reply->Claim()) Finish(task.reply->done, Halted());
     return;
   }
+  const auto started = std::chrono::steady_clock::now();
   auto cert_der = task.lease->ca().Sign(task.tbs_der);
+  metrics_.sign.Observe(std::chrono::steady_clock::now() - started);
   if (!cert_der.ok() && cert_der.error().fault == Fault::kSignatureInvalid && !halted_.exchange(true))
     base::LogError("ALARM: issuance halted: " + cert_der.error().message +
                    ". Every request is refused ISSUANCE_HALTED until the station restarts; check the token.");
@@ -380,6 +390,7 @@ void Pipeline::Sign(SignTask& task) {
                   [this, profile = task.profile, signer, reply = task.reply](Result<audit::AppendOutcome> outcome) {
                     const Done& done = reply->done;
                     if (!outcome.ok()) return Finish(done, outcome.error());
+                    if (!outcome->replayed) metrics_.issued.Add(profile->profile().name);
                     // A replayed outcome is an earlier record, perhaps of another CA.
                     Finish(done, FromRecord(*profile, outcome->record, outcome->replayed,
                                             outcome->replayed ? nullptr : signer));

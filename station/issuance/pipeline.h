@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "station/audit/writer.h"
+#include "station/base/log.h"
+#include "station/base/metrics.h"
 #include "station/issuance/certificate_profile.h"
 #include "station/issuance/request.h"
 #include "station/store/store.h"
@@ -66,6 +68,14 @@ struct PipelineStats {
   uint64_t issued = 0;
   uint64_t replayed = 0;
   uint64_t failed = 0;
+};
+
+// What the pipeline counts and times for /metrics (server/metrics.h).
+struct PipelineMetrics {
+  metrics::CounterVec issued;   // new certificates, by profile
+  metrics::CounterVec refused;  // refusals, by reason
+  metrics::Histogram request;   // from Submit to the answer
+  metrics::Histogram sign;      // the call into the token
 };
 
 // A request made ready for the token, or answered from the log.
@@ -108,6 +118,11 @@ class Pipeline {
   Result<Prepared> Prepare(const Caller& caller, const IssueRequest& request) const;
 
   PipelineStats stats() const;
+  const PipelineMetrics& metrics() const noexcept { return metrics_; }
+  // Requests waiting for a worker now.
+  size_t queue_depth() const noexcept { return queued_.load(); }
+  // A signature failed its check: nothing is issued until a restart.
+  bool halted() const noexcept { return halted_.load(); }
   // Refuses work the token cannot take now (halted, or every signer stuck):
   // what health reports, and what each request is checked against.
   Status TokenReady() const;
@@ -192,6 +207,8 @@ class Pipeline {
   std::atomic<bool> halted_{false};   // a signature failed its check: no more issuance
 
   std::atomic<uint64_t> issued_{0}, replayed_{0}, failed_{0};
+  PipelineMetrics metrics_;
+  base::RateLimitedLog refusals_{10};  // each refusal: the line, its request id, the reason
 };
 
 }  // namespace station::issuance

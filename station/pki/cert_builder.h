@@ -29,6 +29,8 @@ std::string NameText(const X509_NAME* name);
 
 // An ASN.1 time as ISO 8601 UTC ("2030-01-31T12:00:00Z"); empty if it cannot be read.
 std::string TimeText(const ASN1_TIME* time);
+// The same as seconds since the epoch; 0 if it cannot be read.
+int64_t TimeUnix(const ASN1_TIME* time);
 
 // RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING.
 Bytes KeyIdentifier(X509_PUBKEY* spki);

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "station/base/duration.h"
 #include "station/base/files.h"
 #include "station/base/log.h"
 #include "station/officer/ca_set.h"
@@ -202,11 +203,29 @@ void Station::Note(std::optional<Error>& last, const Status& now, const char* wh
   last = now.ok() ? std::nullopt : std::optional<Error>(now.error());
 }
 
+bool Station::token_up() const {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  return !token_problem_.has_value();
+}
+
+std::map<std::string, uint64_t> Station::unused_codes() const {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  return unused_codes_;
+}
+
 void Station::Watch() {
   constexpr auto kInterval = std::chrono::seconds(1);
+  constexpr int kCodesEvery = 30;  // intervals between counts of unused codes
   std::unique_lock<std::mutex> lock(watch_mu_);
-  while (!watch_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+  for (int tick = 0; !watch_cv_.wait_for(lock, tick == 0 ? std::chrono::seconds(0) : kInterval,
+                                         [this] { return stopping_; });
+       ++tick) {
     lock.unlock();
+    if (tick % kCodesEvery == 0) {
+      auto codes = store_->UnusedCodes(base::NowUnixMs());
+      std::lock_guard<std::mutex> relock(watch_mu_);
+      if (codes.ok()) unused_codes_ = std::move(*codes);
+    }
     Note(token_problem_, token_->Probe(), "the token");
     if (shared_store_) {
       auto followed = desk_->FollowFleet(*store_);

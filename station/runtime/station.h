@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +51,13 @@ class Station {
   store::Store& store() noexcept { return *store_; }
   uint64_t audit_last_seq() const { return writer_->last_seq(); }
   uint64_t audit_commits() const { return writer_->commits(); }
+  const audit::AuditWriter& audit_writer() const noexcept { return *writer_; }
+
+  // What /metrics reads, as the watcher last saw it: never a call into the
+  // token or the store on the scrape's thread.
+  bool token_up() const;
+  // Registration codes neither used nor expired, by profile (read every 30 s).
+  std::map<std::string, uint64_t> unused_codes() const;
 
   // Whether the station can issue now, and if not, why: issuance halted,
   // every signer stuck, the token not answering (Token::Probe) or the shared
@@ -82,6 +90,7 @@ class Station {
   bool stopping_ = false;               // guarded by watch_mu_
   std::optional<Error> token_problem_;  // guarded by watch_mu_
   std::optional<Error> store_problem_;  // guarded by watch_mu_
+  std::map<std::string, uint64_t> unused_codes_;  // guarded by watch_mu_
 };
 
 }  // namespace station::runtime

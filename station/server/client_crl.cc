@@ -51,6 +51,7 @@ Result<CrlSummary> PrepareCrlDirectory(const std::string& crl_path, const std::s
   std::map<unsigned long, int> per_hash;  // OpenSSL looks up <hash>.r0, .r1, ... until one is missing
   size_t revoked = 0;
   std::string earliest_next_update;
+  int64_t earliest_unix = 0;
   bool due_soon = false;
   for (const auto& crl : crls) {
     X509_NAME* issuer = X509_CRL_get_issuer(crl.get());
@@ -68,8 +69,10 @@ Result<CrlSummary> PrepareCrlDirectory(const std::string& crl_path, const std::s
       return CrlError(crl_path, "expired at " + pki::TimeText(next_update) +
                                     " (its nextUpdate): every client would be refused; publish a fresh one");
     if (next_update != nullptr &&
-        (earliest_next_update.empty() || pki::TimeText(next_update) < earliest_next_update))
+        (earliest_next_update.empty() || pki::TimeText(next_update) < earliest_next_update)) {
       earliest_next_update = pki::TimeText(next_update);
+      earliest_unix = pki::TimeUnix(next_update);
+    }
     Asn1TimePtr warn_from(X509_time_adj_ex(nullptr, 0, kWarnBeforeSeconds, nullptr));
     if (next_update != nullptr && ASN1_TIME_compare(next_update, warn_from.get()) <= 0) due_soon = true;
     revoked += static_cast<size_t>(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get())));
@@ -92,7 +95,7 @@ Result<CrlSummary> PrepareCrlDirectory(const std::string& crl_path, const std::s
     summary = "the [tls] crl is due for its next update by " + earliest_next_update +
               ": publish a fresh list and restart before then, or every line and officer will be refused. " +
               summary;
-  return CrlSummary{summary, due_soon};
+  return CrlSummary{summary, due_soon, earliest_unix};
 }
 
 }  // namespace station::server

@@ -3,6 +3,7 @@
 // set_crl_directory) reads it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "station/base/error.h"
@@ -19,6 +20,7 @@ namespace station::server {
 struct CrlSummary {
   std::string text;
   bool due_soon = false;  // log it as a warning
+  int64_t next_update_unix = 0;  // the earliest nextUpdate of the lists; 0: none says
 };
 Result<CrlSummary> PrepareCrlDirectory(const std::string& crl_path, const std::string& client_ca_pem,
                                         const std::string& dir);

@@ -23,6 +23,8 @@ class LineService final : public v1::LineSigner::Service {
   grpc::Status GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest* request,
                           v1::GetCaChainResponse* response) override;
 
+  const StreamSlots& streams() const noexcept { return slots_; }
+
  private:
   issuance::Pipeline& pipeline_;
   const config::LimitsConfig limits_;

@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
                 "' on token '" + ca.token_key().token().label() + "'); " +
                 std::to_string(config->issuance.pipeline.worker_count()) + " workers; audit log " + config->store_name() + " at seq " +
                 std::to_string((*server)->station().audit_last_seq()));
+  if (const std::string metrics = (*server)->metrics_address(); !metrics.empty())
+    base::LogInfo("metrics on http://" + metrics + "/metrics");
   std::fprintf(stderr, "listening on %s\n", (*server)->address().c_str());
   std::fflush(stderr);
   server::NotifySystemd("READY=1\nSTATUS=" + StatusLine((*server)->station()));

@@ -12,6 +12,7 @@
 #include "station/base/log.h"
 #include "station/base/secret.h"
 #include "station/server/client_crl.h"
+#include "station/server/metrics.h"
 
 namespace station::server {
 
@@ -28,7 +29,8 @@ constexpr const char* kCipherSuites =
 }  // namespace
 
 Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls,
-                                                                       const std::string& crl_dir) {
+                                                                       const std::string& crl_dir,
+                                                                       int64_t* crl_next_update_unix) {
   ST_ASSIGN_OR_RETURN(std::string cert, base::ReadFile(tls.cert));
   ST_ASSIGN_OR_RETURN(std::string key_path, config::TlsKeyPath(tls));
   ST_ASSIGN_OR_RETURN(auto key, ReadSecretFile(key_path, "TLS key file " + key_path, kMaxKeyFileBytes));
@@ -47,6 +49,7 @@ Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const con
   if (!tls.crl.empty()) {
     ST_ASSIGN_OR_RETURN(CrlSummary crls, PrepareCrlDirectory(tls.crl, client_ca, crl_dir));
     (crls.due_soon ? base::LogWarning : base::LogInfo)(crls.text);
+    if (crl_next_update_unix != nullptr) *crl_next_update_unix = crls.next_update_unix;
     options.set_crl_directory(crl_dir);
   }
   return grpc::experimental::TlsServerCredentials(options);
@@ -55,7 +58,9 @@ Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const con
 Result<std::unique_ptr<StationServer>> StationServer::Start(const config::StationConfig& config,
                                                             const std::string& listen_override) {
   std::unique_ptr<StationServer> s(new StationServer());
-  ST_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(config.tls, config.state_dir + "/tls-crl"));
+  int64_t crl_next_update = 0;
+  ST_ASSIGN_OR_RETURN(auto credentials,
+                      MakeServerCredentials(config.tls, config.state_dir + "/tls-crl", &crl_next_update));
   ST_ASSIGN_OR_RETURN(s->station_, runtime::Station::Open(config));
   s->service_ = std::make_unique<LineService>(s->station_->pipeline(), config.limits);
   s->officer_service_ = std::make_unique<OfficerService>(s->station_->officer_desk(), s->station_->registry_desk());
@@ -96,6 +101,12 @@ Result<std::unique_ptr<StationServer>> StationServer::Start(const config::Statio
                      "cannot listen on " + listen + " (address in use, or not an address of this machine?)");
   s->address_ = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
   s->health_ = std::make_unique<HealthReporter>(*s->station_, *s->server_);
+  if (!config.metrics.listen.empty()) {
+    StationServer* self = s.get();
+    ST_ASSIGN_OR_RETURN(s->metrics_, MetricsListener::Start(config.metrics.listen, [self, crl_next_update] {
+      return MetricsText(*self->station_, self->service_->streams(), crl_next_update);
+    }));
+  }
   return s;
 }
 
@@ -103,6 +114,7 @@ void StationServer::Shutdown(std::chrono::milliseconds grace) {
   if (health_) health_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + grace);
   if (station_) station_->Shutdown();
+  metrics_.reset();  // last: a scrape during the shutdown still answers
 }
 
 }  // namespace station::server

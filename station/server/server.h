@@ -9,6 +9,7 @@
 #include "station/runtime/station.h"
 #include "station/server/health.h"
 #include "station/server/line_service.h"
+#include "station/server/metrics_listener.h"
 #include "station/server/officer_service.h"
 
 namespace station::server {
@@ -27,6 +28,8 @@ class StationServer {
   void Shutdown(std::chrono::milliseconds grace);
 
   runtime::Station& station() { return *station_; }
+  // "HOST:PORT" of GET /metrics; "" without [metrics] listen.
+  std::string metrics_address() const { return metrics_ ? metrics_->address() : ""; }
 
  private:
   StationServer() = default;
@@ -35,12 +38,15 @@ class StationServer {
   std::unique_ptr<OfficerService> officer_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HealthReporter> health_;
+  std::unique_ptr<MetricsListener> metrics_;
   std::string address_;
 };
 
 // Server TLS credentials that require and verify a client certificate; with
-// [tls] crl, the revocation list is laid out in `crl_dir` and enforced.
+// [tls] crl, the revocation list is laid out in `crl_dir` and enforced, and
+// its earliest nextUpdate goes to `crl_next_update_unix` when given.
 Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const config::TlsConfig& tls,
-                                                                       const std::string& crl_dir);
+                                                                       const std::string& crl_dir,
+                                                                       int64_t* crl_next_update_unix = nullptr);
 
 }  // namespace station::server

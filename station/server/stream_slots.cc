@@ -24,4 +24,9 @@ void StreamSlots::Release(const std::string& line) {
   if (auto it = per_line_.find(line); it != per_line_.end() && --it->second == 0) per_line_.erase(it);
 }
 
+std::map<std::string, size_t> StreamSlots::PerLine() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return per_line_;
+}
+
 }  // namespace station::server

@@ -36,12 +36,14 @@ class StreamSlots {
   // A slot for a stream of `line`, or RESOURCE_EXHAUSTED TOO_MANY_STREAMS
   // (the station is full) / TOO_MANY_STREAMS_FOR_LINE (this line is).
   Result<Slot> Acquire(const std::string& line);
+  // The lines with a stream open now, and how many each.
+  std::map<std::string, size_t> PerLine() const;
 
  private:
   void Release(const std::string& line);
 
   const size_t max_total_, max_per_line_;
-  std::mutex mu_;  // guards the counts
+  mutable std::mutex mu_;  // guards the counts
   size_t total_ = 0;
   std::map<std::string, size_t> per_line_;  // lines with at least one open stream
 };

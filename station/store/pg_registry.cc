@@ -161,6 +161,17 @@ Result<std::vector<LotSummary>> Lots(PGconn* c) {
   return out;
 }
 
+Result<std::map<std::string, uint64_t>> UnusedCodes(PGconn* c, int64_t now_unix_ms) {
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(c,
+                                     "SELECT profile, COUNT(*) FROM registration_code "
+                                     "WHERE used_seq IS NULL AND expires_unix_ms > $1 GROUP BY profile",
+                                     Params(now_unix_ms), "counting registration codes"));
+  std::map<std::string, uint64_t> out;
+  for (int i = 0; i < PQntuples(rows.get()); ++i)
+    out[Text(rows.get(), i, 0)] = static_cast<uint64_t>(Int(rows.get(), i, 1));
+  return out;
+}
+
 Result<std::set<std::string>> Groups(PGconn* c, const std::string& station, StateTable table) {
   const StateSpec& spec = StateSpecOf(table);
   const bool by_record = spec.station_groups_sql != nullptr;

@@ -42,6 +42,7 @@ Status DropLotUpload(PGconn* c, const std::string& station, const std::string& u
 Result<std::vector<CaRow>> CaSets(PGconn* c);
 Result<std::map<std::string, std::string>> ProfileLines(PGconn* c);
 Result<std::vector<LotSummary>> Lots(PGconn* c);
+Result<std::map<std::string, uint64_t>> UnusedCodes(PGconn* c, int64_t now_unix_ms);
 
 // The state check (audit/state.h): the spec's groups and digests
 // (state_digest.h), and the first use mark the records do not explain.

@@ -432,6 +432,10 @@ class PgStore final : public Store {
   Result<std::vector<CaRow>> CaSets() override { return OnReader(pg::CaSets); }
   Result<std::map<std::string, std::string>> ProfileLines() override { return OnReader(pg::ProfileLines); }
   Result<std::vector<LotSummary>> Lots() override { return OnReader(pg::Lots); }
+  Result<std::map<std::string, uint64_t>> UnusedCodes(int64_t now_unix_ms) override {
+    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+    return pg::UnusedCodes(lease.get(), now_unix_ms);
+  }
   Result<std::optional<StateProblem>> CheckUses() override { return OnReader(pg::CheckUses); }
 
   Result<std::set<std::string>> Groups(StateTable table) override {

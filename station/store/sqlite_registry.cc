@@ -154,4 +154,16 @@ Result<std::vector<LotSummary>> Lots(sqlite3* db) {
   return out;
 }
 
+Result<std::map<std::string, uint64_t>> UnusedCodes(sqlite3* db, int64_t now_unix_ms) {
+  ST_ASSIGN_OR_RETURN(Stmt count, Prepare(db, "SELECT profile, COUNT(*) FROM registration_code "
+                                              "WHERE used_seq IS NULL AND expires_unix_ms > ? GROUP BY profile"));
+  sqlite3_bind_int64(count.get(), 1, now_unix_ms);
+  std::map<std::string, uint64_t> out;
+  int rc;
+  while ((rc = sqlite3_step(count.get())) == SQLITE_ROW)
+    out[ColumnText(count.get(), 0)] = static_cast<uint64_t>(sqlite3_column_int64(count.get(), 1));
+  if (rc != SQLITE_DONE) return StorageError(db, "counting registration codes");
+  return out;
+}
+
 }  // namespace station::store::sqlite

@@ -30,5 +30,6 @@ Status DropLotUpload(sqlite3* db, const std::string& upload_id);
 Result<std::vector<CaRow>> CaSets(sqlite3* db);
 Result<std::map<std::string, std::string>> ProfileLines(sqlite3* db);
 Result<std::vector<LotSummary>> Lots(sqlite3* db);
+Result<std::map<std::string, uint64_t>> UnusedCodes(sqlite3* db, int64_t now_unix_ms);
 
 }  // namespace station::store::sqlite

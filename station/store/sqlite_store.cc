@@ -250,6 +250,10 @@ class SqliteStore final : public Store {
   Result<std::vector<CaRow>> CaSets() override { return OnReader(sqlite::CaSets); }
   Result<std::map<std::string, std::string>> ProfileLines() override { return OnReader(sqlite::ProfileLines); }
   Result<std::vector<LotSummary>> Lots() override { return OnReader(sqlite::Lots); }
+  Result<std::map<std::string, uint64_t>> UnusedCodes(int64_t now_unix_ms) override {
+    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
+    return sqlite::UnusedCodes(lease.db(), now_unix_ms);
+  }
   Result<std::optional<StateProblem>> CheckUses() override { return OnReader(sqlite::CheckUses); }
 
   Result<std::set<std::string>> Groups(StateTable table) override {

@@ -161,6 +161,8 @@ class Store {
   virtual Result<std::vector<CaRow>> CaSets() = 0;
   virtual Result<std::map<std::string, std::string>> ProfileLines() = 0;  // profile -> lines
   virtual Result<std::vector<LotSummary>> Lots() = 0;
+  // Registration codes neither used nor expired at `now_unix_ms`, by profile.
+  virtual Result<std::map<std::string, uint64_t>> UnusedCodes(int64_t now_unix_ms) = 0;
 
   // --- the state check (audit/state.h) ---
   // The groups a gating table holds rows for.

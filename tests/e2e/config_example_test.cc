@@ -46,6 +46,7 @@ TEST(ConfigExampleTest, TheShippedExampleStartsAStationOnceItsFilesExist) {
   Replace(text, "token=factory-ca", "token=station");
   Replace(text, "object=line-ca-2026", "object=station-ca");
   Replace(text, "station.factory.example/line-7", dev->setup.audit_origin);
+  Replace(text, "127.0.0.1:9464", "127.0.0.1:0");
   const std::string conf = dev->dir.path() + "/station.conf";
   ASSERT_TRUE(base::WriteFile(conf, text, 0644).ok());
 
@@ -54,6 +55,7 @@ TEST(ConfigExampleTest, TheShippedExampleStartsAStationOnceItsFilesExist) {
   for (const std::string& arg : ServerCommand({"--config", conf, "--listen", "127.0.0.1:0"})) command.push_back(arg);
   Background server(command);
   EXPECT_FALSE(server.WaitForListening().empty()) << server.log();
+  EXPECT_NE(server.log().find("metrics on http://127.0.0.1:"), std::string::npos) << server.log();
   EXPECT_EQ(server.Stop(SIGTERM), 0) << server.log();
 }
 
