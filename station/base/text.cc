@@ -72,6 +72,28 @@ std::string JsonEscape(const std::string& s) {
   return out;
 }
 
+JsonFields& JsonFields::Field(const std::string& key, const std::string& json) {
+  out_ += (out_.empty() ? "\"" : ",\"") + JsonEscape(key) + "\":" + json;
+  return *this;
+}
+JsonFields& JsonFields::Str(const std::string& key, const std::string& value) {
+  return Field(key, "\"" + JsonEscape(value) + "\"");
+}
+JsonFields& JsonFields::Num(const std::string& key, int64_t value) { return Field(key, std::to_string(value)); }
+JsonFields& JsonFields::Bool(const std::string& key, bool value) { return Field(key, value ? "true" : "false"); }
+JsonFields& JsonFields::Raw(const std::string& key, const std::string& json) { return Field(key, json); }
+JsonFields& JsonFields::Strs(const std::string& key, const std::vector<std::string>& values) {
+  std::vector<std::string> quoted;
+  for (const std::string& v : values) quoted.push_back("\"" + JsonEscape(v) + "\"");
+  return Field(key, JsonArray(quoted));
+}
+
+std::string JsonArray(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) out += (out.empty() ? "" : ",") + v;
+  return "[" + out + "]";
+}
+
 std::string JsonObject(const std::map<std::string, std::string>& fields) {
   std::string out = "{";
   for (const auto& [key, value] : fields) {

@@ -71,11 +71,41 @@ Result<std::shared_ptr<store::Store>> OpenLogOf(const config::StationConfig& con
   return runtime::OpenStore(config, {.read_write = false, .station_id = station});
 }
 
+// The verdict on one log as one JSON object (--format json).
+std::string VerdictJson(const audit::VerifyReport& report, bool key, const std::string& where) {
+  JsonFields out;
+  out.Str("log", where).Bool("intact", !report.problem && !report.state_problem);
+  out.Num("records", static_cast<int64_t>(report.records)).Num("checkpoints", static_cast<int64_t>(report.checkpoints));
+  out.Bool("checkpoints_checked", key);
+  if (report.latest)
+    out.Raw("latest", JsonFields()
+                          .Num("size", static_cast<int64_t>(report.latest->size))
+                          .Str("root", audit::HashHex(report.latest->root))
+                          .str());
+  if (report.problem)
+    out.Raw("problem", JsonFields()
+                           .Str("kind", audit::TamperingName(report.problem->kind))
+                           .Num("seq", static_cast<int64_t>(report.problem->seq))
+                           .Str("what", report.problem->what)
+                           .str());
+  if (report.state_problem)
+    out.Raw("registry_problem", JsonFields()
+                                    .Str("table", report.state_problem->table)
+                                    .Str("group", report.state_problem->group)
+                                    .Str("what", report.state_problem->what)
+                                    .str());
+  return out.str();
+}
+
 // Verifies one log and prints its verdict: whether it is intact, or the
 // error that kept it from being read.
-Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std::string& where) {
+Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std::string& where, bool json = false) {
   ST_ASSIGN_OR_RETURN(audit::VerifyReport report_value, audit::VerifyLog(store, key));
   const audit::VerifyReport* report = &report_value;
+  if (json) {
+    std::printf("%s\n", VerdictJson(*report, key != nullptr, where).c_str());
+    return !report->problem && !report->state_problem;
+  }
   if (report->problem) {
     const audit::LogProblem& p = *report->problem;
     std::printf("audit log BROKEN (%s) at record %llu: %s\n"
@@ -116,6 +146,9 @@ int Verify(const base::Args& args) {
   const std::string station = args.Get("station", "");
   const bool all = args.Has("all");
   if (all && !station.empty()) return Fail(base::UsageError("--station ID or --all, not both"));
+  auto json = JsonWanted(args);
+  if (!json.ok()) return Fail(json.error());
+  if (*json && all) return Fail(base::UsageError("--format json verifies one log: run it per --station ID"));
   const bool own = station.empty() || station == config->store.station_id;
   auto key = own || args.Get("public-key") ? VerifyKey(*config, args)
                                            : Result<audit::NoteKey>(MakeError(Code::kFailedPrecondition,
@@ -124,7 +157,7 @@ int Verify(const base::Args& args) {
   if (!all) {
     auto store = runtime::OpenStore(*config, {.read_write = false, .station_id = station});
     if (!store.ok()) return Fail(store.error());
-    auto intact = VerifyOne(**store, key.ok() ? &*key : nullptr, LogName(*config, station));
+    auto intact = VerifyOne(**store, key.ok() ? &*key : nullptr, LogName(*config, station), *json);
     if (!intact.ok()) return Fail(intact.error());
     return *intact ? 0 : 1;
   }

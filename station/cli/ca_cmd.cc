@@ -145,7 +145,7 @@ int CaCommand(int argc, char** argv) {
   std::string sub = argv[2];
   std::set<std::string> flags = TokenFlags();
   flags.insert({"subject", "key", "algo", "label", "validity-days", "path-len", "self-signed", "csr", "cert", "out",
-                "issuer", "ca", "at", "target"});
+                "issuer", "ca", "at", "target", "format"});
   auto args = base::Args::Parse(argc, argv, 3, flags);
   if (!args.ok()) return Fail(args.error());
   if (sub == "list" || sub == "stage" || sub == "activate" || sub == "retire") return OfficerCaCommand(sub, *args);

@@ -23,4 +23,8 @@ int OfficerProfileCommand(const std::string& sub, const base::Args& args);   // 
 // Prints "stationctl: CODE REASON: message" and returns 2 for usage errors, 1 otherwise.
 int Fail(const Error& error);
 
+// --format text (the default) or json: whether a listing is printed as one
+// JSON document for machines.
+Result<bool> JsonWanted(const base::Args& args);
+
 }  // namespace station::cli

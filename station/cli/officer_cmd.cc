@@ -41,12 +41,29 @@ void PrintCa(const v1::CaInfo& ca) {
 }
 
 int List(v1::Officer::Stub& stub, const base::Args& args) {
+  auto json = JsonWanted(args);
+  if (!json.ok()) return Fail(json.error());
   v1::ListCasRequest request;
   request.set_issuer(args.Get("issuer", ""));
   v1::ListCasResponse reply;
   grpc::Status status = stub.ListCas(OfficerContext().get(), request, &reply);
   if (!status.ok()) return Fail(FromStatus(status));
-  for (const v1::CaInfo& ca : reply.cas()) PrintCa(ca);
+  if (!*json) {
+    for (const v1::CaInfo& ca : reply.cas()) PrintCa(ca);
+    return 0;
+  }
+  std::vector<std::string> items;
+  for (const v1::CaInfo& ca : reply.cas())
+    items.push_back(JsonFields()
+                        .Str("issuer", ca.issuer())
+                        .Str("key_label", ca.key_label())
+                        .Str("state", ca.state())
+                        .Str("key_id", ca.key_id())
+                        .Str("subject", ca.subject())
+                        .Str("not_after", ca.not_after())
+                        .Num("activate_at_unix_ms", ca.activate_at_unix_ms())
+                        .str());
+  std::printf("%s\n", JsonArray(items).c_str());
   return 0;
 }
 
@@ -124,9 +141,25 @@ int OfficerProfileCommand(const std::string& sub, const base::Args& args) {
   auto stub = ConnectOfficer(args);
   if (!stub.ok()) return Fail(stub.error());
   if (sub == "list") {
+    auto json = JsonWanted(args);
+    if (!json.ok()) return Fail(json.error());
     v1::ListProfilesResponse reply;
     grpc::Status status = (*stub)->ListProfiles(OfficerContext().get(), v1::ListProfilesRequest(), &reply);
     if (!status.ok()) return Fail(FromStatus(status));
+    if (*json) {
+      std::vector<std::string> items;
+      for (const v1::ProfileInfo& p : reply.profiles())
+        items.push_back(JsonFields()
+                            .Str("name", p.name())
+                            .Str("description", p.description())
+                            .Str("authorization", p.authorization())
+                            .Bool("one_per_device", p.one_per_device())
+                            .Strs("lines", {p.lines().begin(), p.lines().end()})
+                            .Strs("file_lines", {p.file_lines().begin(), p.file_lines().end()})
+                            .str());
+      std::printf("%s\n", JsonArray(items).c_str());
+      return 0;
+    }
     for (const v1::ProfileInfo& p : reply.profiles()) {
       auto joined = [](const auto& list) {
         std::string out;

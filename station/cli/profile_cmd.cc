@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "station/base/text.h"
 #include "station/cli/commands.h"
 #include "station/config/config.h"
 #include "station/officer/profile_lines.h"
@@ -35,6 +36,8 @@ int Check(const base::Args& args) {
 int List(const base::Args& args) {
   auto config_path = args.Require("config");
   if (!config_path.ok()) return Fail(config_path.error());
+  auto json = JsonWanted(args);
+  if (!json.ok()) return Fail(json.error());
   auto config = config::LoadStationConfig(*config_path);
   if (!config.ok()) return Fail(config.error());
   auto profiles = runtime::LoadProfiles(*config);
@@ -48,6 +51,22 @@ int List(const base::Args& args) {
     for (auto& p : *profiles)
       if (auto it = set_by_officers->find(p.name); it != set_by_officers->end()) p.lines = it->second;
   }
+  if (*json) {
+    std::vector<std::string> items;
+    for (const auto& p : *profiles)
+      items.push_back(JsonFields()
+                          .Str("name", p.name)
+                          .Str("description", p.description)
+                          .Str("authorization", policy::AuthorizationName(p.authorization))
+                          .Bool("one_per_device", p.one_per_device)
+                          .Strs("lines", std::vector<std::string>(p.lines.begin(), p.lines.end()))
+                          .Bool("default", p.name == config->issuance.pipeline.default_profile)
+                          .Bool("aws_jitr", p.aws_jitr)
+                          .Bool("aws_claim", p.aws_claim)
+                          .str());
+    std::printf("%s\n", JsonArray(items).c_str());
+    return 0;
+  }
   for (const auto& p : *profiles)
     std::printf("%s%s\n", Describe(p).c_str(), p.name == config->issuance.pipeline.default_profile ? " (default)" : "");
   return 0;
@@ -58,7 +77,7 @@ int List(const base::Args& args) {
 int ProfileCommand(int argc, char** argv) {
   if (argc < 3) return Fail(base::UsageError("profile needs a subcommand: check, list or set-lines"));
   std::string sub = argv[2];
-  auto args = base::Args::Parse(argc, argv, 3, {"config", "target", "profile", "lines"});
+  auto args = base::Args::Parse(argc, argv, 3, {"config", "target", "profile", "lines", "format"});
   if (!args.ok()) return Fail(args.error());
   if (sub == "check") return Check(*args);
   const bool officer = args->Get("config") && IsOfficerConfig(*args->Get("config"));

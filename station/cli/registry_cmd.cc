@@ -16,6 +16,7 @@
 
 #include "station/base/duration.h"
 #include "station/base/files.h"
+#include "station/base/text.h"
 #include "station/cli/commands.h"
 #include "station/cli/officer_client.h"
 #include "station/config/config.h"
@@ -113,6 +114,8 @@ int LotClose(const base::Args& args, bool officer) {
 int LotList(const base::Args& args, bool officer) {
   auto config_path = args.Require("config");
   if (!config_path.ok()) return Fail(config_path.error());
+  auto json = JsonWanted(args);
+  if (!json.ok()) return Fail(json.error());
   std::vector<registry::LotSummary> lots;
   if (officer) {
     auto stub = ConnectOfficer(args);
@@ -131,6 +134,14 @@ int LotList(const base::Args& args, bool officer) {
     auto read = (*store)->Lots();
     if (!read.ok()) return Fail(read.error());
     lots = std::move(*read);
+  }
+  if (*json) {
+    std::vector<std::string> items;
+    for (const auto& l : lots)
+      items.push_back(JsonFields().Str("lot", l.name).Str("profile", l.profile).Str("state", l.state)
+                          .Num("devices", l.devices).Num("issued", l.issued).str());
+    std::printf("%s\n", JsonArray(items).c_str());
+    return 0;
   }
   std::printf("%-24s %-24s %-7s %9s %9s\n", "LOT", "PROFILE", "STATE", "DEVICES", "ISSUED");
   for (const auto& l : lots)
@@ -187,7 +198,7 @@ int ApproveReissue(const base::Args& args, bool officer) {
 int RegistryCommand(int argc, char** argv) {
   if (argc < 3) return Fail(base::UsageError(std::string(argv[1]) + " needs a subcommand"));
   std::string command = argv[1], sub = argv[2];
-  auto args = base::Args::Parse(argc, argv, 3, {"config", "profile", "lot", "count", "ttl", "out", "device-id", "target"});
+  auto args = base::Args::Parse(argc, argv, 3, {"config", "profile", "lot", "count", "ttl", "out", "device-id", "target", "format"});
   if (!args.ok()) return Fail(args.error());
   const bool officer = args->Get("config") && IsOfficerConfig(*args->Get("config"));
   if (command == "lot" && sub == "import") return LotImport(*args, officer);

@@ -19,8 +19,9 @@ using namespace station;
 
 namespace {
 
-int Usage() {
-  std::fprintf(stderr,
+// The usage, on stdout for --help (exit 0), else on stderr (exit 2).
+int Usage(bool asked = false) {
+  std::fprintf(asked ? stdout : stderr,
                "usage: station-line --config line.conf sign CSR_FILE... --out DIR [--profile P] [--device-id ID] [FIELDS]\n"
                "       station-line --config line.conf simulate --devices N --streams K [--key ec-p256|ec-p384|rsa-2048]\n"
                "                    [--window W] [--rate PER_SECOND] [--timeout SECONDS] [--profile P] [--device-prefix P] [FIELDS]\n"
@@ -28,11 +29,12 @@ int Usage() {
                "       FIELDS: [--attributes K=V,...] [--thing-name NAME] [--thing-type TYPE] [--thing-attributes K=V,...]\n"
                "       (--target HOST:PORT overrides the target in line.conf)\n"
                "       station-line --version\n");
-  return 2;
+  return asked ? 0 : 2;
 }
 
 int Fail(const Error& e) {
   std::fprintf(stderr, "station-line: %s\n", e.ToString().c_str());
+  if (e.reason == "USAGE") Usage();
   return 2;
 }
 
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
     std::printf("%s\n", base::VersionLine("station-line").c_str());
     return 0;
   }
-  if (args->Has("help") || args->positional().empty() || !args->Has("config")) return Usage();
+  if (args->Has("help")) return Usage(true);
+  if (args->positional().empty() || !args->Has("config")) return Usage();
   auto config = config::LoadLineConfig(*args->Get("config"));
   if (!config.ok()) return Fail(config.error());
   if (auto target = args->Get("target")) config->target = *target;

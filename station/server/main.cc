@@ -80,8 +80,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args->Has("help") || !args->Has("config")) {
-    std::fprintf(stderr, "usage: station-server --config FILE [--listen HOST:PORT] [--allow-root]\n"
-                         "       station-server --version\n");
+    std::fprintf(args->Has("help") ? stdout : stderr,
+                 "usage: station-server --config FILE [--listen HOST:PORT (default: the config's listen)] "
+                 "[--allow-root]\n"
+                 "       station-server --version\n");
     return args->Has("help") ? 0 : 2;
   }
   if (::geteuid() == 0) {

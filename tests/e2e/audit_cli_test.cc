@@ -204,6 +204,38 @@ TEST_F(AuditCliTest, AwsExportsHoldOnlyWhatAwsTakes) {
   EXPECT_EQ(Read(t + "/b3/template.json").find("ThingTypeName"), std::string::npos) << Read(t + "/b3/template.json");
 }
 
+// --format json: the listings and the verdict as one JSON document each.
+TEST_F(AuditCliTest, ListingsAndTheVerdictComeAsJsonForMachines) {
+  Issue(3);
+  auto parse = [&](std::vector<std::string> args, const std::string& expr) {
+    auto r = Ctl(args);
+    EXPECT_TRUE(base::WriteFile(tmp_.path() + "/out.json", r.output).ok());
+    auto p = RunCommand({"/usr/bin/python3", "-c", "import json,sys; d=json.load(open(sys.argv[1])); print(" + expr + ")",
+                         tmp_.path() + "/out.json"});
+    EXPECT_EQ(p.exit_code, 0) << r.output << p.output;
+    return r.exit_code == 0 ? p.output : "exit " + std::to_string(r.exit_code) + ": " + r.output;
+  };
+  EXPECT_EQ(parse({"audit", "verify", "--config", Conf(), "--format", "json"},
+                  "d['intact'], d['records'], d['latest']['size'], d['checkpoints_checked']"),
+            "True 3 3 True\n");
+  EXPECT_EQ(parse({"profile", "list", "--config", Conf(), "--format", "json"},
+                  "[(p['name'], p['aws_jitr'], p['lines']) for p in d if p['name'] == 'aws-iot-device']"),
+            "[('aws-iot-device', True, ['*'])]\n");
+  EXPECT_EQ(parse({"lot", "list", "--config", Conf(), "--format", "json"}, "d"), "[]\n");
+  auto wrong = Ctl({"lot", "list", "--config", Conf(), "--format", "yaml"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+
+  // A broken log says what and where, as JSON too, and exits 1.
+  Sqlite("UPDATE issuance SET device_id = 'forged' WHERE seq = 2");
+  auto broken = Ctl({"audit", "verify", "--config", Conf(), "--format", "json"});
+  EXPECT_EQ(broken.exit_code, 1) << broken.output;
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/broken.json", broken.output).ok());
+  auto p = RunCommand({"/usr/bin/python3", "-c",
+                       "import json,sys; d=json.load(open(sys.argv[1])); print(d['intact'], d['problem']['seq'])",
+                       tmp_.path() + "/broken.json"});
+  EXPECT_EQ(p.output, "False 2\n") << broken.output;
+}
+
 TEST_F(AuditCliTest, InitKeyMakesTheKeyAStationNeedsToStart) {
   // A config without [audit]: the server refuses to start without its key.
   std::string conf = Read(Conf());

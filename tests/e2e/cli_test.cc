@@ -325,6 +325,51 @@ print("claim setup OK")
   EXPECT_NE(start.output.find("CLAIM_CA_SHARED"), std::string::npos) << start.output;
 }
 
+// --help on every program and subcommand answers its usage (exit 0, stdout);
+// a wrong flag gets the error and that usage (exit 2).
+TEST_F(CliTest, EveryCommandExplainsItself) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"dev-setup"}, {"ca", "keygen"}, {"ca", "csr"}, {"ca", "self-sign"}, {"ca", "init"}, {"ca", "import-cert"},
+      {"ca", "restrict"}, {"ca", "list"}, {"ca", "stage"}, {"ca", "activate"}, {"ca", "retire"},
+      {"aws", "verification-cert"}, {"aws", "claim-setup"}, {"audit", "init-key"}, {"audit", "verify"},
+      {"audit", "prove"}, {"audit", "check-proof"}, {"audit", "export"}, {"store", "migrate"},
+      {"profile", "check"}, {"profile", "list"}, {"profile", "set-lines"}, {"lot", "import"}, {"lot", "close"},
+      {"lot", "list"}, {"codes", "mint"}, {"device", "approve-reissue"}};
+  for (const auto& command : commands) {
+    std::vector<std::string> args = command;
+    args.push_back("--help");
+    auto help = Ctl(args);
+    const std::string named = "stationctl " + command[0] + (command.size() > 1 ? " " : "");
+    EXPECT_EQ(help.exit_code, 0) << command[0] << " " << help.output;
+    EXPECT_EQ(help.output.rfind("usage:\n", 0), 0u) << help.output;
+    EXPECT_NE(help.output.find(named), std::string::npos) << help.output;
+    if (command.size() > 1) {
+      EXPECT_NE(help.output.find(command[1]), std::string::npos) << help.output;
+    }
+    if (command[0] != "store") {
+      EXPECT_EQ(help.output.find("stationctl store "), std::string::npos) << help.output;
+    }
+  }
+  auto audit = Ctl({"audit", "export", "--help"});
+  EXPECT_NE(audit.output.find("--format jsonl|csv|aws-jitr-allowlist|aws-bulk"), std::string::npos) << audit.output;
+  EXPECT_EQ(audit.output.find("audit verify"), std::string::npos) << "export's usage alone: " << audit.output;
+  auto token = Ctl({"ca", "keygen", "--help"});
+  EXPECT_NE(token.output.find("TOKEN is --config"), std::string::npos) << token.output;
+  EXPECT_EQ(token.output.find("ca csr"), std::string::npos) << token.output;
+
+  auto wrong = Ctl({"audit", "verify", "--config", "x.conf", "--colour", "red"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+  EXPECT_NE(wrong.output.find("USAGE"), std::string::npos) << wrong.output;
+  EXPECT_NE(wrong.output.find("stationctl audit verify --config"), std::string::npos) << wrong.output;
+  for (const std::string program : {"station-server", "station-line"}) {
+    auto help = RunCommand({ProgramPath(program), "--help"});
+    EXPECT_EQ(help.exit_code, 0) << program << help.output;
+    EXPECT_NE(help.output.find("usage: " + program), std::string::npos) << help.output;
+    auto bad = RunCommand({ProgramPath(program), "--colour", "red"});
+    EXPECT_EQ(bad.exit_code, 2) << program << bad.output;
+  }
+}
+
 TEST_F(CliTest, PinsAreNeverTakenOnTheCommandLine) {
   auto r = Ctl({"ca", "init", "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-uri", "pkcs11:token=x",
                 "--pin", "1234", "--subject", "CN=x", "--csr", "/dev/null"});

@@ -120,6 +120,15 @@ TEST_F(OfficerTest, TwoOfficersRotateTheIssuingCaUnderALiveLine) {
   ASSERT_FALSE(address.empty()) << restarted.log();
   auto listed = AsOfficer(2, {"ca", "list"});
   EXPECT_EQ(Listed(listed.output, "station-ca-2").second, "active") << listed.output;
+  // The same for machines: one JSON document.
+  auto json = AsOfficer(2, {"ca", "list", "--format", "json"});
+  ASSERT_TRUE(base::WriteFile(tmp_.path() + "/cas.json", json.output).ok());
+  auto parsed = RunCommand({"/usr/bin/python3", "-c",
+                            "import json,sys; cas=json.load(open(sys.argv[1])); "
+                            "print(sorted((c['key_label'], c['state']) for c in cas))",
+                            tmp_.path() + "/cas.json"});
+  EXPECT_NE(parsed.output.find("('station-ca', 'retired'), ('station-ca-2', 'active')"), std::string::npos)
+      << json.output << parsed.output;
   EXPECT_EQ(Listed(listed.output, "station-ca").second, "retired") << listed.output;
   auto restarted_line = Simulate(address, {"--devices", "50", "--streams", "1"});
   EXPECT_NE(restarted_line.output.find("\"by_issuer_key_id\":{\"" + new_id + "\":50}"), std::string::npos)
