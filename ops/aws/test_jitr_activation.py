@@ -94,14 +94,19 @@ class ActivationTest(unittest.TestCase):
     def setUp(self):
         self.table = Table(os.environ["ALLOWLIST"])
         with open(os.environ["RECORDS"]) as f:
-            self.records = [json.loads(line) for line in f]
-        pems = {r["certificate_id"]: r["certificate_pem"] for r in self.records}
+            every = [json.loads(line) for line in f]
+        # The allow-list vouches for the JITR profile's devices and for nothing else (not a claim).
+        self.records = [r for r in every if r["profile"] == "aws-iot-device"]
+        self.others = [r for r in every if r["profile"] != "aws-iot-device"]
+        pems = {r["certificate_id"]: r["certificate_pem"] for r in every}
         with open(os.environ["OTHER_CERT"]) as f:
             self.other_pem = f.read()
         self.other_id = hashlib.sha256(jitr_activation.pem_to_der(self.other_pem)).hexdigest()
         pems[self.other_id] = self.other_pem
         self.iot = Iot(pems)
         self.assertEqual(len(self.table.items), len(self.records))
+        for other in self.others:
+            self.assertNotIn(other["serial_hex"], self.table.items, other["profile"])
         self.assertGreater(len(self.records), 0)
 
     def test_every_exported_certificate_is_activated_as_its_thing(self):
@@ -177,6 +182,13 @@ class ActivationTest(unittest.TestCase):
             result, _ = self.handle(record["certificate_id"])
             self.assertEqual(result["decision"], "REVOKED", change)
             self.assertIn("not for JITR", result["reason"])
+            self.assertNotIn("create_thing", [c[0] for c in self.iot.calls])
+
+    def test_a_claim_certificate_is_never_activated(self):
+        self.assertTrue(self.others, "the station issued a claim too")
+        for other in self.others:
+            result, _ = self.handle(other["certificate_id"])
+            self.assertNotEqual(result["decision"], "ACTIVE", other["profile"])
             self.assertNotIn("create_thing", [c[0] for c in self.iot.calls])
 
     def test_an_item_without_the_jitr_flag_stays_pending(self):

@@ -1,10 +1,11 @@
 """The pre-provisioning hook against a real station export.
 
-    PROVISIONING=provisioning.jsonl python3 -m unittest test_preprovision_hook
+    PROVISIONING=provisioning.jsonl CLAIMS=claims.jsonl python3 -m unittest test_preprovision_hook
 
-PROVISIONING is `stationctl audit export --format aws-provisioning-allowlist`
-of a station's device records (tests/e2e/jitr_example_test.sh makes one);
-the by-claim items are added here as a claim profile's export writes them.
+PROVISIONING is `stationctl audit export --format aws-provisioning-allowlist
+--profile <device profile>` of a station's device records, CLAIMS the same
+export of its claim records (the default); tests/e2e/jitr_example_test.sh
+makes both on a fresh station.
 """
 import os
 import unittest
@@ -29,9 +30,13 @@ class HookTest(unittest.TestCase):
         self.assertGreater(len(self.devices), 0)
         for device in self.devices:
             self.assertIs(self.table.items[device]["claim"], False, "device records, not claims")
-        # A claim per device, as the fleet-claim profile's export writes it.
-        self.table.items["serial-0042"] = {"deviceId": "serial-0042", "certificateId": "claim-of-0042",
-                                           "profile": "fleet-claim", "claim": True}
+        # A claim per device, as the station issued it.
+        claims = Table(os.environ["CLAIMS"], key="deviceId")
+        self.assertEqual(len(claims.items), 1)
+        (self.claimed, self.claim), = claims.items.items()
+        self.assertIs(self.claim["claim"], True)
+        self.assertEqual(self.claim["profile"], "fleet-claim")
+        self.table.items[self.claimed] = self.claim
 
     def test_a_device_the_station_made_may_provision_with_any_claim(self):
         # By trusted user: AWS issued the temporary claim.
@@ -45,12 +50,15 @@ class HookTest(unittest.TestCase):
                              {"allowProvisioning": False}, serial)
 
     def test_a_claim_per_device_provisions_only_its_own_serial(self):
-        allowed = preprovision_hook.handler(request("serial-0042", "claim-of-0042"), None, self.table)
+        own = self.claim["certificateId"]
+        allowed = preprovision_hook.handler(request(self.claimed, own), None, self.table)
         self.assertTrue(allowed["allowProvisioning"])
-        stolen = preprovision_hook.handler(request("serial-0042", "claim-of-0043"), None, self.table)
+        stolen = preprovision_hook.handler(request(self.claimed, "0" * 64), None, self.table)
         self.assertFalse(stolen["allowProvisioning"], "another device's claim must not provision this serial")
-        allowed, reason = preprovision_hook.decide(request("serial-0042", "claim-of-0043"), self.table)
+        allowed, reason = preprovision_hook.decide(request(self.claimed, "0" * 64), self.table)
         self.assertIn("another claim certificate", reason)
+        # Nor may this claim provision a serial it was not given.
+        self.assertFalse(preprovision_hook.handler(request("serial-9999", own), None, self.table)["allowProvisioning"])
 
 
 if __name__ == "__main__":

@@ -19,13 +19,22 @@ address=$(sed -n 's/^listening on //p' "$work/server.log")
 [ -n "$address" ] || { cat "$work/server.log"; exit 1; }
 "$line" --config "$work/dev/line.conf" --target "$address" simulate --devices 25 --streams 2 \
   --profile aws-iot-device --thing-type sensor --thing-attributes "model=x1,batch=7" >/dev/null
+# One claim certificate per device (by claim): a code an officer minted, device_id = the serial.
+"$stationctl" codes mint --config "$work/dev/officer.conf" --target "$address" --profile fleet-claim \
+  --count 1 --ttl 5m --out "$work/codes.csv" >/dev/null
+code=$(sed -n 2p "$work/codes.csv" | cut -d, -f1)
+"$line" --config "$work/dev/line.conf" --target "$address" simulate --devices 1 --profile fleet-claim \
+  --device-prefix serial- --attributes "registration_code=$code" >/dev/null
 kill -TERM "$pid"; wait "$pid"
 "$stationctl" audit export --config "$work/dev/station.conf" --format aws-jitr-allowlist --out "$work/allow.jsonl"
 "$stationctl" audit export --config "$work/dev/station.conf" --format jsonl --out "$work/all.jsonl"
-# The devices the line made, as the pre-provisioning hook's allow-list (trusted-user flow).
+# The pre-provisioning hook's allow-lists: the devices the line made (trusted-user flow), and
+# the claim profile's records (by claim, the default).
 "$stationctl" audit export --config "$work/dev/station.conf" --format aws-provisioning-allowlist \
   --profile aws-iot-device --out "$work/provisioning.jsonl"
+"$stationctl" audit export --config "$work/dev/station.conf" --format aws-provisioning-allowlist \
+  --out "$work/claims.jsonl"
 cd "$src/ops/aws"
 ALLOWLIST="$work/allow.jsonl" RECORDS="$work/all.jsonl" OTHER_CERT="$work/dev/ca/ca.pem" \
-  PROVISIONING="$work/provisioning.jsonl" \
+  PROVISIONING="$work/provisioning.jsonl" CLAIMS="$work/claims.jsonl" \
   python3 -B -m unittest -v test_jitr_activation test_load_allowlist test_preprovision_hook
