@@ -83,7 +83,12 @@ int main(int argc, char** argv) {
     std::fprintf(args->Has("help") ? stdout : stderr,
                  "usage: station-server --config FILE [--listen HOST:PORT (default: the config's listen)] "
                  "[--allow-root]\n"
-                 "       station-server --version\n");
+                 "       station-server --version\n"
+                 "Serves station.v1.LineSigner and Officer over mutual TLS, grpc.health.v1 and reflection, and with\n"
+                 "[metrics] listen GET /metrics. Prints \"listening on HOST:PORT\" when ready. SIGTERM or SIGINT:\n"
+                 "finish in-flight requests, sign a last checkpoint, exit 0; SIGHUP is logged and ignored.\n"
+                 "Exit codes: 2 command line, 65 audit log or registry broken, 69 token or store away,\n"
+                 "78 configuration or PIN wrong. Configuration: /usr/share/doc/signing-station/docs/.\n");
     return args->Has("help") ? 0 : 2;
   }
   if (::geteuid() == 0) {

@@ -34,6 +34,13 @@ for doc in README.md examples/station.conf.example examples/profiles/aws-iot-dev
   [ -f "$root/usr/share/doc/signing-station/$doc" ] || fail "doc $doc is missing"
 done
 [ ! -e "$root/usr/share/doc/signing-station/examples/aws/test_jitr_activation.py" ] || fail "tests were packaged"
+for program in station-server stationctl station-line; do
+  [ -f "$root/usr/share/bash-completion/completions/$program" ] || fail "no bash completion for $program"
+  page=$root/usr/share/man/man1/$program.1.gz
+  [ -f "$page" ] || fail "no man page for $program (help2man: ops/install-deps installs it)"
+  man_text=$(zcat "$page")
+  [[ $man_text == *"usage: ${program//-/\\-}"* ]] || fail "the man page of $program has no usage"
+done
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libgrpc++ libssl3 libsqlite3 libpq5; do
   [[ $depends == *"$lib"* ]] || fail "Depends lacks $lib: $depends"
