@@ -167,12 +167,9 @@ Status WriteAwsBulk(store::Store& store, const ExportRequest& request, const std
                                                  std::to_string(kMaxTemplateChars) + " (fewer thing attributes)");
   std::error_code ec;
   if (fs::exists(request.out, ec) && !fs::is_empty(request.out, ec))
-    return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE",
-                     "cannot write " + request.out + ": the directory exists and is not empty (an export never "
-                     "overwrites)");
+    return Unwritable(request.out, "the directory exists and is not empty (an export never overwrites)");
   fs::create_directories(request.out, ec);
-  if (ec)
-    return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + request.out + ": " + ec.message());
+  if (ec) return Unwritable(request.out, ec.message());
   const std::string ndjson = request.out + "/registration.ndjson";
   ST_ASSIGN_OR_RETURN(base::NewFile file, base::NewFile::Create(ndjson, 0644));
   std::string pending;

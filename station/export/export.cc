@@ -14,10 +14,6 @@ namespace {
 
 constexpr size_t kFlushBytes = 1 << 20;  // a file export is written in pieces of this size
 
-Error Unwritable(const std::string& path, const std::string& why) {
-  return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + path + ": " + why);
-}
-
 // The records of the export, in order; each checked to continue the verified leaves.
 Status ForEachExported(store::Store& store, const ExportRequest& request, const audit::Checkpoint& cp,
                        const std::vector<audit::Hash>& leaves,
@@ -40,6 +36,10 @@ Status ForEachExported(store::Store& store, const ExportRequest& request, const 
 }
 
 }  // namespace
+
+Error Unwritable(const std::string& path, const std::string& why) {
+  return MakeError(Code::kFailedPrecondition, "FILE_UNWRITABLE", "cannot write " + path + ": " + why);
+}
 
 Result<Format> ParseFormat(const std::string& name) {
   if (name == "jsonl") return Format::kJsonl;

@@ -55,6 +55,9 @@ struct ExportResult {
   std::vector<std::string> files;  // what was written
 };
 
+// FAILED_PRECONDITION FILE_UNWRITABLE: "cannot write PATH: WHY".
+Error Unwritable(const std::string& path, const std::string& why);
+
 Result<ExportResult> Export(store::Store& store, const audit::NoteKey& key, const ExportRequest& request,
                             std::ostream& out_stream, std::ostream& note_stream);
 
