@@ -49,7 +49,7 @@ const EVP_MD* TokenKey::digest() const noexcept {
 Status TokenKey::Refind() {
   ST_ASSIGN_OR_RETURN(auto privs, FindObjects(*token_, CKO_PRIVATE_KEY, "", id_));
   if (privs.size() != 1)
-    return MakeError(Code::kUnavailable, "KEY_NOT_FOUND", "key '" + label_ + "' is no longer on the token");
+    return MakeError(Code::kUnavailable, "KEY_GONE", "key '" + label_ + "' is no longer on the token");
   std::lock_guard<std::mutex> lock(handle_mu_);
   private_handle_ = privs[0];
   return {};

@@ -180,7 +180,7 @@ Status InitializeToken(Module& module, const std::string& label, const Secret& s
   by_label.token = label;
   ST_ASSIGN_OR_RETURN(auto found, FindTokenSlots(fn, by_label));
   if (found.size() != 1)
-    return MakeError(Code::kInternal, "TOKEN_NOT_FOUND", "token '" + label + "' not found after C_InitToken");
+    return MakeError(Code::kFailedPrecondition, "TOKEN_NOT_FOUND", "token '" + label + "' not found after C_InitToken");
   CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
   rv = fn->C_OpenSession(found[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &session);
   if (rv != CKR_OK) return CkError(rv, "C_OpenSession");

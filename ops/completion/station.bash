@@ -11,7 +11,9 @@ _station_flags() {
 _stationctl() {
   local cur=${COMP_WORDS[COMP_CWORD]} program=${COMP_WORDS[0]}
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W "dev-setup ca aws audit store profile lot codes device --help --version" -- "$cur"))
+    local commands
+    commands=$("$program" --help 2>/dev/null | sed -n 's/.*stationctl \([a-z][a-z-]*\).*/\1/p' | sort -u)
+    COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
     return
   fi
   local command=${COMP_WORDS[1]}

@@ -66,7 +66,7 @@ Result<NoteKey> NoteKey::FromPublicKey(const std::string& name, EVP_PKEY* key) {
     size_t len = 32;
     out.key_bytes_.resize(len);
     if (EVP_PKEY_get_raw_public_key(key, out.key_bytes_.data(), &len) != 1 || len != 32)
-      return MakeError(Code::kInternal, "AUDIT_KEY_INVALID", "cannot read the Ed25519 public key");
+      return MakeError(Code::kFailedPrecondition, "AUDIT_KEY_INVALID", "cannot read the Ed25519 public key");
     // key ID = SHA-256(name || 0x0A || 0x01 || key)[:4] (C2SP signed-note).
     id_input.push_back(kTypeEd25519);
     id_input.insert(id_input.end(), out.key_bytes_.begin(), out.key_bytes_.end());

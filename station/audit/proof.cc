@@ -43,7 +43,7 @@ Result<std::string> ProveInclusion(store::Store& store, const NoteKey& key, cons
     record = r;
     return false;
   }));
-  if (!record || record->seq != seq) return MakeError(Code::kInternal, "AUDIT_UNAVAILABLE", "record vanished");
+  if (!record || record->seq != seq) return MakeError(Code::kUnavailable, "AUDIT_UNAVAILABLE", "record vanished");
   std::string out(kHeader);
   out += "index " + std::to_string(seq - 1) + "\n";
   std::string canonical = CanonicalRecord(*record);

@@ -40,7 +40,7 @@ std::string CanonicalRecord(const AuditRecord& r) {
 
 Result<AuditRecord> ParseCanonicalRecord(std::string_view data) {
   auto bad = [](const std::string& why) {
-    return MakeError(Code::kInvalidArgument, "BAD_AUDIT_RECORD", "not a canonical audit record: " + why);
+    return MakeError(Code::kDataLoss, "BAD_AUDIT_RECORD", "not a canonical audit record: " + why);
   };
   AuditRecord r;
   if (data.substr(0, kOfficerTag.size()) == kOfficerTag) {

@@ -12,6 +12,7 @@ int ProfileCommand(int argc, char** argv);
 int RegistryCommand(int argc, char** argv);  // lot, codes, device
 int AwsCommand(int argc, char** argv);       // verification-cert
 int StoreCommand(int argc, char** argv);     // migrate
+int ReasonsCommand(int argc, char** argv);   // what each reason means
 
 // Officer commands over the Officer service (officer_cmd.cc); a config with
 // a `target` is an officer.conf, else a station.conf.

@@ -8,6 +8,7 @@
 //   stationctl profile check FILE... | profile list | profile set-lines
 //   stationctl ca list|stage|activate|retire   a running station's CAs (officer.conf)
 //   stationctl lot import|close|list, codes mint, device approve-reissue
+//   stationctl reasons [REASON...]             what a reason means and what to do
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -62,6 +63,7 @@ const char* const kUsage =
       "       stationctl codes mint OFFICER --profile P --count N [--ttl 5m] --out CODES.csv\n"
       "       stationctl device approve-reissue OFFICER --profile P --device-id ID [--ttl 24h]\n"
       "  (lot, codes and device approve-reissue also take --config station.conf on a station without [officers])\n"
+      "       stationctl reasons [REASON...] [--format text|json|markdown]\n"
       "       stationctl --version\n";
 
 // The usage lines of `command` (narrowed to `sub` where a line names it),
@@ -141,6 +143,7 @@ int main(int argc, char** argv) {
   if (command == "aws") return station::cli::AwsCommand(argc, argv);
   if (command == "audit") return station::cli::AuditCommand(argc, argv);
   if (command == "store") return station::cli::StoreCommand(argc, argv);
+  if (command == "reasons") return station::cli::ReasonsCommand(argc, argv);
   if (command == "profile") return station::cli::ProfileCommand(argc, argv);
   if (command == "lot" || command == "codes" || command == "device") return station::cli::RegistryCommand(argc, argv);
   std::fprintf(stderr, "stationctl: unknown command '%s'\n%s", command.c_str(), usage);

@@ -15,7 +15,7 @@ using CertStackPtr = OsslPtr<STACK_OF(X509), FreeCertStack>;
 }  // namespace
 
 Status CheckChainToRoot(const std::vector<X509Ptr>& chain, const std::vector<X509Ptr>& roots) {
-  if (chain.empty()) return MakeError(Code::kInvalidArgument, "CA_CHAIN_INVALID", "no CA certificate given");
+  if (chain.empty()) return MakeError(Code::kFailedPrecondition, "CA_CHAIN_INVALID", "no CA certificate given");
   if (roots.empty()) return MakeError(Code::kFailedPrecondition, "CA_CHAIN_INVALID", "no root certificate given");
   StorePtr store(X509_STORE_new());
   CertStackPtr untrusted(sk_X509_new_null());

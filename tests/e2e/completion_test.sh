@@ -21,6 +21,7 @@ expect() {  # expect WORD words...: WORD is among the completions
   complete_words "$@" | grep -qx -- "$want" || fail "'$*' does not offer $want: $(complete_words "$@" | tr '\n' ' ')"
 }
 expect audit stationctl au
+expect reasons stationctl re
 expect export stationctl audit ex
 expect claim-setup stationctl aws cl
 expect approve-reissue stationctl device ''
