@@ -178,7 +178,8 @@ constexpr std::array kRows = std::to_array<ReasonRow>({
      "a certificate is not DER / a file holds no PEM private key"},
 
     // The Officer service (stationctl with officer.conf): the call's status.
-    {"OFFICER_NOT_MEMBER", kPermissionDenied, "Officer service", "the caller is an officer not in `[officers] members`"},
+    {"OFFICER_NOT_MEMBER", kPermissionDenied, "Officer service",
+     "the caller is an officer not in `[officers] members`"},
     {"OFFICERS_NOT_CONFIGURED", kFailedPrecondition, "Officer service", "the station config has no `[officers]`"},
     {"ISSUER_NOT_FOUND, CA_NOT_FOUND, PROFILE_NOT_FOUND", kNotFound, "Officer service",
      "no such issuer, CA (by key label or key id) or profile (`stationctl ca list`)"},

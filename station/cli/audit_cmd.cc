@@ -71,9 +71,9 @@ Result<std::shared_ptr<store::Store>> OpenLogOf(const config::StationConfig& con
   return runtime::OpenStore(config, {.read_write = false, .station_id = station});
 }
 
-// The verdict on one log as one JSON object (--format json).
-std::string VerdictJson(const audit::VerifyReport& report, bool key, const std::string& where) {
-  JsonFields out;
+// The verdict on one log as one JSON object (--format json), after the fields
+// `out` holds already (--all's station).
+std::string VerdictJson(const audit::VerifyReport& report, bool key, const std::string& where, JsonFields out = {}) {
   out.Str("log", where).Bool("intact", !report.problem && !report.state_problem);
   out.Num("records", static_cast<int64_t>(report.records)).Num("checkpoints", static_cast<int64_t>(report.checkpoints));
   out.Bool("checkpoints_checked", key);
@@ -97,15 +97,8 @@ std::string VerdictJson(const audit::VerifyReport& report, bool key, const std::
   return out.str();
 }
 
-// Verifies one log and prints its verdict: whether it is intact, or the
-// error that kept it from being read.
-Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std::string& where, bool json = false) {
-  ST_ASSIGN_OR_RETURN(audit::VerifyReport report_value, audit::VerifyLog(store, key));
-  const audit::VerifyReport* report = &report_value;
-  if (json) {
-    std::printf("%s\n", VerdictJson(*report, key != nullptr, where).c_str());
-    return !report->problem && !report->state_problem;
-  }
+// Prints the verdict on one log for people; whether it is intact.
+bool PrintVerdict(const audit::VerifyReport* report, bool key, const std::string& where) {
   if (report->problem) {
     const audit::LogProblem& p = *report->problem;
     std::printf("audit log BROKEN (%s) at record %llu: %s\n"
@@ -132,6 +125,15 @@ Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std
   return true;
 }
 
+// Verifies one log and prints its verdict: whether it is intact, or the
+// error that kept it from being read.
+Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std::string& where, bool json) {
+  ST_ASSIGN_OR_RETURN(audit::VerifyReport report, audit::VerifyLog(store, key));
+  if (!json) return PrintVerdict(&report, key != nullptr, where);
+  std::printf("%s\n", VerdictJson(report, key != nullptr, where).c_str());
+  return !report.problem && !report.state_problem;
+}
+
 // The log of `station` ("": this station's), for people.
 std::string LogName(const config::StationConfig& config, const std::string& station) {
   if (station.empty() || station == config.store.station_id) return config.store_name();
@@ -148,7 +150,6 @@ int Verify(const base::Args& args) {
   if (all && !station.empty()) return Fail(base::UsageError("--station ID or --all, not both"));
   auto json = JsonWanted(args);
   if (!json.ok()) return Fail(json.error());
-  if (*json && all) return Fail(base::UsageError("--format json verifies one log: run it per --station ID"));
   const bool own = station.empty() || station == config->store.station_id;
   auto key = own || args.Get("public-key") ? VerifyKey(*config, args)
                                            : Result<audit::NoteKey>(MakeError(Code::kFailedPrecondition,
@@ -170,9 +171,12 @@ int Verify(const base::Args& args) {
   if (!stations.ok()) return Fail(stations.error());
   const std::string keys_dir = args.Get("keys", "");
   size_t broken = 0, unchecked = 0;
+  std::vector<std::string> verdicts;  // --format json: one object per station
   for (const std::string& id : *stations) {
     const bool mine = id == config->store.station_id;
-    std::printf("== station %s%s\n", id.c_str(), mine ? " (this station)" : "");
+    JsonFields station_json;
+    station_json.Str("station", id).Bool("this_station", mine);
+    if (!*json) std::printf("== station %s%s\n", id.c_str(), mine ? " (this station)" : "");
     auto store = mine ? listing : runtime::OpenStore(*config, {.read_write = false, .station_id = id});
     if (!store.ok()) return Fail(store.error());
     Result<audit::NoteKey> station_key = key;
@@ -180,7 +184,11 @@ int Verify(const base::Args& args) {
       const std::string pem = keys_dir + "/" + id + ".pem";
       auto latest = (*store)->Checkpoints(true);
       if (keys_dir.empty() || !std::filesystem::exists(pem) || !latest.ok() || latest->empty()) {
-        std::printf("not checked: no key for it (--keys DIR with %s.pem)\n", id.c_str());
+        const std::string why = "no key for it (--keys DIR with " + id + ".pem)";
+        if (*json)
+          verdicts.push_back(station_json.Bool("checked", false).Str("why", why).str());
+        else
+          std::printf("not checked: %s\n", why.c_str());
         ++unchecked;
         continue;
       }
@@ -188,12 +196,36 @@ int Verify(const base::Args& args) {
       station_key = audit::NoteKey::FromPemFile(note.substr(0, note.find('\n')), pem);
       if (!station_key.ok()) return Fail(station_key.error());
     }
-    auto intact = VerifyOne(**store, station_key.ok() ? &*station_key : nullptr, LogName(*config, id));
-    if (!intact.ok()) std::printf("audit log UNREADABLE: %s\n", intact.error().ToString().c_str());
-    if (!intact.ok() || !*intact) ++broken;
+    const audit::NoteKey* checked_with = station_key.ok() ? &*station_key : nullptr;
+    auto report = audit::VerifyLog(**store, checked_with);
+    if (!report.ok()) {
+      if (*json)
+        verdicts.push_back(station_json.Bool("checked", true).Str("unreadable", report.error().ToString()).str());
+      else
+        std::printf("audit log UNREADABLE: %s\n", report.error().ToString().c_str());
+      ++broken;
+      continue;
+    }
+    const bool intact = !report->problem && !report->state_problem;
+    if (*json)
+      verdicts.push_back(VerdictJson(*report, checked_with != nullptr, LogName(*config, id),
+                                     station_json.Bool("checked", true)));
+    else
+      PrintVerdict(&*report, checked_with != nullptr, LogName(*config, id));
+    if (!intact) ++broken;
   }
-  std::printf("%zu stations: %zu intact, %zu broken, %zu not checked\n", stations->size(),
-              stations->size() - broken - unchecked, broken, unchecked);
+  const size_t intact = stations->size() - broken - unchecked;
+  if (*json)
+    std::printf("%s\n", JsonFields()
+                            .Raw("stations", JsonArray(verdicts))
+                            .Num("intact", static_cast<int64_t>(intact))
+                            .Num("broken", static_cast<int64_t>(broken))
+                            .Num("not_checked", static_cast<int64_t>(unchecked))
+                            .str()
+                            .c_str());
+  else
+    std::printf("%zu stations: %zu intact, %zu broken, %zu not checked\n", stations->size(), intact, broken,
+                unchecked);
   return broken == 0 && unchecked == 0 ? 0 : 1;
 }
 

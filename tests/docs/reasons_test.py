@@ -80,7 +80,8 @@ def problems(root, table, markdown):
     if BEGIN not in readme or END not in readme:
         out.append("README.md has lost the markers of its reasons table")
     elif readme.split(BEGIN, 1)[1].split(END, 1)[0] != markdown:
-        out.append("README.md's error table is not the code's: run tests/docs/reasons_test.py SOURCE STATIONCTL --write")
+        out.append("README.md's error table is not the code's: "
+                   "run tests/docs/reasons_test.py SOURCE STATIONCTL --write")
     return out
 
 

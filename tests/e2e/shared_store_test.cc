@@ -120,6 +120,18 @@ TEST_F(SharedStoreE2eTest, ADevicePassingTwoStationsGetsOneCertificate) {
   EXPECT_EQ(unkeyed.exit_code, 1) << unkeyed.output;
   EXPECT_NE(unkeyed.output.find("2 stations: 1 intact, 0 broken, 1 not checked"), std::string::npos)
       << unkeyed.output;
+  // The same verdicts as one JSON document, for the factory's MES.
+  auto unkeyed_json = Ctl({"audit", "verify", "--config", Conf("line-a"), "--all", "--format", "json"});
+  EXPECT_EQ(unkeyed_json.exit_code, 1) << unkeyed_json.output;
+  EXPECT_EQ(unkeyed_json.output.rfind("{\"stations\":[{\"station\":\"line-a\",\"this_station\":true,"
+                                     "\"checked\":true,\"log\":",
+                                     0),
+            0u)
+      << unkeyed_json.output;
+  EXPECT_NE(unkeyed_json.output.find("{\"station\":\"line-b\",\"this_station\":false,\"checked\":false,\"why\":"),
+            std::string::npos) << unkeyed_json.output;
+  EXPECT_NE(unkeyed_json.output.find("],\"intact\":1,\"broken\":0,\"not_checked\":1}\n"), std::string::npos)
+      << unkeyed_json.output;
   const std::string keys = tmp_.path() + "/keys";
   ASSERT_EQ(RunCommand({"/bin/bash", "-c", "mkdir -p " + keys + " && cp " + Dir("line-b") + "/audit-key.pem " + keys +
                                                "/line-b.pem"})
@@ -148,6 +160,15 @@ TEST_F(SharedStoreE2eTest, ADevicePassingTwoStationsGetsOneCertificate) {
   EXPECT_EQ(broken.exit_code, 1) << broken.output;
   EXPECT_NE(broken.output.find("2 stations: 1 intact, 1 broken"), std::string::npos) << broken.output;
   EXPECT_NE(broken.output.find("BROKEN"), std::string::npos) << broken.output;
+  auto broken_json = Ctl({"audit", "verify", "--config", Conf("line-a"), "--all", "--keys", keys, "--format", "json"});
+  EXPECT_EQ(broken_json.exit_code, 1) << broken_json.output;
+  const size_t line_b_verdict =
+      broken_json.output.find("{\"station\":\"line-b\",\"this_station\":false,\"checked\":true,");
+  ASSERT_NE(line_b_verdict, std::string::npos) << broken_json.output;
+  EXPECT_NE(broken_json.output.find("\"intact\":false,", line_b_verdict), std::string::npos) << broken_json.output;
+  EXPECT_NE(broken_json.output.find("\"problem\":{\"kind\":", line_b_verdict), std::string::npos) << broken_json.output;
+  EXPECT_NE(broken_json.output.find("],\"intact\":1,\"broken\":1,\"not_checked\":0}\n"), std::string::npos)
+      << broken_json.output;
 }
 
 TEST_F(SharedStoreE2eTest, TheDatabaseStoppedUnderLoadCostsRequestsNotRecords) {
