@@ -207,17 +207,21 @@ Result<std::string> GroupDigest(PGconn* c, const std::string& station, StateTabl
 namespace {
 
 // The SQL of each use check (state_digest.h), in its order: as sqlite_state.cc's,
-// with each use naming its record by station and seq.
+// with each use naming its record by station and seq. `"authorization" <> ''`
+// lets the scans of issuance use the partial index issuance_by_authorization
+// (LIKE alone reads every row: 0.2 s at start per 300,000 records).
 const char* const kUseCheckSql[kUseCheckCount] = {
     "SELECT c.batch, c.used_seq FROM registration_code c WHERE c.used_seq IS NOT NULL AND NOT EXISTS "
     "(SELECT 1 FROM issuance i WHERE i.station_id = c.used_station AND i.seq = c.used_seq "
     "AND i.\"authorization\" LIKE 'code:' || substr(c.code_sha256, 1, 16) || '%') LIMIT 1",
-    "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" LIKE 'code:%' AND NOT EXISTS "
+    "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" <> '' AND i.\"authorization\" LIKE 'code:%' AND "
+    "NOT EXISTS "
     "(SELECT 1 FROM registration_code c WHERE c.used_station = i.station_id AND c.used_seq = i.seq) LIMIT 1",
     "SELECT CAST(r.seq AS TEXT), r.used_seq FROM reissue_approval r WHERE r.used_seq IS NOT NULL AND NOT EXISTS "
     "(SELECT 1 FROM issuance i WHERE i.station_id = r.used_station AND i.seq = r.used_seq AND i.profile = r.profile "
     "AND i.device_id = r.device_id AND i.\"authorization\" LIKE '%+reissue:%') LIMIT 1",
-    "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" LIKE '%+reissue:%' AND NOT EXISTS "
+    "SELECT '', i.seq FROM issuance i WHERE i.\"authorization\" <> '' AND i.\"authorization\" LIKE '%+reissue:%' "
+    "AND NOT EXISTS "
     "(SELECT 1 FROM reissue_approval r WHERE r.used_station = i.station_id AND r.used_seq = i.seq) LIMIT 1",
     "SELECT CAST(a.seq AS TEXT), a.used_seq FROM approval a WHERE a.used_seq IS NOT NULL AND NOT EXISTS "
     "(SELECT 1 FROM approval b JOIN officer_action o ON o.station_id = b.station_id AND o.seq = b.seq "

@@ -162,6 +162,51 @@ TEST_F(SharedStoreTest, ACodeIsUsedOnceWhicheverStationSeesIt) {
   EXPECT_NE(refused.message.find("used already"), std::string::npos) << refused.message;
 }
 
+// Write access to the database: a used code made unused again, and a reissue
+// no approval vouches for, are found by the state check (the checks that scan
+// issuance through its partial index on authorization).
+TEST_F(SharedStoreTest, UseMarksTheRecordsDoNotVouchForAreFound) {
+  auto a = Station("line-a");
+  ASSERT_TRUE(a);
+  {
+    auto batch = a->Begin();
+    ASSERT_TRUE(batch.ok());
+    AuditRecord mint;
+    mint.kind = RecordKind::kOfficer;
+    mint.seq = 1;
+    mint.request_id = "mint-1";
+    mint.record_hash = Hex(Sha256("mint"));
+    ASSERT_TRUE((*batch)->Append(mint).ok());
+    ASSERT_TRUE((*batch)->AddCodes("default", "mint-1", {{policy::CodeHash("c-1"), 4102444800000}}).ok());
+    ASSERT_TRUE((*batch)->Commit().ok());
+  }
+  policy::Reservation with_code = OnePerDevice("dev-a", Key("ka"));
+  with_code.code_required = true;
+  with_code.code_sha256 = policy::CodeHash("c-1");
+  ASSERT_TRUE(IssueOne(*a, with_code, Issuance(2, "dev-a", Key("ka"), "line-1")).ok());
+  auto honest = a->CheckUses();
+  ASSERT_TRUE(honest.ok()) << honest.error().ToString();
+  EXPECT_FALSE(honest->has_value()) << (*honest)->what;
+
+  ASSERT_EQ(pg_.Sql("UPDATE registration_code SET used_station = NULL, used_seq = NULL").exit_code, 0);
+  auto unused_again = a->CheckUses();
+  ASSERT_TRUE(unused_again.ok()) << unused_again.error().ToString();
+  ASSERT_TRUE(unused_again->has_value());
+  EXPECT_EQ((*unused_again)->table, "registration_code") << (*unused_again)->what;
+  ASSERT_EQ(pg_.Sql("UPDATE registration_code SET used_station = 'line-a', used_seq = 2").exit_code, 0);
+
+  AuditRecord reissue = Issuance(3, "dev-b", Key("kb"), "line-1");
+  reissue.authorization = "+reissue:officer-1";
+  auto batch = a->Begin();
+  ASSERT_TRUE(batch.ok());
+  ASSERT_TRUE((*batch)->Append(reissue).ok());
+  ASSERT_TRUE((*batch)->Commit().ok());
+  auto unvouched = a->CheckUses();
+  ASSERT_TRUE(unvouched.ok()) << unvouched.error().ToString();
+  ASSERT_TRUE(unvouched->has_value());
+  EXPECT_EQ((*unvouched)->table, "reissue_approval") << (*unvouched)->what;
+}
+
 TEST_F(SharedStoreTest, OneProcessWritesAStationsLog) {
   auto first = Station("line-a");
   ASSERT_TRUE(first);
