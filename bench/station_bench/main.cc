@@ -324,7 +324,19 @@ Result<NetsimCase> ParseNetsim(const std::string& text) {
   return n;
 }
 
+constexpr const char* kUsage =
+    "usage: station-bench [--seconds 5] [--ca-keys ec-p256,rsa-2048] [--naive 20] [--memory-factor 10]\n"
+    "                     [--no-scaling] [--netsim LATENCY_US:SESSIONS[:SIGNERS],...]\n"
+    "                     [--store URL --store-password-file FILE]\n"
+    "       station-bench raw --config station.conf --threads N --sessions N --seconds S\n"
+    "JSON lines on stdout, a table on stderr; what each figure means: bench/README.md\n";
+
 int Main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
   if (argc > 1 && std::string(argv[1]) == "raw") return Raw(argc, argv);
   auto args = base::Args::Parse(
       argc, argv, 1, {"seconds", "ca-keys", "naive", "netsim", "memory-factor", "store", "store-password-file"},

@@ -26,6 +26,13 @@ TEST(StationBenchTest, RunsEveryMeasurementBriefly) {
     EXPECT_NE(run.output.find(field), std::string::npos) << field << " missing from:\n" << run.output;
 }
 
+TEST(StationBenchTest, ExplainsItself) {
+  auto help = testing::RunCommand({testing::ProgramPath("station-bench"), "--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  for (const char* flag : {"--seconds", "--ca-keys", "--netsim", "--store", "--store-password-file", "raw"})
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag << " missing from:\n" << help.output;
+}
+
 TEST(StationBenchTest, MeasuresASharedStoreBesideSqlite) {
   testing::DevPostgres pg;
   ASSERT_TRUE(pg.ok()) << pg.error();
