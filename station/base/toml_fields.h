@@ -45,7 +45,9 @@ class Fields {
     seen_.insert(key);
     const toml::node* node = table_.get(key);
     if (node == nullptr) return {};
-    auto v = node->value<int64_t>();
+    // value_exact: an integer node only. value<int64_t>() converts a float, and toml++
+    // casts one out of range (1e24) to int64_t, which is undefined (the config fuzzer found it).
+    auto v = node->value_exact<int64_t>();
     if (!v) return Wrong(key, "must be an integer");
     if (*v < min || *v > max)
       return Wrong(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));

@@ -65,6 +65,15 @@ TEST_F(ConfigTest, NamesTheFieldThatIsWrong) {
   ASSERT_FALSE(type.ok());
   EXPECT_NE(type.error().message.find("limits.max_streams"), std::string::npos);
 
+  // A float is not an integer, not even a whole one, nor one too large for any integer
+  // (converting 1e24 was undefined behaviour: the config fuzzer found it).
+  for (const char* number : {"4.0", "1E024", "-1e300", "nan", "inf"}) {
+    auto floating = LoadStationConfig(Write(std::string(kMinimal) + "[issuance]\nqueue_depth = " + number + "\n"));
+    ASSERT_FALSE(floating.ok()) << number;
+    EXPECT_NE(floating.error().message.find("issuance.queue_depth"), std::string::npos) << floating.error().message;
+    EXPECT_NE(floating.error().message.find("must be an integer"), std::string::npos) << floating.error().message;
+  }
+
   auto syntax = LoadStationConfig(Write("state_dir = \n"));
   ASSERT_FALSE(syntax.ok());
   EXPECT_NE(syntax.error().message.find(":1:"), std::string::npos) << syntax.error().message;
