@@ -274,14 +274,20 @@ constexpr std::array kRows = std::to_array<ReasonRow>({
 
 std::span<const ReasonRow> ReasonTable() { return kRows; }
 
-const ReasonRow* FindReason(std::string_view reason) {
-  for (const ReasonRow& row : kRows) {
-    for (std::string_view rest = row.names; !rest.empty();) {
-      const size_t comma = rest.find(", ");
-      if (rest.substr(0, comma) == reason) return &row;
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-    }
+std::vector<std::string_view> ReasonNames(const ReasonRow& row) {
+  std::vector<std::string_view> names;
+  for (std::string_view rest = row.names; !rest.empty();) {
+    const size_t comma = rest.find(", ");
+    names.push_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
   }
+  return names;
+}
+
+const ReasonRow* FindReason(std::string_view reason) {
+  for (const ReasonRow& row : kRows)
+    for (std::string_view name : ReasonNames(row))
+      if (name == reason) return &row;
   return nullptr;
 }
 

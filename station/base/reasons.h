@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "station/base/error.h"
 
@@ -21,6 +22,9 @@ struct ReasonRow {
 };
 
 std::span<const ReasonRow> ReasonTable();
+
+// The reasons of one row, in its order.
+std::vector<std::string_view> ReasonNames(const ReasonRow& row);
 
 // The row that explains `reason`; nullptr for a reason the table does not know.
 const ReasonRow* FindReason(std::string_view reason);

@@ -98,27 +98,27 @@ std::string VerdictJson(const audit::VerifyReport& report, bool key, const std::
 }
 
 // Prints the verdict on one log for people; whether it is intact.
-bool PrintVerdict(const audit::VerifyReport* report, bool key, const std::string& where) {
-  if (report->problem) {
-    const audit::LogProblem& p = *report->problem;
+bool PrintVerdict(const audit::VerifyReport& report, bool key, const std::string& where) {
+  if (report.problem) {
+    const audit::LogProblem& p = *report.problem;
     std::printf("audit log BROKEN (%s) at record %llu: %s\n"
                 "%llu records and %llu checkpoints verified before it\n%s\n",
                 audit::TamperingName(p.kind), static_cast<ull>(p.seq), p.what.c_str(),
-                static_cast<ull>(report->records), static_cast<ull>(report->checkpoints), where.c_str());
+                static_cast<ull>(report.records), static_cast<ull>(report.checkpoints), where.c_str());
     return false;
   }
-  if (report->state_problem) {
-    const audit::StateProblem& p = *report->state_problem;
+  if (report.state_problem) {
+    const audit::StateProblem& p = *report.state_problem;
     std::printf("registry BROKEN: %s '%s': %s\nthe log itself verified (%llu records, %llu checkpoints)\n%s\n",
-                p.table.c_str(), p.group.c_str(), p.what.c_str(), static_cast<ull>(report->records),
-                static_cast<ull>(report->checkpoints), where.c_str());
+                p.table.c_str(), p.group.c_str(), p.what.c_str(), static_cast<ull>(report.records),
+                static_cast<ull>(report.checkpoints), where.c_str());
     return false;
   }
   std::printf("audit log intact: %llu records, hash chain and Merkle tree verified, %llu signed checkpoints verified",
-              static_cast<ull>(report->records), static_cast<ull>(report->checkpoints));
-  if (report->latest)
-    std::printf(" (latest: %llu records, root %s)", static_cast<ull>(report->latest->size),
-                audit::HashHex(report->latest->root).c_str());
+              static_cast<ull>(report.records), static_cast<ull>(report.checkpoints));
+  if (report.latest)
+    std::printf(" (latest: %llu records, root %s)", static_cast<ull>(report.latest->size),
+                audit::HashHex(report.latest->root).c_str());
   std::printf("; every CA set, profile line set, approval, lot and registration code is vouched for by its record");
   std::printf("\n%s\n", where.c_str());
   if (!key) std::printf("warning: no audit public key for this log; its checkpoints were not checked\n");
@@ -129,7 +129,7 @@ bool PrintVerdict(const audit::VerifyReport* report, bool key, const std::string
 // error that kept it from being read.
 Result<bool> VerifyOne(store::Store& store, const audit::NoteKey* key, const std::string& where, bool json) {
   ST_ASSIGN_OR_RETURN(audit::VerifyReport report, audit::VerifyLog(store, key));
-  if (!json) return PrintVerdict(&report, key != nullptr, where);
+  if (!json) return PrintVerdict(report, key != nullptr, where);
   std::printf("%s\n", VerdictJson(report, key != nullptr, where).c_str());
   return !report.problem && !report.state_problem;
 }
@@ -211,7 +211,7 @@ int Verify(const base::Args& args) {
       verdicts.push_back(VerdictJson(*report, checked_with != nullptr, LogName(*config, id),
                                      station_json.Bool("checked", true)));
     else
-      PrintVerdict(&*report, checked_with != nullptr, LogName(*config, id));
+      PrintVerdict(*report, checked_with != nullptr, LogName(*config, id));
     if (!intact) ++broken;
   }
   const size_t intact = stations->size() - broken - unchecked;

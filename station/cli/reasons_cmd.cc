@@ -21,8 +21,8 @@ std::string Markdown(const std::vector<const base::ReasonRow*>& rows) {
   std::string out = "| code | reason | meaning, and what to do |\n| --- | --- | --- |\n";
   for (const base::ReasonRow* row : rows) {
     std::string names;
-    for (const std::string& name : SplitList(std::string(row->names), ','))
-      names += (names.empty() ? "`" : ", `") + name.substr(name[0] == ' ') + "`";
+    for (std::string_view name : base::ReasonNames(*row))
+      names += (names.empty() ? "`" : ", `") + std::string(name) + "`";
     out += "| " + CodeColumn(*row) + " | " + names + " | " + std::string(row->meaning) + " |\n";
   }
   return out;
@@ -37,8 +37,7 @@ std::vector<std::pair<std::string, const base::ReasonRow*>> Each(const std::vect
     return out;
   }
   for (const base::ReasonRow* row : rows)
-    for (const std::string& name : SplitList(std::string(row->names), ','))
-      out.emplace_back(name.substr(name[0] == ' '), row);
+    for (std::string_view name : base::ReasonNames(*row)) out.emplace_back(std::string(name), row);
   return out;
 }
 

@@ -52,6 +52,19 @@ Status IssueOne(Store& store, const policy::Reservation& reservation, AuditRecor
   return batch->Commit();
 }
 
+// Code `code` of profile default, minted by officer record 1 (batch "mint-1").
+Status MintCode(Store& store, const std::string& code) {
+  ST_ASSIGN_OR_RETURN(std::unique_ptr<Batch> batch, store.Begin());
+  AuditRecord mint;
+  mint.kind = RecordKind::kOfficer;
+  mint.seq = 1;
+  mint.request_id = "mint-1";
+  mint.record_hash = Hex(Sha256("mint"));
+  ST_RETURN_IF_ERROR(batch->Append(mint));
+  ST_RETURN_IF_ERROR(batch->AddCodes("default", "mint-1", {{policy::CodeHash(code), 4102444800000}}));
+  return batch->Commit();
+}
+
 class SharedStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(pg_.ok()) << pg_.error(); }
@@ -125,18 +138,7 @@ TEST_F(SharedStoreTest, EightStationsRacingForOneDeviceIssueOneCertificate) {
 TEST_F(SharedStoreTest, ACodeIsUsedOnceWhicheverStationSeesIt) {
   auto a = Station("line-a"), b = Station("line-b");
   ASSERT_TRUE(a && b);
-  {
-    auto batch = a->Begin();
-    ASSERT_TRUE(batch.ok());
-    AuditRecord mint;
-    mint.kind = RecordKind::kOfficer;
-    mint.seq = 1;
-    mint.request_id = "mint-1";
-    mint.record_hash = Hex(Sha256("mint"));
-    ASSERT_TRUE((*batch)->Append(mint).ok());
-    ASSERT_TRUE((*batch)->AddCodes("default", "mint-1", {{policy::CodeHash("c-1"), 4102444800000}}).ok());
-    ASSERT_TRUE((*batch)->Commit().ok());
-  }
+  ASSERT_TRUE(MintCode(*a, "c-1").ok());
   auto with_code = [](const std::string& device, const std::string& key) {
     policy::Reservation r = OnePerDevice(device, key);
     r.code_required = true;
@@ -168,18 +170,7 @@ TEST_F(SharedStoreTest, ACodeIsUsedOnceWhicheverStationSeesIt) {
 TEST_F(SharedStoreTest, UseMarksTheRecordsDoNotVouchForAreFound) {
   auto a = Station("line-a");
   ASSERT_TRUE(a);
-  {
-    auto batch = a->Begin();
-    ASSERT_TRUE(batch.ok());
-    AuditRecord mint;
-    mint.kind = RecordKind::kOfficer;
-    mint.seq = 1;
-    mint.request_id = "mint-1";
-    mint.record_hash = Hex(Sha256("mint"));
-    ASSERT_TRUE((*batch)->Append(mint).ok());
-    ASSERT_TRUE((*batch)->AddCodes("default", "mint-1", {{policy::CodeHash("c-1"), 4102444800000}}).ok());
-    ASSERT_TRUE((*batch)->Commit().ok());
-  }
+  ASSERT_TRUE(MintCode(*a, "c-1").ok());
   policy::Reservation with_code = OnePerDevice("dev-a", Key("ka"));
   with_code.code_required = true;
   with_code.code_sha256 = policy::CodeHash("c-1");
