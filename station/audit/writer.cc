@@ -192,6 +192,11 @@ Status AuditWriter::TryBatch(std::deque<Pending>& batch, std::vector<Result<Appe
   // another station's batch), the rest of the batch must not run, and none
   // of it stands.
   std::optional<Error> lost;
+  std::vector<store::IssuanceAsked> expected;
+  for (const Pending& p : batch)
+    if (p.record.kind == RecordKind::kIssuance)
+      expected.push_back({p.record.caller, p.record.request_id, p.reservation});
+  if (Status told = tx.Expect(expected); !told.ok()) lost = told.error();
   for (size_t i = 0; i < batch.size() && !lost; ++i) {
     outcomes.push_back(AppendOne(tx, batch[i]));
     if (tx.lost()) lost = outcomes.back().ok() ? tx.Commit().error() : outcomes.back().error();

@@ -26,6 +26,9 @@ Error Halted() {
                    "an operator must check the token and restart the station");
 }
 
+// Requests a worker prepares together, with one look at the store.
+constexpr size_t kJobsPerLook = 16;
+
 }  // namespace
 
 size_t PipelineOptions::worker_count() const {
@@ -59,9 +62,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
   p->sign_queue_limit_ = 2 * signers;
   p->signing_.resize(signers);
   for (size_t i = 0; i < workers; ++i)
-    p->workers_.emplace_back([raw = p.get(), i] {
+    p->workers_.emplace_back([raw = p.get(), i, workers] {
       base::NameThisThread("worker-" + std::to_string(i));
-      raw->WorkerLoop();
+      raw->WorkerLoop(workers);
     });
   for (size_t i = 0; i < signers; ++i)
     p->signers_.emplace_back([raw = p.get(), i] {
@@ -139,18 +142,25 @@ PipelineStats Pipeline::stats() const {
   return PipelineStats{issued_.load(), replayed_.load(), failed_.load()};
 }
 
-void Pipeline::WorkerLoop() {
+void Pipeline::WorkerLoop(size_t workers) {
   for (;;) {
-    Job job;
+    std::vector<Job> jobs;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      // Its share of what waits: one look at the store serves them all.
+      const size_t share = std::clamp<size_t>(queue_.size() / workers, 1, kJobsPerLook);
+      while (jobs.size() < share) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
       queued_ = queue_.size();
     }
-    Process(job);
+    std::vector<Asked> asked;
+    for (const Job& job : jobs) asked.push_back({job.caller, job.request});
+    std::vector<Result<Prepared>> prepared = PrepareAll(asked);
+    for (size_t i = 0; i < jobs.size(); ++i) Process(jobs[i], std::move(prepared[i]));
   }
 }
 
@@ -206,51 +216,111 @@ Issued Pipeline::FromRecord(const CertificateProfile& profile, const audit::Audi
   return out;
 }
 
-Result<Prepared> Pipeline::Prepare(const Caller& caller, const IssueRequest& req) const {
-  ST_RETURN_IF_ERROR(ValidateRequest(caller, req));
-  ST_ASSIGN_OR_RETURN(const CertificateProfile* profile, FindProfile(req.profile));
-  const policy::Profile& rules = profile->profile();
-  Prepared out;
-  out.profile = profile;
+// A request checked up to its look at the store, or already answered.
+struct Pipeline::Examined {
+  std::optional<Result<Prepared>> answer;  // a refusal or a retry's record, before any look
+  const CertificateProfile* profile = nullptr;
+  std::string csr_sha256;
+  std::optional<CheckedCsr> csr;
+  policy::Reservation reservation;
+};
 
+Result<Prepared> Pipeline::Prepare(const Caller& caller, const IssueRequest& req) const {
+  return std::move(PrepareAll({{caller, req}}).front());
+}
+
+std::vector<Result<Prepared>> Pipeline::PrepareAll(const std::vector<Asked>& asked) const {
+  std::vector<Examined> examined;
+  std::vector<store::IssuanceAsked> looks;
+  for (const Asked& a : asked) {
+    examined.push_back(Examine(a.caller, a.request));
+    if (!examined.back().answer) looks.push_back({a.caller.identity, a.request.request_id, examined.back().reservation});
+  }
+  // One look at the store for all of them: a retry, or else duplicates and
+  // unauthorized devices refused before the token does any work. The audit
+  // writer checks again, atomically, when it appends the record.
+  std::vector<Result<store::Store::Look>> found;
+  if (!looks.empty()) found = store_->LookBeforeSigning(looks, base::NowUnixMs());
+  std::vector<Result<Prepared>> out;
+  size_t next_look = 0;
+  for (size_t i = 0; i < asked.size(); ++i) {
+    if (examined[i].answer) {
+      out.push_back(std::move(*examined[i].answer));
+    } else {
+      Result<store::Store::Look> look = next_look < found.size()
+                                            ? std::move(found[next_look])
+                                            : Result<store::Store::Look>(MakeError(
+                                                  Code::kInternal, "STORE_MISUSED", "the store answered too few looks"));
+      ++next_look;
+      out.push_back(Complete(asked[i].caller, asked[i].request, examined[i], std::move(look)));
+    }
+  }
+  return out;
+}
+
+Result<Prepared> Pipeline::ReplayOr(const Examined& e, const IssueRequest& req,
+                                    std::optional<audit::AuditRecord> earlier, Error refusal) const {
+  if (!earlier) return refusal;
+  if (earlier->csr_sha256 != e.csr_sha256) return audit::RequestIdReused(req.request_id);
+  Prepared out;
+  out.profile = e.profile;
+  out.replay = FromRecord(*e.profile, *earlier, true);
+  return out;
+}
+
+Pipeline::Examined Pipeline::Examine(const Caller& caller, const IssueRequest& req) const {
+  Examined e;
+  if (Status valid = ValidateRequest(caller, req); !valid.ok()) {
+    e.answer.emplace(valid.error());
+    return e;
+  }
+  auto profile = FindProfile(req.profile);
+  if (!profile.ok()) {
+    e.answer.emplace(profile.error());
+    return e;
+  }
+  e.profile = *profile;
   // A retry is answered from the log, whatever this request would meet now.
-  const std::string csr_sha256 = Hex(Sha256(req.csr_der));
-  auto replay_or = [&](std::optional<audit::AuditRecord> earlier, Error refusal) -> Result<Prepared> {
-    if (!earlier) return refusal;
-    if (earlier->csr_sha256 != csr_sha256) return audit::RequestIdReused(req.request_id);
-    out.replay = FromRecord(*profile, *earlier, true);
-    return std::move(out);
-  };
+  e.csr_sha256 = Hex(Sha256(req.csr_der));
   // A request refused before the store was asked may still be a retry.
-  auto refused = [&](Error refusal) -> Result<Prepared> {
-    ST_ASSIGN_OR_RETURN(std::optional<audit::AuditRecord> earlier,
-                        store_->FindByRequest(caller.identity, req.request_id));
-    return replay_or(std::move(earlier), std::move(refusal));
+  auto refused = [&](Error refusal) {
+    auto earlier = store_->FindByRequest(caller.identity, req.request_id);
+    e.answer.emplace(earlier.ok() ? ReplayOr(e, req, std::move(*earlier), std::move(refusal))
+                                  : Result<Prepared>(earlier.error()));
+    return std::move(e);
   };
   auto checked = CheckCsr(req.csr_der, options_.max_csr_bytes);
   if (!checked.ok()) return refused(checked.error());
-  const CheckedCsr& csr = *checked;
+  e.csr.emplace(std::move(*checked));
   policy::RequestFacts facts{caller.identity, req.device_id,  req.attributes,
                              req.thing_name,  req.thing_type, req.thing_attributes};
-  auto reservation = policy::Authorize(rules, *profile->lines(), facts, {csr.key_type, Hex(Sha256(csr.spki_der))});
+  auto reservation = policy::Authorize(e.profile->profile(), *e.profile->lines(), facts,
+                                       {e.csr->key_type, Hex(Sha256(e.csr->spki_der))});
   if (!reservation.ok()) return refused(reservation.error());
-  out.reservation = std::move(*reservation);
+  e.reservation = std::move(*reservation);
+  return e;
+}
 
-  // One look at the store: a retry, or else duplicates and unauthorized
-  // devices refused before the token does any work. The audit writer checks
-  // again, atomically, when it appends the record.
-  ST_ASSIGN_OR_RETURN(store::Store::Look look, store_->LookBeforeSigning(caller.identity, req.request_id,
-                                                                         out.reservation, base::NowUnixMs()));
-  if (look.earlier) return replay_or(std::move(look.earlier), Error{});
+Result<Prepared> Pipeline::Complete(const Caller& caller, const IssueRequest& req, Examined& e,
+                                    Result<store::Store::Look> found) const {
+  ST_ASSIGN_OR_RETURN(store::Store::Look look, std::move(found));
+  if (look.earlier) return ReplayOr(e, req, std::move(look.earlier), Error{});
   if (!look.authorization.ok()) {
     // A copy of this very request may have been recorded since (then its key
     // and device are "taken" by itself): only a refusal looks again.
     auto raced = store_->FindByRequest(caller.identity, req.request_id);
-    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == csr_sha256)
-      return replay_or(std::move(*raced), Error{});
+    if (raced.ok() && raced->has_value() && (*raced)->csr_sha256 == e.csr_sha256)
+      return ReplayOr(e, req, std::move(*raced), Error{});
     return look.authorization.error();
   }
 
+  const CertificateProfile* profile = e.profile;
+  const policy::Profile& rules = profile->profile();
+  policy::RequestFacts facts{caller.identity, req.device_id,  req.attributes,
+                             req.thing_name,  req.thing_type, req.thing_attributes};
+  Prepared out;
+  out.profile = profile;
+  out.reservation = std::move(e.reservation);
   std::string thing_name = policy::EffectiveThingName(facts);
   policy::TemplateInput input{req.device_id, thing_name, req.thing_type, req.attributes};
   ST_ASSIGN_OR_RETURN(auto serial, pki::RandomSerial());
@@ -259,7 +329,7 @@ Result<Prepared> Pipeline::Prepare(const Caller& caller, const IssueRequest& req
   if (!lease.ok()) return lease.error();
   out.lease.emplace(std::move(*lease));
   const CertificateAuthority& ca = out.lease->ca();
-  ST_ASSIGN_OR_RETURN(auto unsigned_cert, profile->Build(csr, input, serial.get(), ca));
+  ST_ASSIGN_OR_RETURN(auto unsigned_cert, profile->Build(*e.csr, input, serial.get(), ca));
   out.tbs_der = std::move(unsigned_cert.tbs_der);
 
   audit::AuditRecord& draft = out.draft;
@@ -271,15 +341,14 @@ Result<Prepared> Pipeline::Prepare(const Caller& caller, const IssueRequest& req
   draft.spki_sha256 = out.reservation.spki_sha256;
   draft.subject = pki::NameText(unsigned_cert.subject.get());
   draft.issuer_key_id = ca.key_id_hex();
-  draft.csr_sha256 = std::move(csr_sha256);
+  draft.csr_sha256 = std::move(e.csr_sha256);
   draft.thing_name = std::move(thing_name);
   draft.thing_type = req.thing_type;
   draft.thing_attributes = JsonObject(req.thing_attributes);
   return out;
 }
 
-void Pipeline::Process(Job& job) {
-  auto prepared = Prepare(job.caller, job.request);
+void Pipeline::Process(Job& job, Result<Prepared> prepared) {
   if (!prepared.ok()) return Finish(job.done, prepared.error());
   if (prepared->replay) return Finish(job.done, std::move(*prepared->replay));
   if (Status st = TokenReady(); !st.ok()) return Finish(job.done, st.error());

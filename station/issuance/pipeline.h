@@ -1,7 +1,8 @@
 // The issuance pipeline: CSR in, durable audit record and certificate out.
 //
-//   Submit ─► bounded queue ─► worker (request bounds, profile rules, retry
-//   lookup, CSR and key checks, registry pre-check, build the certificate)
+//   Submit ─► bounded queue ─► worker (request bounds, profile rules, CSR
+//   and key checks; one look at the store for the requests it took together:
+//   retry lookup and registry pre-check; build the certificate)
 //   ─► bounded queue ─► signer (one C_Sign in the token at a time)
 //   ─► audit writer (reservation re-checked, group commit) ─► done(...)
 //
@@ -111,11 +112,19 @@ class Pipeline {
   void Shutdown();
 
   // One request, from bytes to a certificate to sign, without threads or a
-  // token call: request bounds, profile, the retry lookup (once, before
-  // parsing: a retry is answered from the log even if its CSR would no longer
-  // pass), the CSR, policy::Authorize, the registry's pre-check, the serial
-  // and the TBS. A refusal is the request's answer.
+  // token call: request bounds, profile, the CSR, policy::Authorize, one look
+  // at the store (the retry lookup and the registry's pre-check), the serial
+  // and the TBS. A retry is answered from the log even if its CSR would no
+  // longer pass. A refusal is the request's answer.
   Result<Prepared> Prepare(const Caller& caller, const IssueRequest& request) const;
+  // Several requests, each as Prepare would, with one look at the store for
+  // all of them (a shared store answers in one round trip): what a worker
+  // does with the requests it takes at once.
+  struct Asked {
+    const Caller& caller;
+    const IssueRequest& request;
+  };
+  std::vector<Result<Prepared>> PrepareAll(const std::vector<Asked>& asked) const;
 
   PipelineStats stats() const;
   const PipelineMetrics& metrics() const noexcept { return metrics_; }
@@ -163,8 +172,17 @@ class Pipeline {
     policy::Reservation reservation;
   };
 
-  void WorkerLoop();
-  void Process(Job& job);
+  struct Examined;  // pipeline.cc
+  // Up to the look at the store (which Complete then finishes).
+  Examined Examine(const Caller& caller, const IssueRequest& request) const;
+  Result<Prepared> Complete(const Caller& caller, const IssueRequest& request, Examined& examined,
+                            Result<store::Store::Look> look) const;
+  // A retry's answer from its `earlier` record, else `refusal`.
+  Result<Prepared> ReplayOr(const Examined& examined, const IssueRequest& request,
+                            std::optional<audit::AuditRecord> earlier, Error refusal) const;
+
+  void WorkerLoop(size_t workers);
+  void Process(Job& job, Result<Prepared> prepared);
   void SignLoop(size_t index);
   void Sign(SignTask& task);
   void WatchLoop();

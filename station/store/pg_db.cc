@@ -140,6 +140,32 @@ BEGIN
 END
 $fn$;
 
+-- Several requests' look in one round trip (LookUpIssuances,
+-- pg_reservation.h), before signing or as a batch begins: in a batch, first
+-- wait for and hold the locks of every key, device and request id, in one
+-- order so that two stations' batches wait for each other rather than
+-- deadlock; then, a row per request, which records hold its key, its device
+-- and its request id.
+CREATE OR REPLACE FUNCTION station_batch_lookup(p_keys TEXT[], p_profiles TEXT[], p_devices TEXT[],
+                                                p_callers TEXT[], p_request_ids TEXT[], p_lock BOOLEAN)
+RETURNS TABLE (key_record TEXT, device_record TEXT, request_record TEXT) LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  IF p_lock THEN
+    PERFORM pg_advisory_xact_lock(l) FROM (
+      SELECT hashtextextended('key:' || k, 0) FROM unnest(p_keys) AS k
+      UNION SELECT hashtextextended('device:' || p || chr(1) || d, 0) FROM unnest(p_profiles, p_devices) AS t(p, d)
+      UNION SELECT hashtextextended('request:' || c || chr(1) || r, 0) FROM unnest(p_callers, p_request_ids) AS t(c, r)
+      ORDER BY 1) AS locks(l);
+  END IF;
+  RETURN QUERY SELECT
+    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.spki_sha256 = t.k LIMIT 1),
+    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.profile = t.p AND i.device_id = t.d LIMIT 1),
+    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.caller = t.c AND i.request_id = t.r)
+  FROM unnest(p_keys, p_profiles, p_devices, p_callers, p_request_ids) WITH ORDINALITY AS t(k, p, d, c, r, n)
+  ORDER BY t.n;
+END
+$fn$;
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', 'pg-1') ON CONFLICT (key) DO NOTHING;
 )sql";
@@ -359,8 +385,41 @@ const std::string& InsertRecordSql(RecordKind kind) {
   return kind == RecordKind::kOfficer ? officer : issuance;
 }
 
+std::string InsertIssuancesSql(size_t count) {
+  const std::string& one = InsertRecordSql(RecordKind::kIssuance);
+  const int columns = static_cast<int>(RecordFields(RecordKind::kIssuance).size()) + 1;  // and station_id
+  std::string sql = one;
+  for (size_t row = 1; row < count; ++row) {
+    sql += ", (";
+    for (int col = 1; col <= columns; ++col)
+      sql += (col > 1 ? ", $" : "$") + std::to_string(static_cast<int>(row) * columns + col);
+    sql += ")";
+  }
+  return sql;
+}
+
 Params RecordParams(const std::string& station_id, const AuditRecord& r) {
-  Params params(station_id);
+  Params params;
+  AddRecordParams(params, station_id, r);
+  return params;
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const std::string& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+void AddRecordParams(Params& params, const std::string& station_id, const AuditRecord& r) {
+  params.Add(station_id);
   for (const RecordField& f : RecordFields(r.kind)) {
     switch (f.type) {
       case FieldType::kSeq: params.Add(r.seq); break;
@@ -370,7 +429,6 @@ Params RecordParams(const std::string& station_id, const AuditRecord& r) {
       case FieldType::kJsonObject: params.Add(r.*f.text); break;
     }
   }
-  return params;
 }
 
 AuditRecord ReadRecord(const PGresult* rows, int row, RecordKind kind) {
@@ -388,6 +446,14 @@ AuditRecord ReadRecord(const PGresult* rows, int row, RecordKind kind) {
     ++col;
   }
   return r;
+}
+
+Result<std::optional<AuditRecord>> FindIssuanceByRequest(PGconn* c, const std::string& caller,
+                                                         const std::string& request_id) {
+  static const std::string sql = SelectRecordSql(RecordKind::kIssuance) + "WHERE caller = $1 AND request_id = $2";
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(c, sql, Params(caller, request_id), "looking up a request"));
+  if (PQntuples(rows.get()) == 0) return std::optional<AuditRecord>();
+  return std::optional<AuditRecord>(ReadRecord(rows.get(), 0, RecordKind::kIssuance));
 }
 
 }  // namespace station::store::pg

@@ -113,7 +113,18 @@ Bytes ByteaBytes(const PGresult* rows, int row, int col);
 // The insert of a record of `kind` for this station ($1 is the station id).
 const std::string& InsertRecordSql(RecordKind kind);
 Params RecordParams(const std::string& station_id, const AuditRecord& record);
+// One insert of `count` issuance records, whose parameters are each record's
+// AddRecordParams in turn.
+std::string InsertIssuancesSql(size_t count);
+void AddRecordParams(Params& params, const std::string& station_id, const AuditRecord& record);
+
+// A text[] parameter's literal: {"a","b\"c"}.
+std::string TextArray(const std::vector<std::string>& values);
 // A record of `kind` from row `row` of a SelectRecordSql (record_sql.h).
 AuditRecord ReadRecord(const PGresult* rows, int row, RecordKind kind);
+
+// The issuance a caller's request_id produced, at whichever station it asked.
+Result<std::optional<AuditRecord>> FindIssuanceByRequest(PGconn* c, const std::string& caller,
+                                                         const std::string& request_id);
 
 }  // namespace station::store::pg

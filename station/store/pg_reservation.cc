@@ -2,24 +2,64 @@
 
 namespace station::store::pg {
 
-std::optional<ReservationRows::Issued> PgReservationRows::IssuedFrom(const PGresult* rows, int col) const {
-  if (IsNull(rows, 0, col)) return std::nullopt;
-  const std::string text = Text(rows, 0, col);  // "station seq"
+namespace {
+
+// A lookup's "station seq" answer at (row, col) as an Issued; NULL as none.
+// Only another station than `station_id` is worth naming.
+std::optional<ReservationRows::Issued> IssuedAt(const PGresult* rows, int row, int col,
+                                                const std::string& station_id) {
+  if (IsNull(rows, row, col)) return std::nullopt;
+  const std::string text = Text(rows, row, col);  // "station seq"
   const size_t space = text.rfind(' ');
   std::string station = text.substr(0, space);
-  if (station == station_id_) station.clear();  // only another station is worth naming
-  return Issued{std::strtoull(text.c_str() + space + 1, nullptr, 10), std::move(station)};
+  if (station == station_id) station.clear();
+  return ReservationRows::Issued{std::strtoull(text.c_str() + space + 1, nullptr, 10), std::move(station)};
+}
+
+}  // namespace
+
+Result<std::vector<Looked>> LookUpIssuances(PGconn* conn, const std::string& station_id,
+                                            const std::vector<IssuanceAsked>& requests, bool lock) {
+  std::vector<std::string> keys, profiles, devices, callers, request_ids;
+  for (const IssuanceAsked& r : requests) {
+    keys.push_back(r.reservation.spki_sha256);
+    profiles.push_back(r.reservation.profile);
+    devices.push_back(r.reservation.device_id);
+    callers.push_back(r.caller);
+    request_ids.push_back(r.request_id);
+  }
+  ST_ASSIGN_OR_RETURN(Rows rows, Run(conn,
+                                     "SELECT key_record, device_record, request_record FROM station_batch_lookup("
+                                     "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6)",
+                                     Params(TextArray(keys), TextArray(profiles), TextArray(devices),
+                                            TextArray(callers), TextArray(request_ids), lock ? "true" : "false"),
+                                     "looking up keys and devices"));
+  if (PQntuples(rows.get()) != static_cast<int>(requests.size()))
+    return MakeError(Code::kUnavailable, "AUDIT_UNAVAILABLE",
+                     "looking up keys and devices failed: " + std::to_string(PQntuples(rows.get())) +
+                         " answers for " + std::to_string(requests.size()) + " requests");
+  std::vector<Looked> out;
+  for (int row = 0; row < PQntuples(rows.get()); ++row)
+    out.push_back(Looked{IssuedAt(rows.get(), row, 0, station_id), IssuedAt(rows.get(), row, 1, station_id),
+                         !IsNull(rows.get(), row, 2)});
+  return out;
 }
 
 Status PgReservationRows::Prefetch(const policy::Reservation& r) {
-  ST_ASSIGN_OR_RETURN(Rows rows,
-                      Run(conn_,
-                          "SELECT key_record, device_record, request_record "
-                          "FROM station_reservation_lookup($1, $2, $3, $4, $5, $6)",
-                          Params(r.spki_sha256, r.profile, r.device_id, lock_ ? "true" : "false", caller_, request_id_),
-                          "looking up a key and a device"));
-  request_found_ = !IsNull(rows.get(), 0, 2);
-  prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, IssuedFrom(rows.get(), 0), IssuedFrom(rows.get(), 1)};
+  if (known_) {
+    prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, known_->key, known_->device};
+  } else {
+    ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
+                                       "SELECT key_record, device_record, request_record "
+                                       "FROM station_reservation_lookup($1, $2, $3, $4, $5, $6)",
+                                       Params(r.spki_sha256, r.profile, r.device_id, lock_ ? "true" : "false", "", ""),
+                                       "looking up a key and a device"));
+    prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, IssuedAt(rows.get(), 0, 0, station_id_),
+                             IssuedAt(rows.get(), 0, 1, station_id_)};
+  }
+  // The stored record came first; the batch's own only when there is none.
+  if (!prefetched_->key) prefetched_->key = own_key_;
+  if (!prefetched_->device) prefetched_->device = own_device_;
   return {};
 }
 
@@ -64,6 +104,7 @@ Result<std::optional<ReservationRows::MintedCode>> PgReservationRows::FindCode(c
 }
 
 Status PgReservationRows::UseCode(const std::string& code_sha256, uint64_t seq) {
+  ST_RETURN_IF_ERROR(Writing());
   ST_ASSIGN_OR_RETURN(Rows used, Run(conn_,
                                      "UPDATE registration_code SET used_station = $2, used_seq = $3 "
                                      "WHERE code_sha256 = $1 AND used_seq IS NULL",
@@ -88,6 +129,7 @@ Result<std::optional<ReservationRows::ReissueApproval>> PgReservationRows::LiveR
 }
 
 Status PgReservationRows::UseReissueApproval(int64_t id, uint64_t seq) {
+  ST_RETURN_IF_ERROR(Writing());
   return Execute(conn_, "UPDATE reissue_approval SET used_station = $2, used_seq = $3 WHERE id = $1",
                  Params(id, station_id_, seq), "using up a reissue approval");
 }

@@ -6,24 +6,42 @@
 // committed before it began. Uses name the station of the record beside its seq.
 #pragma once
 
+#include <functional>
 #include <optional>
 
 #include "station/store/pg_db.h"
 #include "station/store/reservation_check.h"
+#include "station/store/store.h"
 
 namespace station::store::pg {
+
+// What holds a request's key, its device and its request id.
+struct Looked {
+  std::optional<ReservationRows::Issued> key, device;
+  bool request_found = false;
+};
+// Looks up several requests in one round trip (station_batch_lookup,
+// pg_db.cc); with `lock`, in a batch, first takes their keys', devices' and
+// request ids' locks, in one order. One answer per request, in order.
+Result<std::vector<Looked>> LookUpIssuances(PGconn* conn, const std::string& station_id,
+                                            const std::vector<IssuanceAsked>& requests, bool lock);
 
 class PgReservationRows final : public ReservationRows {
  public:
   PgReservationRows(PGconn* conn, const std::string& station_id, bool lock)
       : conn_(conn), station_id_(station_id), lock_(lock) {}
-  // Before signing: Prefetch also looks for the issuance of this caller's request id.
-  void AlsoFindRequest(const std::string& caller, const std::string& request_id) {
-    caller_ = caller;
-    request_id_ = request_id;
+  // What LookUpIssuances found for this key and device (Prefetch then asks
+  // nothing); in a batch, also the batch's own records of them, which the
+  // database does not hold yet.
+  void Know(std::optional<Issued> key, std::optional<Issued> device) {
+    known_ = Prefetched{{}, {}, {}, std::move(key), std::move(device)};
   }
-  // Whether it found one (its seq in this store's log or another's).
-  bool request_found() const { return request_found_; }
+  void AlsoOwn(std::optional<Issued> key, std::optional<Issued> device) {
+    own_key_ = std::move(key);
+    own_device_ = std::move(device);
+  }
+  // Runs before each write (a code or approval used up).
+  void BeforeWriting(std::function<Status()> hook) { before_writing_ = std::move(hook); }
 
   // Locks the key and the device (in a batch) and looks up both, in one round
   // trip (station_reservation_lookup, pg_db.cc).
@@ -38,8 +56,7 @@ class PgReservationRows final : public ReservationRows {
   Status UseReissueApproval(int64_t id, uint64_t seq) override;
 
  private:
-  // "station seq" of a lookup's answer, as an Issued.
-  std::optional<Issued> IssuedFrom(const PGresult* rows, int col) const;
+  Status Writing() { return before_writing_ ? before_writing_() : Status(); }
 
   struct Prefetched {
     std::string spki_sha256, profile, device_id;
@@ -49,9 +66,9 @@ class PgReservationRows final : public ReservationRows {
   PGconn* conn_;
   const std::string& station_id_;
   const bool lock_;
-  std::optional<Prefetched> prefetched_;
-  std::string caller_, request_id_;
-  bool request_found_ = false;
+  std::optional<Prefetched> prefetched_, known_;
+  std::optional<Issued> own_key_, own_device_;
+  std::function<Status()> before_writing_;
 };
 
 }  // namespace station::store::pg

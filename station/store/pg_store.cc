@@ -1,8 +1,10 @@
 #include "station/store/pg_store.h"
 
 #include <mutex>
+#include <utility>
 #include <vector>
 
+#include "station/store/pg_batch.h"
 #include "station/store/pg_db.h"
 #include "station/store/pg_registry.h"
 #include "station/store/pg_reservation.h"
@@ -82,147 +84,6 @@ class ReadPool {
   std::vector<pg::Conn> idle_;
 };
 
-const std::string& RecordByRequestSql() {
-  static const std::string sql = SelectRecordSql(RecordKind::kIssuance) + "WHERE caller = $1 AND request_id = $2";
-  return sql;
-}
-
-// A line's request ids are its own, at whichever station it asked.
-Result<std::optional<AuditRecord>> FindIssuanceByRequest(PGconn* c, const std::string& caller,
-                                                         const std::string& request_id) {
-  ST_ASSIGN_OR_RETURN(Rows rows, pg::Run(c, RecordByRequestSql(), Params(caller, request_id), "looking up a request"));
-  if (PQntuples(rows.get()) == 0) return std::optional<AuditRecord>();
-  return std::optional<AuditRecord>(pg::ReadRecord(rows.get(), 0, RecordKind::kIssuance));
-}
-
-bool LosesTransaction(const Error& e) {
-  return e.fault == Fault::kStoreConflict || e.fault == Fault::kStoreUnreachable;
-}
-
-// One group commit: BEGIN ... COMMIT on the writer connection (READ
-// COMMITTED; the reservation's locks order stations racing for one device).
-class PgBatch final : public Batch {
- public:
-  PgBatch(PGconn* c, const std::string& station) : c_(c), station_(station) {}
-  ~PgBatch() override {
-    if (!done_ && PQtransactionStatus(c_) != PQTRANS_IDLE) (void)pg::Execute(c_, "ROLLBACK", Params(), "ROLLBACK");
-  }
-
-  Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller, const std::string& request_id) override {
-    return Watch(FindIssuanceByRequest(c_, caller, request_id));
-  }
-
-  Result<std::string> Reserve(const policy::Reservation& reservation, int64_t now_unix_ms, uint64_t seq) override {
-    pg::PgReservationRows rows(c_, station_, true);
-    return Watch(CheckReservation(rows, reservation, now_unix_ms, seq));
-  }
-
-  Status Append(const AuditRecord& record) override {
-    // Officer records of the fleet commit one at a time, in fleet_order.
-    if (record.kind == RecordKind::kOfficer)
-      ST_RETURN_IF_ERROR(Watch(pg::Execute(c_, "SELECT pg_advisory_xact_lock(hashtextextended('officer-order', 0))",
-                                           Params(), "waiting for another station's officer record")));
-    Rows rows = pg::Send(c_, pg::InsertRecordSql(record.kind), pg::RecordParams(station_, record));
-    if (PQresultStatus(rows.get()) == PGRES_COMMAND_OK) return {};
-    if (pg::SqlState(rows.get()) == "23505") {
-      const std::string constraint = pg::Constraint(rows.get());
-      if (constraint == "issuance_key_once")
-        return MakeError(Code::kFailedPrecondition, "DUPLICATE_KEY",
-                         "this public key was certified at the same moment by another station; every device must "
-                         "generate its own key");
-      if (constraint == "issuance_serial_hex_key")
-        return MakeError(Code::kInternal, "SERIAL_COLLISION",
-                         "serial " + record.serial_hex + " was issued before; retry the request");
-      if (constraint == "issuance_caller_request_id_key")
-        return MakeError(Code::kAborted, "REQUEST_IN_FLIGHT",
-                         "request_id '" + record.request_id + "' is being answered by another station; retry it");
-    }
-    return Watch(pg::Failure(c_, rows.get(), "appending audit record"));
-  }
-
-  // One savepoint rolls along the batch: each step releases the one before
-  // it and sets its own in one round trip, and COMMIT releases the last.
-  Status Atomically(const std::function<Status()>& step) override {
-    const char* set = savepoint_ ? "RELEASE SAVEPOINT record; SAVEPOINT record" : "SAVEPOINT record";
-    ST_RETURN_IF_ERROR(Watch(pg::Script(c_, set, "setting a savepoint")));
-    savepoint_ = true;
-    Status status = step();
-    if (!status.ok() && !lost()) (void)Watch(pg::Script(c_, "ROLLBACK TO SAVEPOINT record", "undoing a record"));
-    return status;
-  }
-
-  // A conflict with another station or a broken connection loses the whole
-  // transaction; so does anything that leaves it unusable.
-  bool lost() const override {
-    if (done_) return false;
-    return lost_ || PQstatus(c_) != CONNECTION_OK || PQtransactionStatus(c_) == PQTRANS_IDLE;
-  }
-
-  Status Commit() override {
-    if (lost()) {
-      done_ = true;
-      return lost_error_ ? *lost_error_
-                         : MakeFault(Fault::kStoreUnreachable, Code::kUnavailable, "STORE_UNAVAILABLE",
-                                     "the shared store dropped the batch's transaction; retry shortly");
-    }
-    auto committed = pg::Run(c_, "COMMIT", Params(), "committing audit records");
-    done_ = true;
-    if (!committed.ok()) return committed.error();
-    // COMMIT of a transaction that failed answers ROLLBACK, not an error.
-    if (std::string(PQcmdStatus(committed->get())) != "COMMIT")
-      return MakeError(Code::kUnavailable, "AUDIT_UNAVAILABLE", "the shared store rolled the batch back");
-    return {};
-  }
-
-  Status ReplaceCaSet(const std::string& issuer, const std::vector<CaRow>& rows, uint64_t seq) override {
-    return Watch(pg::ReplaceCaSet(c_, station_, issuer, rows, seq));
-  }
-  Status SetProfileLines(const std::string& profile, const std::string& lines, uint64_t seq) override {
-    return Watch(pg::SetProfileLines(c_, station_, profile, lines, seq));
-  }
-  Result<std::vector<std::string>> AddApproval(const std::string& action_key, const std::string& officer,
-                                               int64_t now_unix_ms, int64_t ttl_s, uint64_t seq) override {
-    return Watch(pg::AddApproval(c_, station_, action_key, officer, now_unix_ms, ttl_s, seq));
-  }
-  Status UseApprovals(const std::string& action_key, int64_t now_unix_ms, uint64_t seq) override {
-    return Watch(pg::UseApprovals(c_, station_, action_key, now_unix_ms, seq));
-  }
-  Status ImportLot(const LotRow& lot, const std::string& upload_id, int64_t now_unix_ms) override {
-    return Watch(pg::ImportLot(c_, station_, lot, upload_id, now_unix_ms));
-  }
-  Result<std::string> CloseLot(const std::string& name) override { return Watch(pg::CloseLot(c_, name)); }
-  Status AddCodes(const std::string& profile, const std::string& batch, const std::vector<CodeRow>& codes) override {
-    return Watch(pg::AddCodes(c_, profile, batch, codes));
-  }
-  Status AddReissueApproval(const std::string& profile, const std::string& device_id, const std::string& approved_by,
-                            int64_t now_unix_ms, int64_t ttl_s, uint64_t seq) override {
-    return Watch(pg::AddReissueApproval(c_, station_, profile, device_id, approved_by, now_unix_ms, ttl_s, seq));
-  }
-  Result<std::string> GroupDigest(StateTable table, const std::string& group) override {
-    return Watch(pg::GroupDigest(c_, station_, table, group));
-  }
-
- private:
-  // Notes an error that lost the whole transaction, and passes it on.
-  template <typename R>
-  R Watch(R result) {
-    if (!result.ok() && LosesTransaction(result.error()) && !lost_) {
-      lost_ = true;
-      lost_error_ = result.error();
-      (void)pg::Execute(c_, "ROLLBACK", Params(), "ROLLBACK");
-    }
-    return result;
-  }
-  Status Watch(Error e) { return Watch(Status(std::move(e))); }
-
-  PGconn* c_;
-  const std::string& station_;
-  bool savepoint_ = false;  // one is set
-  bool done_ = false;
-  bool lost_ = false;
-  std::optional<Error> lost_error_;
-};
-
 // Records of one kind of this station's log, a page at a time.
 class RecordPages {
  public:
@@ -278,7 +139,8 @@ class PgStore final : public Store {
     if (!options_.read_write) return ReadOnlyStore("appending to the audit log");
     ST_ASSIGN_OR_RETURN(PGconn * c, writer_.Get());
     ST_RETURN_IF_ERROR(pg::Execute(c, "BEGIN", Params(), "BEGIN"));
-    return std::unique_ptr<Batch>(new PgBatch(c, options_.station_id));
+    const bool careful = std::exchange(collided_, false);
+    return std::unique_ptr<Batch>(new pg::PgBatch(c, options_.station_id, careful, &collided_));
   }
 
   Status AddCheckpoint(const StoredCheckpoint& cp) override {
@@ -308,7 +170,7 @@ class PgStore final : public Store {
 
   Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller, const std::string& request_id) override {
     ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    return FindIssuanceByRequest(lease.get(), caller, request_id);
+    return pg::FindIssuanceByRequest(lease.get(), caller, request_id);
   }
 
   Result<std::string> CheckReservation(const policy::Reservation& reservation, int64_t now_unix_ms) override {
@@ -317,18 +179,32 @@ class PgStore final : public Store {
     return store::CheckReservation(rows, reservation, now_unix_ms, 0);
   }
 
-  // One round trip, unless it finds a retry (then a second fetches its record).
-  Result<Look> LookBeforeSigning(const std::string& caller, const std::string& request_id,
-                                 const policy::Reservation& reservation, int64_t now_unix_ms) override {
-    ST_ASSIGN_OR_RETURN(auto lease, pool_.Take());
-    pg::PgReservationRows rows(lease.get(), options_.station_id, false);
-    rows.AlsoFindRequest(caller, request_id);
-    Look look;
-    look.authorization = store::CheckReservation(rows, reservation, now_unix_ms, 0);
-    if (rows.request_found()) {
-      ST_ASSIGN_OR_RETURN(look.earlier, FindIssuanceByRequest(lease.get(), caller, request_id));
+  // One round trip for them all, unless one needs more: a retry's record,
+  // a lot, a code or a reissue approval.
+  std::vector<Result<Look>> LookBeforeSigning(const std::vector<IssuanceAsked>& requests,
+                                              int64_t now_unix_ms) override {
+    auto lease = pool_.Take();
+    if (!lease.ok()) return std::vector<Result<Look>>(requests.size(), lease.error());
+    auto looked = pg::LookUpIssuances(lease->get(), options_.station_id, requests, false);
+    if (!looked.ok()) return std::vector<Result<Look>>(requests.size(), looked.error());
+    std::vector<Result<Look>> out;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const IssuanceAsked& r = requests[i];
+      Look look;
+      if ((*looked)[i].request_found) {
+        auto earlier = pg::FindIssuanceByRequest(lease->get(), r.caller, r.request_id);
+        if (!earlier.ok()) {
+          out.push_back(earlier.error());
+          continue;
+        }
+        look.earlier = std::move(*earlier);
+      }
+      pg::PgReservationRows rows(lease->get(), options_.station_id, false);
+      rows.Know((*looked)[i].key, (*looked)[i].device);
+      if (!look.earlier) look.authorization = store::CheckReservation(rows, r.reservation, now_unix_ms, 0);
+      out.push_back(std::move(look));
     }
-    return look;
+    return out;
   }
 
   // Both tables of this station's log in seq order, merged.
@@ -463,7 +339,8 @@ class PgStore final : public Store {
 
   const PostgresOptions options_;
   const pg::Target target_;
-  Connection writer_;  // the audit writer's thread only
+  Connection writer_;     // the audit writer's thread only
+  bool collided_ = false;  // the last batch met a collision at commit (pg_batch.h); writer's thread only
   std::mutex staging_mu_;
   Connection staging_;  // guarded by staging_mu_
   ReadPool pool_;

@@ -73,9 +73,22 @@ class Changes {
   virtual Result<std::string> GroupDigest(StateTable table, const std::string& group) = 0;
 };
 
+// An issuance request as the registry sees it: whose request id, and what
+// it would reserve.
+struct IssuanceAsked {
+  std::string caller, request_id;
+  policy::Reservation reservation;
+};
+
 // One group commit of the audit log: one transaction (see the contract above).
 class Batch : public Changes {
  public:
+  // The issuance requests the batch is about to take, in order. Told them
+  // all first, a shared store looks up (and locks) every request id, key and
+  // device of the batch in one round trip instead of several per record;
+  // FindByRequest and Reserve then answer from that. The embedded store has
+  // no round trips to save and ignores it.
+  virtual Status Expect(const std::vector<IssuanceAsked>&) { return {}; }
   // The issuance a caller's request_id produced, this batch's own included.
   virtual Result<std::optional<AuditRecord>> FindByRequest(const std::string& caller,
                                                            const std::string& request_id) = 0;
@@ -86,7 +99,9 @@ class Batch : public Changes {
   virtual Result<std::string> Reserve(const policy::Reservation& reservation, int64_t now_unix_ms,
                                       uint64_t seq) = 0;
   // Appends a finished record (seq, hashes and all); INTERNAL SERIAL_COLLISION
-  // when its serial was issued before.
+  // when its serial was issued before. A store may hold a reserved issuance
+  // record back and write it at Commit; a collision found only then costs the
+  // whole batch a run again (ABORTED STORE_CONFLICT), never a wrong answer.
   virtual Status Append(const AuditRecord& record) = 0;
   // Runs `step` all or nothing: when it fails, what it wrote is undone and
   // the batch goes on without it.
@@ -124,16 +139,18 @@ class Store {
   // Batch::Reserve without using anything up: the pipeline's check before
   // signing, so doomed requests never reach the token.
   virtual Result<std::string> CheckReservation(const policy::Reservation& reservation, int64_t now_unix_ms) = 0;
-  // The pipeline's look before signing, both in one: the issuance this
-  // caller's request_id produced, if any (`earlier`); else `authorization`, the
-  // reservation checked as CheckReservation does. A shared store answers in
-  // one round trip; this default asks the two questions in turn.
+  // The pipeline's look before signing, both in one, for several requests at
+  // once: for each, the issuance its caller's request_id produced, if any
+  // (`earlier`); else `authorization`, the reservation checked as
+  // CheckReservation does. One answer per request, in order. A shared store
+  // answers them all in one round trip; this default asks each request's two
+  // questions in turn.
   struct Look {
     std::optional<AuditRecord> earlier;
     Result<std::string> authorization = std::string();
   };
-  virtual Result<Look> LookBeforeSigning(const std::string& caller, const std::string& request_id,
-                                         const policy::Reservation& reservation, int64_t now_unix_ms);
+  virtual std::vector<Result<Look>> LookBeforeSigning(const std::vector<IssuanceAsked>& requests,
+                                                      int64_t now_unix_ms);
   // Each record (both kinds) with seq > after_seq, in seq order, until `fn`
   // returns false.
   virtual Status ForEachRecord(uint64_t after_seq, const std::function<bool(const AuditRecord&)>& fn) = 0;

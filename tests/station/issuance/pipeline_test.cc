@@ -257,6 +257,28 @@ TEST_P(PipelineBehaviourTest, PrepareAnswersARetryBeforeParsing) {
   EXPECT_EQ(fresh_garbage.error().reason, "CSR_MALFORMED");
 }
 
+// Requests prepared together (as a worker takes them) ask the store once, and
+// each gets what Prepare alone would give it.
+TEST_P(PipelineBehaviourTest, RequestsPreparedTogetherGetEachTheirOwnAnswer) {
+  auto a = testing::MakeCsr("ec-p256"), b = testing::MakeCsr("ec-p256");
+  auto first = IssueAndWait(pipeline(), kLine, Request("all-a", a.der, "dev-a"));
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  const IssueRequest garbage = Request("all-g", Bytes{1, 2, 3}), fresh = Request("all-b", b.der, "dev-b"),
+                     retry = Request("all-a", a.der, "dev-a"), same_key = Request("all-c", a.der, "dev-c");
+  auto prepared = pipeline().PrepareAll({{kLine, garbage}, {kLine, fresh}, {kLine, retry}, {kLine, same_key}});
+  ASSERT_EQ(prepared.size(), 4u);
+  ASSERT_FALSE(prepared[0].ok());
+  EXPECT_EQ(prepared[0].error().reason, "CSR_MALFORMED");
+  ASSERT_TRUE(prepared[1].ok()) << prepared[1].error().ToString();
+  EXPECT_FALSE(prepared[1]->replay);
+  EXPECT_EQ(prepared[1]->draft.device_id, "dev-b");
+  ASSERT_TRUE(prepared[2].ok()) << prepared[2].error().ToString();
+  ASSERT_TRUE(prepared[2]->replay);
+  EXPECT_EQ(prepared[2]->replay->certificate_der, first->certificate_der);
+  ASSERT_FALSE(prepared[3].ok());
+  EXPECT_EQ(prepared[3].error().reason, "DUPLICATE_KEY");
+}
+
 // Submits n requests at once (their CSRs made first), and gives the answers.
 std::vector<Result<Issued>> SubmitBurst(Pipeline& pipeline, const std::string& prefix, size_t n) {
   std::vector<Bytes> csrs;

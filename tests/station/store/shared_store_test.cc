@@ -242,6 +242,122 @@ TEST_F(SharedStoreTest, StationsWaitingOnEachOthersDevicesLoseOneBatchNotARecord
   EXPECT_EQ(conflict.code, Code::kAborted);
 }
 
+// Told their batches first (Batch::Expect), stations take all of a batch's
+// locks at once and in one order: the batch that comes second waits for the
+// first's commit and then sees its records, with no deadlock to break.
+TEST_F(SharedStoreTest, StationsToldTheirBatchesFirstWaitForEachOtherInsteadOfDeadlocking) {
+  auto a = Station("line-a"), b = Station("line-b");
+  ASSERT_TRUE(a && b);
+  std::barrier both_begun(2);
+  std::atomic<int> issued{0}, refused{0};
+  auto run = [&](Store& store, const std::string& first, const std::string& second, const std::string& tag) {
+    auto batch = store.Begin();
+    ASSERT_TRUE(batch.ok());
+    both_begun.arrive_and_wait();
+    const std::vector<std::string> devices = {first, second};
+    std::vector<IssuanceAsked> asked;
+    for (const std::string& d : devices) asked.push_back({"line-" + tag, "req-" + tag + d, OnePerDevice(d, Key(tag + d))});
+    ASSERT_TRUE((*batch)->Expect(asked).ok());
+    uint64_t seq = 0;
+    for (const std::string& d : devices) {
+      AuditRecord r = Issuance(++seq, d, Key(tag + d), "line-" + tag);
+      Status step = (*batch)->Atomically([&]() -> Status {
+        ST_ASSIGN_OR_RETURN(r.authorization, (*batch)->Reserve(OnePerDevice(d, Key(tag + d)), 0, seq));
+        return (*batch)->Append(r);
+      });
+      if (step.ok()) {
+        ++issued;
+      } else {
+        EXPECT_EQ(step.error().reason, "DUPLICATE_DEVICE") << step.error().ToString();
+        ++refused;
+        --seq;
+      }
+    }
+    Status committed = (*batch)->Commit();
+    EXPECT_TRUE(committed.ok()) << committed.error().ToString();
+  };
+  std::thread ta([&] { run(*a, "X", "Y", "a"); });
+  std::thread tb([&] { run(*b, "Y", "X", "b"); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(issued.load(), 2);
+  EXPECT_EQ(refused.load(), 2);
+  EXPECT_EQ(a->CountRecords()->records + b->CountRecords()->records, 2u);
+}
+
+// One request id sent to two stations at once gets one answer: the second
+// station's batch waits on the request id's lock and then finds the first's
+// record, instead of writing a second one for it. (A retry with the same CSR
+// would also wait on its key's lock; the request id's lock holds even for a
+// line that sends another CSR under the same id, which then gets
+// REQUEST_ID_REUSED from the writer, not a lost batch.)
+TEST_F(SharedStoreTest, OneRequestAtTwoStationsAtOnceGetsOneAnswer) {
+  auto a = Station("line-a"), b = Station("line-b");
+  ASSERT_TRUE(a && b);
+  const AuditRecord first = Issuance(1, "dev-1", Key("k1"), "line-1");
+  const IssuanceAsked asked{"line-1", first.request_id, OnePerDevice("dev-1", Key("k1"))};
+  auto at_a = a->Begin();
+  ASSERT_TRUE(at_a.ok());
+  ASSERT_TRUE((*at_a)->Expect({asked}).ok());
+  ASSERT_TRUE((*at_a)->Reserve(asked.reservation, 0, 1).ok());
+  ASSERT_TRUE((*at_a)->Append(first).ok());
+  std::atomic<bool> a_committed{false};
+  Result<std::optional<AuditRecord>> found_at_b = std::optional<AuditRecord>();
+  std::thread station_b([&] {
+    auto at_b = b->Begin();
+    ASSERT_TRUE(at_b.ok());
+    const IssuanceAsked other_csr{asked.caller, asked.request_id, OnePerDevice("dev-2", Key("k2"))};
+    ASSERT_TRUE((*at_b)->Expect({other_csr}).ok());
+    EXPECT_TRUE(a_committed.load()) << "b's batch did not wait for the request's lock";
+    found_at_b = (*at_b)->FindByRequest(asked.caller, asked.request_id);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // b is waiting now
+  a_committed = true;
+  ASSERT_TRUE((*at_a)->Commit().ok());
+  station_b.join();
+  ASSERT_TRUE(found_at_b.ok()) << found_at_b.error().ToString();
+  ASSERT_TRUE(found_at_b->has_value());
+  EXPECT_EQ((*found_at_b)->serial_hex, first.serial_hex);
+}
+
+// A record held back for the commit that collides there (a serial drawn
+// twice: the batch's locks rule out the rest) loses that batch, and the run
+// again writes record by record, where the collision refuses its record alone.
+TEST_F(SharedStoreTest, ACollisionFoundAtCommitRunsTheBatchAgainRecordByRecord) {
+  auto a = Station("line-a");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(IssueOne(*a, OnePerDevice("dev-1", Key("k1")), Issuance(1, "dev-1", Key("k1"), "line-1")).ok());
+  AuditRecord same_serial = Issuance(2, "dev-2", Key("k2"), "line-1");
+  same_serial.serial_hex = Issuance(1, "dev-1", Key("k1"), "line-1").serial_hex;
+  AuditRecord other = Issuance(2, "dev-3", Key("k3"), "line-1");
+  auto run = [&](Batch& batch, const AuditRecord& record) {
+    const policy::Reservation reservation = OnePerDevice(record.device_id, record.spki_sha256);
+    EXPECT_TRUE(batch.Expect({{record.caller, record.request_id, reservation}}).ok());
+    return batch.Atomically([&]() -> Status {
+      ST_RETURN_IF_ERROR(batch.Reserve(reservation, 0, record.seq));
+      return batch.Append(record);
+    });
+  };
+  {
+    auto batch = a->Begin();
+    ASSERT_TRUE(batch.ok());
+    ASSERT_TRUE(run(**batch, same_serial).ok()) << "held back: the collision is not seen yet";
+    Status committed = (*batch)->Commit();
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().reason, "STORE_CONFLICT");
+    EXPECT_EQ(committed.error().fault, Fault::kStoreConflict);
+  }
+  auto again = a->Begin();
+  ASSERT_TRUE(again.ok());
+  Status refused = run(**again, same_serial);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, "SERIAL_COLLISION");
+  EXPECT_FALSE((*again)->lost());
+  ASSERT_TRUE(run(**again, other).ok());
+  ASSERT_TRUE((*again)->Commit().ok());
+  EXPECT_EQ(a->CountRecords()->records, 2u);
+}
+
 TEST_F(SharedStoreTest, ADatabaseThatGoesAwayAndComesBackNeedsNoRestart) {
   auto a = Station("line-a");
   ASSERT_TRUE(a);

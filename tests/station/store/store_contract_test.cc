@@ -95,6 +95,14 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
     return batch->Commit();
   }
 
+  // `code` of profile default, minted by officer record 1.
+  Status MintCode(const std::string& code) {
+    ST_ASSIGN_OR_RETURN(std::unique_ptr<Batch> batch, store_->Begin());
+    ST_RETURN_IF_ERROR(batch->Append(Officer(1)));
+    ST_RETURN_IF_ERROR(batch->AddCodes("default", "batch-1", {{policy::CodeHash(code), 4102444800000}}));
+    return batch->Commit();
+  }
+
   std::vector<AuditRecord> Records() {
     std::vector<AuditRecord> out;
     Status read = store_->ForEachRecord(0, [&](const AuditRecord& r) {
@@ -183,13 +191,7 @@ TEST_P(StoreContractTest, ABatchNotCommittedLeavesNothing) {
 }
 
 TEST_P(StoreContractTest, ACodeWorksOnce) {
-  {
-    auto batch = store_->Begin();
-    ASSERT_TRUE(batch.ok());
-    ASSERT_TRUE((*batch)->Append(Officer(1)).ok());
-    ASSERT_TRUE((*batch)->AddCodes("default", "batch-1", {{policy::CodeHash("code-1"), 4102444800000}}).ok());
-    ASSERT_TRUE((*batch)->Commit().ok());
-  }
+  ASSERT_TRUE(MintCode("code-1").ok());
   policy::Reservation with_code = OnePerDevice("d1", Key(1));
   with_code.code_required = true;
   with_code.code_sha256 = policy::CodeHash("code-1");
@@ -204,6 +206,97 @@ TEST_P(StoreContractTest, ACodeWorksOnce) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().reason, "DEVICE_NOT_AUTHORIZED");
   EXPECT_NE(second.error().message.find("used already"), std::string::npos) << second.error().message;
+  auto uses = store_->CheckUses();
+  ASSERT_TRUE(uses.ok()) << uses.error().ToString();
+  EXPECT_FALSE(uses->has_value()) << (*uses)->what;
+}
+
+// Told a batch's requests first, a store still sees the batch's own records:
+// a second record for a device or a key in the same batch is refused, and a
+// retry finds the first before it is committed.
+TEST_P(StoreContractTest, ABatchToldItsRequestsFirstStillSeesItsOwnRecords) {
+  ASSERT_TRUE(Commit({{OnePerDevice("d0", Key(0)), Issuance(1, "d0", Key(0))}}).ok());
+  AuditRecord first = Issuance(2, "d1", Key(1));
+  const policy::Reservation reserved = OnePerDevice("d1", Key(1)), same_device = OnePerDevice("d1", Key(2)),
+                            same_key = OnePerDevice("d2", Key(1)), stored_device = OnePerDevice("d0", Key(3));
+  auto batch = store_->Begin();
+  ASSERT_TRUE(batch.ok());
+  ASSERT_TRUE((*batch)
+                  ->Expect({{"line-1", first.request_id, reserved},
+                            {"line-1", "req-x", same_device},
+                            {"line-1", "req-y", same_key},
+                            {"line-1", "req-z", stored_device}})
+                  .ok());
+  ASSERT_TRUE((*batch)
+                  ->Atomically([&]() -> Status {
+                    ST_ASSIGN_OR_RETURN(first.authorization, (*batch)->Reserve(reserved, first.time_unix_ms, 2));
+                    return (*batch)->Append(first);
+                  })
+                  .ok());
+  auto retry = (*batch)->FindByRequest("line-1", first.request_id);
+  ASSERT_TRUE(retry.ok() && retry->has_value());
+  EXPECT_EQ((*retry)->serial_hex, first.serial_hex);
+  auto unknown = (*batch)->FindByRequest("line-1", "req-x");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+  const std::pair<policy::Reservation, std::string> refusals[] = {
+      {same_device, "DUPLICATE_DEVICE"}, {same_key, "DUPLICATE_KEY"}, {stored_device, "DUPLICATE_DEVICE"}};
+  for (const auto& [reservation, reason] : refusals) {
+    auto refused = (*batch)->Reserve(reservation, 0, 3);
+    ASSERT_FALSE(refused.ok()) << reservation.device_id;
+    EXPECT_EQ(refused.error().reason, reason) << reservation.device_id;
+  }
+  ASSERT_TRUE((*batch)->Commit().ok());
+  EXPECT_EQ(Records().size(), 2u);
+}
+
+// Several looks before signing at once: one answer each, in order.
+TEST_P(StoreContractTest, LooksBeforeSigningAreAnsweredEachInOrder) {
+  const AuditRecord stored = Issuance(1, "d1", Key(1));
+  ASSERT_TRUE(Commit({{OnePerDevice("d1", Key(1)), stored}}).ok());
+  std::vector<Store::Look> looks;
+  for (auto& look : store_->LookBeforeSigning({{"line-1", "req-new", OnePerDevice("d2", Key(2))},
+                                               {"line-1", stored.request_id, OnePerDevice("d1", Key(1))},
+                                               {"line-1", "req-key", OnePerDevice("d3", Key(1))},
+                                               {"line-1", "req-device", OnePerDevice("d1", Key(4))}},
+                                              0)) {
+    ASSERT_TRUE(look.ok()) << look.error().ToString();
+    looks.push_back(std::move(*look));
+  }
+  ASSERT_EQ(looks.size(), 4u);
+  EXPECT_FALSE(looks[0].earlier);
+  EXPECT_TRUE(looks[0].authorization.ok());
+  ASSERT_TRUE(looks[1].earlier);
+  EXPECT_EQ(looks[1].earlier->serial_hex, stored.serial_hex);
+  ASSERT_FALSE(looks[2].authorization.ok());
+  EXPECT_EQ(looks[2].authorization.error().reason, "DUPLICATE_KEY");
+  ASSERT_FALSE(looks[3].authorization.ok());
+  EXPECT_EQ(looks[3].authorization.error().reason, "DUPLICATE_DEVICE");
+}
+
+// A step refused after it used up a code gives the code back, and the batch
+// goes on: the code still works once.
+TEST_P(StoreContractTest, AStepRefusedAfterUsingACodeGivesTheCodeBack) {
+  ASSERT_TRUE(MintCode("code-1").ok());
+  ASSERT_TRUE(Commit({{OnePerDevice("d1", Key(1)), Issuance(2, "d1", Key(1))}}).ok());
+  auto with_code = [](const std::string& device, const std::string& key) {
+    policy::Reservation r = OnePerDevice(device, key);
+    r.code_required = true;
+    r.code_sha256 = policy::CodeHash("code-1");
+    return r;
+  };
+  auto batch = store_->Begin();
+  ASSERT_TRUE(batch.ok());
+  // The code passes and is used up; then the device is found issued.
+  Status refused = (*batch)->Atomically([&]() -> Status {
+    ST_RETURN_IF_ERROR((*batch)->Reserve(with_code("d1", Key(2)), 0, 3));
+    return (*batch)->Append(Issuance(3, "d1", Key(2)));
+  });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, "DUPLICATE_DEVICE");
+  EXPECT_FALSE((*batch)->lost());
+  ASSERT_TRUE((*batch)->Commit().ok());
+  ASSERT_TRUE(Commit({{with_code("d3", Key(3)), Issuance(3, "d3", Key(3))}}).ok()) << "the code was given back";
   auto uses = store_->CheckUses();
   ASSERT_TRUE(uses.ok()) << uses.error().ToString();
   EXPECT_FALSE(uses->has_value()) << (*uses)->what;
