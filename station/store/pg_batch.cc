@@ -73,7 +73,7 @@ Result<std::string> PgBatch::Reserve(const policy::Reservation& r, int64_t now_u
   const std::string device = Pair(r.profile, r.device_id);
   auto key = looked_keys_.find(r.spki_sha256);
   auto dev = looked_devices_.find(device);
-  if (key != looked_keys_.end() && dev != looked_devices_.end()) rows.Know(key->second, dev->second);
+  if (key != looked_keys_.end() && dev != looked_devices_.end()) rows.Know(Looked{key->second, dev->second});
   auto own = [this](const std::unordered_map<std::string, size_t>& by, const std::string& what) {
     auto found = by.find(what);
     return found == by.end() ? std::optional<Issued>() : std::optional<Issued>(Issued{own_[found->second].seq, ""});

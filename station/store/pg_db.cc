@@ -119,33 +119,12 @@ CREATE TABLE IF NOT EXISTS profile_lines (
   changed_seq      BIGINT NOT NULL
 );
 
--- The reservation's first look, in one round trip (pg_reservation.h): in a
--- batch, wait for and hold the key's and the device's locks; then, with a
--- fresh snapshot (a VOLATILE function takes one per query, so it sees the
--- commit of a station it waited for), which records hold the key and the
--- device, and (before signing) which answered the caller's request id.
-CREATE OR REPLACE FUNCTION station_reservation_lookup(p_key TEXT, p_profile TEXT, p_device TEXT, p_lock BOOLEAN,
-                                                      p_caller TEXT, p_request_id TEXT)
-RETURNS TABLE (key_record TEXT, device_record TEXT, request_record TEXT) LANGUAGE plpgsql VOLATILE AS $fn$
-BEGIN
-  IF p_lock THEN
-    PERFORM pg_advisory_xact_lock(hashtextextended('key:' || p_key, 0)),
-            pg_advisory_xact_lock(hashtextextended('device:' || p_profile || chr(1) || p_device, 0));
-  END IF;
-  RETURN QUERY SELECT
-    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.spki_sha256 = p_key LIMIT 1),
-    (SELECT i.station_id || ' ' || i.seq FROM issuance i
-     WHERE i.profile = p_profile AND i.device_id = p_device LIMIT 1),
-    (SELECT i.station_id || ' ' || i.seq FROM issuance i WHERE i.caller = p_caller AND i.request_id = p_request_id);
-END
-$fn$;
-
--- Several requests' look in one round trip (LookUpIssuances,
--- pg_reservation.h), before signing or as a batch begins: in a batch, first
--- wait for and hold the locks of every key, device and request id, in one
--- order so that two stations' batches wait for each other rather than
--- deadlock; then, a row per request, which records hold its key, its device
--- and its request id.
+-- Requests' look in one round trip (LookUpIssuances, pg_reservation.h): in a
+-- batch, first wait for and hold the locks of every key, device and request
+-- id ("" for none), in one order so that two stations' batches wait for each
+-- other rather than deadlock; then, with a fresh snapshot (a VOLATILE function
+-- takes one per query, so it sees the commit of a station it waited for), a
+-- row per request: which records hold its key, its device and its request id.
 CREATE OR REPLACE FUNCTION station_batch_lookup(p_keys TEXT[], p_profiles TEXT[], p_devices TEXT[],
                                                 p_callers TEXT[], p_request_ids TEXT[], p_lock BOOLEAN)
 RETURNS TABLE (key_record TEXT, device_record TEXT, request_record TEXT) LANGUAGE plpgsql VOLATILE AS $fn$
@@ -155,6 +134,7 @@ BEGIN
       SELECT hashtextextended('key:' || k, 0) FROM unnest(p_keys) AS k
       UNION SELECT hashtextextended('device:' || p || chr(1) || d, 0) FROM unnest(p_profiles, p_devices) AS t(p, d)
       UNION SELECT hashtextextended('request:' || c || chr(1) || r, 0) FROM unnest(p_callers, p_request_ids) AS t(c, r)
+            WHERE c <> ''
       ORDER BY 1) AS locks(l);
   END IF;
   RETURN QUERY SELECT

@@ -46,17 +46,11 @@ Result<std::vector<Looked>> LookUpIssuances(PGconn* conn, const std::string& sta
 }
 
 Status PgReservationRows::Prefetch(const policy::Reservation& r) {
-  if (known_) {
-    prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, known_->key, known_->device};
-  } else {
-    ST_ASSIGN_OR_RETURN(Rows rows, Run(conn_,
-                                       "SELECT key_record, device_record, request_record "
-                                       "FROM station_reservation_lookup($1, $2, $3, $4, $5, $6)",
-                                       Params(r.spki_sha256, r.profile, r.device_id, lock_ ? "true" : "false", "", ""),
-                                       "looking up a key and a device"));
-    prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, IssuedAt(rows.get(), 0, 0, station_id_),
-                             IssuedAt(rows.get(), 0, 1, station_id_)};
+  if (!known_) {
+    ST_ASSIGN_OR_RETURN(std::vector<Looked> looked, LookUpIssuances(conn_, station_id_, {{"", "", r}}, lock_));
+    known_ = std::move(looked.front());
   }
+  prefetched_ = Prefetched{r.spki_sha256, r.profile, r.device_id, known_->key, known_->device};
   // The stored record came first; the batch's own only when there is none.
   if (!prefetched_->key) prefetched_->key = own_key_;
   if (!prefetched_->device) prefetched_->device = own_device_;

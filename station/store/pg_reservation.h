@@ -33,9 +33,7 @@ class PgReservationRows final : public ReservationRows {
   // What LookUpIssuances found for this key and device (Prefetch then asks
   // nothing); in a batch, also the batch's own records of them, which the
   // database does not hold yet.
-  void Know(std::optional<Issued> key, std::optional<Issued> device) {
-    known_ = Prefetched{{}, {}, {}, std::move(key), std::move(device)};
-  }
+  void Know(Looked looked) { known_ = std::move(looked); }
   void AlsoOwn(std::optional<Issued> key, std::optional<Issued> device) {
     own_key_ = std::move(key);
     own_device_ = std::move(device);
@@ -44,7 +42,7 @@ class PgReservationRows final : public ReservationRows {
   void BeforeWriting(std::function<Status()> hook) { before_writing_ = std::move(hook); }
 
   // Locks the key and the device (in a batch) and looks up both, in one round
-  // trip (station_reservation_lookup, pg_db.cc).
+  // trip (LookUpIssuances), unless they are known.
   Status Prefetch(const policy::Reservation& reservation) override;
   Result<std::optional<Issued>> KeyIssued(const std::string& spki_sha256) override;
   Result<std::optional<Issued>> DeviceIssued(const std::string& profile, const std::string& device_id) override;
@@ -66,7 +64,8 @@ class PgReservationRows final : public ReservationRows {
   PGconn* conn_;
   const std::string& station_id_;
   const bool lock_;
-  std::optional<Prefetched> prefetched_, known_;
+  std::optional<Prefetched> prefetched_;
+  std::optional<Looked> known_;
   std::optional<Issued> own_key_, own_device_;
   std::function<Status()> before_writing_;
 };

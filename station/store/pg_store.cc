@@ -200,7 +200,7 @@ class PgStore final : public Store {
         look.earlier = std::move(*earlier);
       }
       pg::PgReservationRows rows(lease->get(), options_.station_id, false);
-      rows.Know((*looked)[i].key, (*looked)[i].device);
+      rows.Know((*looked)[i]);
       if (!look.earlier) look.authorization = store::CheckReservation(rows, r.reservation, now_unix_ms, 0);
       out.push_back(std::move(look));
     }
